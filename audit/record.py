@@ -1,0 +1,65 @@
+"""What one audit record holds: who, what (fields and records), why, when, the decision."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+from collections.abc import Hashable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldAccount:
+    """One field path of the response: how often it resolved and what was decided."""
+
+    path: str
+    count: int
+    decision: str
+    basis: str
+
+
+class SubjectHasher:
+    """HMAC-SM3 of record keys and subject identifiers, never stored in clear.
+
+    The message is the bare value, so an auditor holding the key finds every request
+    that touched one person or enterprise across resources with one hash.
+    """
+
+    def __init__(self, key_id: str, key: bytes) -> None:
+        self.key_id = key_id
+        self._key = key
+
+    def hash(self, value: Hashable) -> str:
+        return hmac.new(self._key, str(value).encode(), "sm3").hexdigest()
+
+    def hash_all(self, values: Iterable[Hashable]) -> list[str]:
+        return sorted({self.hash(value) for value in values if value is not None})
+
+
+@dataclass
+class AuditRecord:
+    request_id: str
+    occurred_at: datetime.datetime
+    outcome: str
+    http_status: int
+    hash_key_id: str
+    catalog_version: str
+    policy_version: str
+    duration_ms: float
+    caller_department: str | None = None
+    caller_system: str | None = None
+    operator: str | None = None
+    purpose: str | None = None
+    purpose_reference: str | None = None
+    operation_hash: str | None = None
+    operation_name: str | None = None
+    client_address: str | None = None
+    error_codes: list[str] = field(default_factory=list)
+    fields: list[FieldAccount] = field(default_factory=list)
+    records: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["fields"] = [asdict(account) for account in self.fields]
+        return row

@@ -1,0 +1,90 @@
+"""The key registry in the platform store: register, seed demo keys, authenticate."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.keys import DEMO_SYSTEMS, demo_key, hash_key, new_key
+from errors import AuditUnavailable, Unauthenticated
+from policies import PUBLIC, Caller
+from store import api_keys
+
+
+class KeyRegistry:
+    def __init__(self, engine: AsyncEngine, *, demo: bool) -> None:
+        self.engine = engine
+        self.demo = demo
+
+    async def register(
+        self, department_code: str, department_name: str, system_id: str, system_name: str
+    ) -> str:
+        """Store a new key's hash and return the key itself, which is shown only once."""
+        key = new_key()
+        await self._insert(
+            key, department_code, department_name, system_id, system_name, demo=False
+        )
+        return key
+
+    async def seed_demo_keys(self, seed: int) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(sa.delete(api_keys).where(api_keys.c.demo.is_(True)))
+        for system in DEMO_SYSTEMS:
+            key = demo_key(seed, system.system_id)
+            await self._insert(
+                key,
+                system.department_code,
+                system.department_name,
+                system.system_id,
+                system.system_name,
+                demo=True,
+            )
+
+    async def authenticate(self, authorization: str | None, operator: str | None) -> Caller:
+        """No credential is the public; a credential that does not check out is refused."""
+        if authorization is None:
+            return PUBLIC
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
+        row = await self._lookup(hash_key(key.strip()))
+        if row is None or row.revoked_at is not None or (row.demo and not self.demo):
+            raise Unauthenticated("the API key is not valid")
+        return Caller(row.department_code, row.department_name, row.system_id, operator)
+
+    async def _lookup(self, key_hash: str) -> sa.Row[Any] | None:
+        try:
+            async with self.engine.connect() as connection:
+                result = await connection.execute(
+                    sa.select(api_keys).where(api_keys.c.key_hash == key_hash)
+                )
+                return result.first()
+        except SQLAlchemyError:
+            raise AuditUnavailable("the platform store is unavailable") from None
+
+    async def _insert(
+        self,
+        key: str,
+        department_code: str,
+        department_name: str,
+        system_id: str,
+        system_name: str,
+        *,
+        demo: bool,
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                api_keys.insert().values(
+                    key_hash=hash_key(key),
+                    department_code=department_code,
+                    department_name=department_name,
+                    system_id=system_id,
+                    system_name=system_name,
+                    demo=demo,
+                    created_at=datetime.datetime.now(datetime.UTC),
+                )
+            )

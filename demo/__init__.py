@@ -1,0 +1,8 @@
+"""Seeded synthetic data for the demo department databases; no real person appears in it."""
+
+from __future__ import annotations
+
+from demo.generate import generate_demo_data
+from demo.world import DemoScale
+
+__all__ = ["DemoScale", "generate_demo_data"]

@@ -1,0 +1,159 @@
+"""Every error the platform can return, with its `extensions.code` and safe message.
+
+    GovShareError
+    ├── RequestError                  the whole request is refused (HTTP status)
+    │   ├── Unauthenticated           401 UNAUTHENTICATED
+    │   ├── BadRequest                400 BAD_REQUEST
+    │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
+    │   ├── BadPurpose                400 BAD_PURPOSE
+    │   └── AuditUnavailable          503 AUDIT_UNAVAILABLE
+    └── FieldError                    one field of the response is withheld
+        ├── FieldDenied               NOT_SHARED / APPLICATION_REQUIRED
+        │                             PURPOSE_REQUIRED / NOT_OPEN
+        ├── SourceUnavailable         SOURCE_UNAVAILABLE
+        ├── PushdownRefused           PUSHDOWN_REFUSED
+        ├── LimitExceeded             LIMIT_EXCEEDED
+        └── BadCursor                 BAD_CURSOR
+
+Messages never carry data values: they are built here from catalog names only.
+Startup errors (bad catalog or rule file) are `ConfigurationError`, not served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GovShareError(Exception):
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+    def as_extensions(self) -> dict[str, Any]:
+        return {"code": self.code, **self.extensions}
+
+
+class RequestError(GovShareError):
+    status_code: int = 400
+
+
+class Unauthenticated(RequestError):
+    code = "UNAUTHENTICATED"
+    status_code = 401
+
+
+class BadRequest(RequestError):
+    code = "BAD_REQUEST"
+
+
+class UnsupportedMediaType(RequestError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status_code = 415
+
+
+class BadPurpose(RequestError):
+    code = "BAD_PURPOSE"
+
+
+class AuditUnavailable(RequestError):
+    code = "AUDIT_UNAVAILABLE"
+    status_code = 503
+
+
+class FieldError(GovShareError):
+    pass
+
+
+class FieldDenied(FieldError):
+    """A field the caller may not read; `code` is the reason the policy gave."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message, **extensions)
+        self.code = code
+
+
+class SourceUnavailable(FieldError):
+    code = "SOURCE_UNAVAILABLE"
+
+
+class PushdownRefused(FieldError):
+    code = "PUSHDOWN_REFUSED"
+
+
+class LimitExceeded(FieldError):
+    code = "LIMIT_EXCEEDED"
+
+
+class BadCursor(FieldError):
+    code = "BAD_CURSOR"
+
+
+class ConfigurationError(Exception):
+    """A catalog, rule or settings file the platform refuses to start with."""
+
+    def __init__(self, file: str, where: str, problem: str) -> None:
+        super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
+        self.file = file
+        self.where = where
+        self.problem = problem
+
+
+def not_shared(field: str, name_zh: str, legal_basis: str) -> FieldDenied:
+    return FieldDenied(
+        "NOT_SHARED",
+        f"{field} ({name_zh}) is not shared; legal basis: {legal_basis}",
+        field=field,
+        legalBasis=legal_basis,
+    )
+
+
+def application_required(field: str, name_zh: str, application: dict[str, Any]) -> FieldDenied:
+    return FieldDenied(
+        "APPLICATION_REQUIRED",
+        f"{field} ({name_zh}) is shared on conditions: apply to {application['provider']} for "
+        f"{application['resourceName']} ({application['resourceCode']}) "
+        f"with purpose {application['purpose']}",
+        field=field,
+        application=application,
+    )
+
+
+def purpose_required(field: str, name_zh: str) -> FieldDenied:
+    return FieldDenied(
+        "PURPOSE_REQUIRED",
+        f"{field} ({name_zh}) is shared on conditions: declare a purpose in X-Purpose",
+        field=field,
+    )
+
+
+def not_open(field: str) -> FieldDenied:
+    return FieldDenied(
+        "NOT_OPEN",
+        f"{field} is not open to the public: present a department system's API key",
+        field=field,
+    )
+
+
+def rests_on(field: str, denial: FieldDenied) -> FieldDenied:
+    """A relationship or root field denied because an item it joins or filters on is."""
+    item = denial.extensions["field"]
+    extensions = {name: value for name, value in denial.extensions.items() if name != "field"}
+    return FieldDenied(
+        denial.code,
+        f"{field} rests on {item}: {denial.message}",
+        field=field,
+        restsOn=item,
+        **extensions,
+    )
+
+
+def with_application_fields(denial: FieldDenied, fields: dict[str, list[str]]) -> FieldDenied:
+    application = denial.extensions.get("application")
+    if application is None:
+        return denial
+    wanted = sorted(set(fields[application["resource"]]))
+    extensions = {**denial.extensions, "application": {**application, "fields": wanted}}
+    return FieldDenied(denial.code, denial.message, **extensions)

@@ -1,0 +1,133 @@
+"""Assemble the platform from settings: catalog, rules, schema, sources, store, keys.
+
+Everything that can be wrong with a file or a setting is found here, at start-up,
+and stops the server with a `ConfigurationError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from audit import AuditLog, SubjectHasher
+from auth import KeyRegistry
+from connectors import Connector, SqlConnector
+from policies import SharingPolicy, load_rules
+from resolvers.execution import Executor, Governing
+from schema.build import build_schema
+from schema.catalog import Catalog
+from schema.loader import load_catalog
+from settings import Settings
+from store import upgrade
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    catalog: Catalog
+    policy: SharingPolicy
+    executor: Executor
+    keys: KeyRegistry
+    audit: AuditLog
+    hasher: SubjectHasher
+    sources: dict[str, Connector]
+    store: AsyncEngine
+
+    async def close(self) -> None:
+        for connector in self.sources.values():
+            await connector.close()
+        await self.store.dispose()
+
+
+async def build_platform(settings: Settings) -> Platform:
+    catalog = load_catalog(settings.catalog_dir)
+    policy = SharingPolicy(catalog, load_rules(settings.policy_dir, catalog))
+    hasher = SubjectHasher(*settings.audit_key())
+    cursor_key = settings.cursor_secret()
+    if settings.demo:
+        await asyncio.to_thread(_ensure_demo_data, settings, catalog)
+    await asyncio.to_thread(upgrade, settings.store_url())
+    store = _store_engine(settings.store_url())
+    keys = KeyRegistry(store, demo=settings.demo)
+    if settings.demo:
+        await keys.seed_demo_keys(settings.seed)
+    sources = _sources(settings, catalog)
+    schema, meanings = build_schema(
+        catalog,
+        default_first=min(20, settings.max_first),
+        extensions=[
+            lambda: Governing(meanings=meanings, policy=policy),
+            ParserCache,
+            ValidationCache,
+            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        ],
+    )
+    by_resource: dict[str, Connector] = {
+        resource_id: sources[catalog.provider_of[resource_id].source]
+        for resource_id in catalog.resources
+    }
+    executor = Executor(
+        schema,
+        by_resource,
+        cursor_key=cursor_key,
+        batch_bound=settings.batch_bound,
+        max_first=settings.max_first,
+    )
+    return Platform(
+        settings, catalog, policy, executor, keys, AuditLog(store), hasher, sources, store
+    )
+
+
+def _sources(settings: Settings, catalog: Catalog) -> dict[str, Connector]:
+    names = {department.source for department in catalog.departments}
+    return {
+        name: SqlConnector(
+            name, settings.source_url(name), timeout_seconds=settings.statement_timeout_seconds
+        )
+        for name in sorted(names)
+    }
+
+
+def _store_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _durable(connection: object, _record: object) -> None:
+            cursor = connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+    return engine
+
+
+def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:
+    """Generate the demo department databases on first start; they are never committed."""
+    from demo import generate_demo_data
+
+    sources = sorted({department.source for department in catalog.departments})
+    missing = [
+        name
+        for name in sources
+        if name not in settings.sources and not settings.demo_source_path(name).exists()
+    ]
+    if not missing:
+        return
+    settings.demo_source_path(missing[0]).parent.mkdir(parents=True, exist_ok=True)
+    urls = {name: f"sqlite:///{settings.demo_source_path(name)}" for name in missing}
+    generate_demo_data(
+        [d for d in catalog.departments if d.source in missing], urls, seed=settings.seed
+    )

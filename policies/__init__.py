@@ -1,0 +1,20 @@
+"""Field-level sharing decisions: the catalog's share type as ceiling, Casbin rules within it.
+
+Knows nothing of HTTP or GraphQL execution: it answers for a caller, an item, a purpose.
+"""
+
+from policies.caller import PUBLIC, Caller, Purpose
+from policies.decision import Decision, Outcome
+from policies.engine import SharingPolicy
+from policies.rules import RuleSet, load_rules
+
+__all__ = [
+    "PUBLIC",
+    "Caller",
+    "Decision",
+    "Outcome",
+    "Purpose",
+    "RuleSet",
+    "SharingPolicy",
+    "load_rules",
+]

@@ -1,0 +1,40 @@
+"""Who is asking, and why: the two things every decision is made for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Purpose(StrEnum):
+    """The usage purposes of Art. 7, declared with every request."""
+
+    ADMINISTRATIVE_BASIS = "administrative_basis"
+    WORK_REFERENCE = "work_reference"
+    DATA_VERIFICATION = "data_verification"
+    BUSINESS_COLLABORATION = "business_collaboration"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A department system, or the anonymous public (Art. 20) when `department` is None.
+
+    The operator is the person the system says is operating it: recorded as asserted,
+    never verified here.
+    """
+
+    department: str | None = None
+    department_name: str | None = None
+    system: str | None = None
+    operator: str | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.department is None
+
+    @property
+    def system_subject(self) -> str:
+        return f"{self.department}/{self.system}"
+
+
+PUBLIC = Caller()

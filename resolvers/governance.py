@@ -1,0 +1,197 @@
+"""Decide every coordinate the plan touches, once, and derive what may be read.
+
+The result is plain data the resolvers only look up: which coordinates are allowed,
+which columns each resource may read (push projection down), and one denial per
+denied (type, field) to report at its first occurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import errors
+from errors import FieldDenied
+from policies import Caller, Decision, Purpose, SharingPolicy
+from policies.decision import clear, denied
+from resolvers.coordinates import ItemField, LookupField, Meaning, RelationshipField
+from resolvers.plan import Coordinate, Plan, Selection
+from schema.catalog import DataItem, Resource
+
+ItemDecider = Callable[[Resource, DataItem, str], Decision]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The columns one resource reads in this request, and which of them are served."""
+
+    columns: tuple[str, ...]
+    visible: tuple[tuple[str, str], ...]
+    """(item name, column) pairs the caller selected and may read."""
+
+
+@dataclass(frozen=True)
+class Denial:
+    coordinate: Coordinate
+    error: FieldDenied
+    first: Selection
+
+
+@dataclass
+class Governance:
+    decisions: dict[Coordinate, Decision] = field(default_factory=dict)
+    uses: dict[Coordinate, set[str]] = field(default_factory=dict)
+    projections: dict[str, Projection] = field(default_factory=dict)
+    denials: list[Denial] = field(default_factory=list)
+
+    def allowed(self, coordinate: Coordinate) -> bool:
+        decision = self.decisions.get(coordinate)
+        return decision is not None and decision.allowed
+
+
+def govern(
+    plan: Plan,
+    meanings: Mapping[Coordinate, Meaning],
+    policy: SharingPolicy,
+    caller: Caller,
+    purpose: Purpose | None,
+) -> Governance:
+    governance = Governance()
+    item_decisions: dict[tuple[str, str], Decision] = {}
+
+    def item(resource: Resource, data_item: DataItem, use: str) -> Decision:
+        coordinate = (resource.type_name, data_item.name)
+        governance.uses.setdefault(coordinate, set()).add(use)
+        key = (resource.id, data_item.name)
+        if key not in item_decisions:
+            item_decisions[key] = policy.decide(caller, resource, data_item, purpose)
+        return item_decisions[key]
+
+    for coordinate, selections in plan.touched.items():
+        meaning = meanings.get(coordinate)
+        if meaning is None:
+            continue
+        decision = _decide(meaning, selections, item, caller)
+        governance.decisions[coordinate] = decision
+    governance.denials = _reachable_denials(plan, governance)
+    governance.projections = _projections(plan, meanings, governance)
+    governance.denials = _with_applications(governance.denials)
+    return governance
+
+
+def _decide(
+    meaning: Meaning, selections: list[Selection], item: ItemDecider, caller: Caller
+) -> Decision:
+    if isinstance(meaning, ItemField):
+        return item(meaning.resource, meaning.item, "select")
+    resource = meaning.resource if not isinstance(meaning, RelationshipField) else meaning.target
+    cursor = any(_uses_cursor(selection) for selection in selections)
+    if isinstance(meaning, RelationshipField):
+        joins = [
+            item(meaning.resource, meaning.from_item, "join"),
+            item(meaning.target, meaning.to_item, "join"),
+        ]
+        if cursor:
+            joins.append(item(resource, resource.item(resource.key_item), "cursor"))
+        return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins)
+    field_name = f"Query.{selections[0].coordinate[1]}"
+    if caller.is_public and not resource.open_to_public:
+        return denied("public", errors.not_open(field_name))
+    used = []
+    if isinstance(meaning, LookupField):
+        used.append(item(resource, resource.item(resource.key_item), "filter"))
+    if cursor:
+        used.append(item(resource, resource.item(resource.key_item), "cursor"))
+    return _joined(field_name, used) if used else clear("catalog:root")
+
+
+def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
+    """Report a denied field only where the response could hold it: under a denied
+    parent it is never reached, and an error for it would be noise."""
+    denials = []
+    for coordinate, selections in plan.touched.items():
+        decision = governance.decisions.get(coordinate)
+        if decision is None or decision.denial is None:
+            continue
+        reachable = [
+            s for s in selections if all(_not_denied(governance, a) for a in s.ancestors())
+        ]
+        if reachable:
+            denials.append(Denial(coordinate, decision.denial, reachable[0]))
+    return denials
+
+
+def _not_denied(governance: Governance, selection: Selection) -> bool:
+    decision = governance.decisions.get(selection.coordinate)
+    return decision is None or decision.allowed
+
+
+def _uses_cursor(selection: Selection) -> bool:
+    if selection.arguments.get("after") is not None:
+        return True
+    edges = selection.children.get("edges")
+    page_info = selection.children.get("pageInfo")
+    edge_cursor = edges is not None and any(
+        c.coordinate[1] == "cursor" for c in edges.children.values()
+    )
+    info_cursor = page_info is not None and any(
+        c.coordinate[1] in ("endCursor", "startCursor") for c in page_info.children.values()
+    )
+    return edge_cursor or info_cursor
+
+
+def _joined(field_name: str, decisions: list[Decision]) -> Decision:
+    """A field that rests on other items is allowed only when all of them are."""
+    for decision in decisions:
+        if decision.denial is not None:
+            return denied(decision.basis, errors.rests_on(field_name, decision.denial))
+    return clear(" & ".join(decision.basis for decision in decisions))
+
+
+def _projections(
+    plan: Plan, meanings: Mapping[Coordinate, Meaning], governance: Governance
+) -> dict[str, Projection]:
+    columns: dict[str, dict[str, None]] = {}
+    visible: dict[str, list[tuple[str, str]]] = {}
+
+    def need(resource: Resource, column: str) -> None:
+        columns.setdefault(resource.id, dict.fromkeys(_internal_columns(resource)))[column] = None
+
+    for coordinate in plan.touched:
+        meaning = meanings.get(coordinate)
+        if meaning is None or not governance.allowed(coordinate):
+            continue
+        if isinstance(meaning, ItemField):
+            need(meaning.resource, meaning.item.column)
+            visible.setdefault(meaning.resource.id, []).append(
+                (meaning.item.name, meaning.item.column)
+            )
+        elif isinstance(meaning, RelationshipField):
+            need(meaning.resource, meaning.from_item.column)
+            need(meaning.target, meaning.to_item.column)
+        else:
+            need(meaning.resource, meaning.resource.item(meaning.resource.key_item).column)
+    return {
+        resource_id: Projection(tuple(cols), tuple(visible.get(resource_id, ())))
+        for resource_id, cols in columns.items()
+    }
+
+
+def _internal_columns(resource: Resource) -> list[str]:
+    """Key and subject columns are read for keyset order and the audit log, never served
+    unless selected and permitted; the catalog requires them to be unconditional."""
+    names = [resource.key_item, *resource.subject_items]
+    return [resource.item(name).column for name in names]
+
+
+def _with_applications(denials: list[Denial]) -> list[Denial]:
+    """One application can cover every conditional item of a resource the query needs."""
+    fields: dict[str, list[str]] = {}
+    for denial in denials:
+        application = denial.error.extensions.get("application")
+        if application is not None:
+            fields.setdefault(application["resource"], []).extend(application["fields"])
+    return [
+        Denial(d.coordinate, errors.with_application_fields(d.error, fields), d.first)
+        for d in denials
+    ]

@@ -1,0 +1,210 @@
+"""Build the GraphQL schema from the catalog at run time: no hand-written type per resource.
+
+Every data item is nullable, because policy may withhold any of them from someone
+(the public, at least) and a withheld item must never null its parent. Field
+descriptions carry the catalog's Chinese name, share type and conditions, so GraphiQL
+documents the catalog. Returns the schema and the map of what each coordinate means.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import inspect
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import create_type
+from strawberry.types.field import StrawberryField
+
+from resolvers import fields
+from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
+from resolvers.plan import Coordinate
+from schema.catalog import Cardinality, Catalog, DataItem, DataType, Resource, ShareType
+
+SCALARS: dict[DataType, type] = {
+    DataType.CHARACTER: str,
+    DataType.MEMO: str,
+    DataType.NUMERIC: float,
+    DataType.DOUBLE: float,
+    DataType.FLOAT: float,
+    DataType.INTEGER: int,
+    DataType.CURRENCY: decimal.Decimal,
+    DataType.DATE: datetime.date,
+    DataType.DATETIME: datetime.datetime,
+    DataType.LOGICAL: bool,
+}
+SHARE_TYPE_ZH = {
+    ShareType.UNCONDITIONAL: "无条件共享",
+    ShareType.CONDITIONAL: "有条件共享",
+    ShareType.NOT_SHARED: "不予共享",
+}
+
+
+@strawberry.type(description="Relay page information for a connection.")
+class PageInfo:
+    # Python names equal GraphQL names: connections are plain dicts read by key.
+    hasNextPage: bool
+    hasPreviousPage: bool
+    startCursor: str | None
+    endCursor: str | None
+
+
+class GovernedSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Errors are reported by the executor without values; strawberry logs nothing."""
+
+
+def read_value(source: Any, name: str) -> Any:
+    return source.get(name)
+
+
+def build_schema(
+    catalog: Catalog,
+    *,
+    default_first: int,
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+) -> tuple[GovernedSchema, dict[Coordinate, Meaning]]:
+    meanings: dict[Coordinate, Meaning] = {}
+    classes = {rid: types.new_class(r.type_name, (), {}) for rid, r in catalog.resources.items()}
+    connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
+    for resource in catalog.resources.values():
+        _fill(resource, catalog, classes, connections, meanings, default_first)
+    root_fields: list[StrawberryField] = []
+    for resource in catalog.resources.values():
+        root_fields += _root_fields(
+            resource, classes[resource.id], connections[resource.id], meanings, default_first
+        )
+    query = create_type("Query", root_fields, description="林州市政务信息资源共享平台")
+    config = StrawberryConfig(auto_camel_case=False, default_resolver=read_value)
+    return GovernedSchema(query=query, config=config, extensions=list(extensions)), meanings
+
+
+def _fill(
+    resource: Resource,
+    catalog: Catalog,
+    classes: dict[str, type],
+    connections: dict[str, type],
+    meanings: dict[Coordinate, Meaning],
+    default_first: int,
+) -> None:
+    cls = classes[resource.id]
+    annotations: dict[str, Any] = {}
+    for item in resource.items:
+        kind = SCALARS[item.data_type] | None
+        setattr(
+            cls,
+            item.name,
+            strawberry.field(name=item.name, graphql_type=kind, description=_describe(item)),
+        )
+        annotations[item.name] = kind
+        meanings[(resource.type_name, item.name)] = ItemField(resource, item)
+    for rel in resource.relationships:
+        meaning = RelationshipField(resource, rel, catalog.resource(rel.to_resource))
+        if rel.cardinality is Cardinality.ONE:
+            kind, resolver = classes[rel.to_resource] | None, fields.to_one_resolver(meaning)
+        else:
+            kind, resolver = (
+                connections[rel.to_resource] | None,
+                fields.to_many_resolver(meaning, default_first),
+            )
+        description = (
+            f"{rel.name_zh}：关联 {meaning.target.name_zh}（{rel.from_item} = {rel.to_item}）"
+        )
+        setattr(
+            cls,
+            rel.name,
+            strawberry.field(
+                name=rel.name, resolver=resolver, graphql_type=kind, description=description
+            ),
+        )
+        annotations[rel.name] = kind
+        meanings[(resource.type_name, rel.name)] = meaning
+    cls.__annotations__ = annotations
+    provider = catalog.provider_of[resource.id].department
+    strawberry.type(
+        cls,
+        description=f"{resource.name_zh}（{resource.code}，{provider.name}）：{resource.summary}",
+    )
+
+
+def _connection_type(resource: Resource, node: type) -> type:
+    edge = create_type(
+        f"{resource.type_name}Edge",
+        [
+            strawberry.field(name="node", graphql_type=node),
+            strawberry.field(
+                name="cursor",
+                graphql_type=str,
+                description="Opaque; valid for your department only.",
+            ),
+        ],
+    )
+    return create_type(
+        f"{resource.type_name}Connection",
+        [
+            strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
+            strawberry.field(name="pageInfo", graphql_type=PageInfo),
+        ],
+    )
+
+
+def _root_fields(
+    resource: Resource,
+    node: type,
+    connection: type,
+    meanings: dict[Coordinate, Meaning],
+    default_first: int,
+) -> list[StrawberryField]:
+    lookup_name = resource.lookup_field
+    meanings[("Query", resource.list_field)] = ListField(resource)
+    meanings[("Query", lookup_name)] = LookupField(resource)
+    key = resource.item(resource.key_item)
+    return [
+        strawberry.field(
+            name=resource.list_field,
+            resolver=fields.list_resolver(resource, default_first),
+            graphql_type=connection | None,
+            description=f"{resource.name_zh}，按{key.name_zh}排序。",
+        ),
+        strawberry.field(
+            name=lookup_name,
+            resolver=_with_key_argument(fields.lookup_resolver(resource), key),
+            graphql_type=node | None,
+            description=f"按{key.name_zh}查询一条{resource.name_zh}。",
+        ),
+    ]
+
+
+def _with_key_argument(resolver: Callable[..., Any], key: DataItem) -> Callable[..., Any]:
+    """Name the lookup argument after the key item (`creditCode`), not a generic `key`."""
+
+    async def resolve(info: strawberry.Info, **arguments: Any) -> Any:
+        return await resolver(info, arguments[key.name])
+
+    parameters = [
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
+        ),
+        inspect.Parameter(
+            key.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[key.data_type]
+        ),
+    ]
+    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {"info": strawberry.Info, key.name: SCALARS[key.data_type]}
+    resolve.__name__ = resolve.__qualname__ = resolver.__name__
+    return resolve
+
+
+def _describe(item: DataItem) -> str:
+    parts = [item.name_zh, f"{SHARE_TYPE_ZH[item.share_type]}（{item.share_type.value}）"]
+    parts.append("基础信息项" if item.kind.value == "basic" else "业务信息项")
+    if item.conditions:
+        parts.append(f"共享条件：{item.conditions}")
+    if item.legal_basis:
+        parts.append(f"不予共享依据：{item.legal_basis}")
+    return "｜".join(parts)

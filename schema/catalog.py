@@ -1,0 +1,221 @@
+"""The resource catalog (政务信息资源目录): what each department declares it holds.
+
+Plain, frozen pydantic models. Every room reads them; none writes them. Rules that
+span files (relationship targets, unique names) are checked by `loader.py`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
+SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class ShareType(StrEnum):
+    UNCONDITIONAL = "unconditional"
+    CONDITIONAL = "conditional"
+    NOT_SHARED = "not_shared"
+
+
+class ItemKind(StrEnum):
+    """Basic or business data item (基础/业务信息项); Art. 5 protects basic items."""
+
+    BASIC = "basic"
+    BUSINESS = "business"
+
+
+class CatalogClass(StrEnum):
+    BASIC = "basic"
+    THEME = "theme"
+    DEPARTMENT = "department"
+
+
+class UpdateCycle(StrEnum):
+    REAL_TIME = "real_time"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    IRREGULAR = "irregular"
+
+
+class ShareMethod(StrEnum):
+    DATA_INTERFACE = "data_interface"
+    ONLINE_QUERY = "online_query"
+    BATCH_DOWNLOAD = "batch_download"
+
+
+class DataType(StrEnum):
+    """The catalog guide's data types, by their one-letter codes."""
+
+    CHARACTER = "C"
+    NUMERIC = "N"
+    INTEGER = "I"
+    CURRENCY = "Y"
+    DATE = "D"
+    DATETIME = "T"
+    LOGICAL = "L"
+    MEMO = "M"
+    DOUBLE = "B"
+    FLOAT = "F"
+
+
+class Cardinality(StrEnum):
+    ONE = "one"
+    MANY = "many"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class ResponsiblePerson(_Model):
+    """The department head who answers for its sharing work (Art. 15)."""
+
+    name: Text
+    title: Text
+
+
+class Department(_Model):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")]
+    name: Text
+    name_en: Text
+    responsible_person: ResponsiblePerson
+
+
+class DataItem(_Model):
+    """One data item (信息项) of a resource, exposed as one GraphQL field."""
+
+    name: GraphQLName
+    column: SqlName
+    name_zh: Text
+    data_type: DataType
+    length: Annotated[int, Field(gt=0)]
+    kind: ItemKind
+    share_type: ShareType
+    conditions: Text | None = None
+    legal_basis: Text | None = None
+
+    @model_validator(mode="after")
+    def _share_type_needs_its_reasons(self) -> DataItem:
+        if self.share_type is ShareType.NOT_SHARED and not self.legal_basis:
+            raise ValueError("a not_shared item must cite its legal_basis (Art. 4)")
+        if self.share_type is ShareType.CONDITIONAL and not self.conditions:
+            raise ValueError("a conditional item must state its conditions (Art. 7)")
+        return self
+
+
+class Relationship(_Model):
+    """A link from this resource to another one, possibly in another department."""
+
+    name: GraphQLName
+    name_zh: Text
+    from_item: GraphQLName
+    to_resource: Slug
+    to_item: GraphQLName
+    cardinality: Cardinality
+
+
+class Resource(_Model):
+    id: Slug
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]+(/[0-9A-Z]+)?$")]
+    name_zh: Text
+    summary: Text
+    catalog_class: CatalogClass
+    update_cycle: UpdateCycle
+    share_methods: Annotated[tuple[ShareMethod, ...], Field(min_length=1)]
+    open_to_public: bool
+    type_name: GraphQLName
+    list_field: GraphQLName
+    table: SqlName
+    key_item: GraphQLName
+    subject_items: Annotated[tuple[GraphQLName, ...], Field(min_length=1)]
+    items: Annotated[tuple[DataItem, ...], Field(min_length=1)]
+    relationships: tuple[Relationship, ...] = ()
+
+    @model_validator(mode="after")
+    def _names_resolve_inside(self) -> Resource:
+        names = [item.name for item in self.items]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"data item names repeated: {', '.join(duplicated)}")
+        clashing = sorted(set(names) & {rel.name for rel in self.relationships})
+        if clashing:
+            raise ValueError(f"relationship names clash with data items: {', '.join(clashing)}")
+        for label, name in self._referenced_items():
+            if name not in names:
+                raise ValueError(f"{label} {name!r} is not a data item of this resource")
+        return self
+
+    @model_validator(mode="after")
+    def _read_items_are_unconditional(self) -> Resource:
+        """Key and subject items are read for joins, cursors and the audit log."""
+        for name in (self.key_item, *self.subject_items):
+            if self.item(name).share_type is not ShareType.UNCONDITIONAL:
+                raise ValueError(f"key or subject item {name!r} must be unconditional")
+        return self
+
+    @model_validator(mode="after")
+    def _basic_items_are_shared(self) -> Resource:
+        if self.catalog_class is CatalogClass.BASIC:
+            for item in self.items:
+                if item.kind is ItemKind.BASIC and item.share_type is not ShareType.UNCONDITIONAL:
+                    raise ValueError(
+                        f"basic item {item.name!r} of a basic resource must be unconditional "
+                        "(Art. 5)"
+                    )
+        return self
+
+    def _referenced_items(self) -> list[tuple[str, str]]:
+        refs = [("key_item", self.key_item)]
+        refs += [("subject_items", name) for name in self.subject_items]
+        refs += [
+            (f"relationship {rel.name} from_item", rel.from_item) for rel in self.relationships
+        ]
+        return refs
+
+    @property
+    def lookup_field(self) -> str:
+        """The root field that reads one record by key: `Enterprise` -> `enterprise`."""
+        return self.type_name[0].lower() + self.type_name[1:]
+
+    def item(self, name: str) -> DataItem:
+        for item in self.items:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+
+class DepartmentCatalog(_Model):
+    """One department's catalog file."""
+
+    department: Department
+    source: Slug
+    resources: Annotated[tuple[Resource, ...], Field(min_length=1)]
+
+
+class Catalog:
+    """Every department's catalog, checked as a whole, with its version."""
+
+    def __init__(self, departments: tuple[DepartmentCatalog, ...], version: str) -> None:
+        self.departments = departments
+        self.version = version
+        self.resources: dict[str, Resource] = {}
+        self.provider_of: dict[str, DepartmentCatalog] = {}
+        for department in departments:
+            for resource in department.resources:
+                self.resources[resource.id] = resource
+                self.provider_of[resource.id] = department
+
+    def resource(self, resource_id: str) -> Resource:
+        return self.resources[resource_id]
+
+    def by_type_name(self) -> dict[str, Resource]:
+        return {resource.type_name: resource for resource in self.resources.values()}

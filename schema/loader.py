@@ -1,0 +1,116 @@
+"""Load and check the catalog files; a bad file stops start-up with file, place and problem."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from errors import ConfigurationError
+from schema.catalog import Catalog, DepartmentCatalog
+
+# Names the schema builder generates per resource, and the fixed ones it adds.
+GENERATED_SUFFIXES = ("Connection", "Edge")
+RESERVED_TYPE_NAMES = frozenset({"Query", "PageInfo"})
+
+
+def load_catalog(directory: Path) -> Catalog:
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigurationError(str(directory), "", "no catalog files (*.yaml) found")
+    departments = tuple(_load_file(path) for path in files)
+    catalog = Catalog(departments, version=files_version(files))
+    _check_across_files(
+        catalog, {d.department.code: path for d, path in zip(departments, files, strict=True)}
+    )
+    return catalog
+
+
+def _load_file(path: Path) -> DepartmentCatalog:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise ConfigurationError(str(path), where, f"not valid YAML: {exc}") from None
+    try:
+        return DepartmentCatalog.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigurationError(str(path), _where(raw, first["loc"]), first["msg"]) from None
+
+
+def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """A readable place in the file: `resources[0](person).items[6](phone).conditions`."""
+    parts: list[str] = []
+    node = raw
+    for step in loc:
+        if isinstance(step, int):
+            parts[-1] += f"[{step}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            name = node.get("name", node.get("id")) if isinstance(node, dict) else None
+            if name:
+                parts[-1] += f"({name})"
+        else:
+            parts.append(step)
+            node = node.get(step) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def files_version(files: list[Path]) -> str:
+    """A short SM3 digest of file names and contents, recorded with every audit record."""
+    digest = hashlib.new("sm3")
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _check_across_files(catalog: Catalog, file_of: dict[str, Path]) -> None:
+    for department_code, where, problem in _cross_file_problems(catalog):
+        raise ConfigurationError(str(file_of[department_code]), where, problem)
+
+
+def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+    seen_ids: set[str] = set()
+    seen_types: set[str] = set(RESERVED_TYPE_NAMES)
+    seen_roots: set[str] = set()
+    seen_codes: set[str] = set()
+    for department in catalog.departments:
+        code = department.department.code
+        if code in seen_codes:
+            yield code, "department.code", f"department code {code} is declared twice"
+        seen_codes.add(code)
+        for resource in department.resources:
+            where = f"resources({resource.id})"
+            if resource.id in seen_ids:
+                yield code, f"{where}.id", f"resource id {resource.id!r} is declared twice"
+            seen_ids.add(resource.id)
+            for type_name in _type_names(resource.type_name):
+                if type_name in seen_types:
+                    yield code, f"{where}.type_name", f"GraphQL type name {type_name!r} collides"
+                seen_types.add(type_name)
+            for root_field in (resource.list_field, resource.lookup_field):
+                if root_field in seen_roots:
+                    yield code, f"{where}.type_name", f"root field {root_field!r} collides"
+                seen_roots.add(root_field)
+            for rel in resource.relationships:
+                problem = _relationship_problem(catalog, rel.to_resource, rel.to_item)
+                if problem:
+                    yield code, f"{where}.relationships({rel.name})", problem
+
+
+def _type_names(type_name: str) -> list[str]:
+    return [type_name, *(type_name + suffix for suffix in GENERATED_SUFFIXES)]
+
+
+def _relationship_problem(catalog: Catalog, to_resource: str, to_item: str) -> str | None:
+    if to_resource not in catalog.resources:
+        return f"to_resource {to_resource!r} is not declared in any catalog file"
+    target = catalog.resources[to_resource]
+    if to_item not in {item.name for item in target.items}:
+        return f"to_item {to_item!r} is not a data item of {to_resource!r}"
+    return None

@@ -1,0 +1,80 @@
+"""Deployment settings, from `GOV_SHARE_*` environment variables with embedded defaults.
+
+Database URLs and secrets live here only, never in catalog or rule files. In demo
+mode the secrets are derived from the seed so the README's keys work; outside demo
+mode the server refuses to start without real ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOV_SHARE_", env_nested_delimiter="__")
+
+    demo: bool = False
+    seed: int = 20201
+    data_dir: Path = ROOT / "var"
+    catalog_dir: Path = ROOT / "schema" / "departments"
+    policy_dir: Path = ROOT / "policies"
+    platform_store_url: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    audit_key_id: str | None = None
+    audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    cursor_key: SecretStr | None = None
+
+    max_first: int = Field(default=1000, gt=0)
+    batch_bound: int = Field(default=1000, gt=0)
+    statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_depth: int = Field(default=12, gt=0)
+    max_aliases: int = Field(default=30, gt=0)
+    max_tokens: int = Field(default=5000, gt=0)
+
+    def store_url(self) -> str:
+        return self.platform_store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
+
+    def demo_source_path(self, source: str) -> Path:
+        return self.data_dir / "sources" / f"{source}.db"
+
+    def source_url(self, source: str) -> str:
+        """Sources are opened read-only by default: the platform never writes to them."""
+        if source in self.sources:
+            return self.sources[source]
+        return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
+
+    def audit_key(self) -> tuple[str, bytes]:
+        if self.audit_key_id and self.audit_key_id in self.audit_keys:
+            return self.audit_key_id, self.audit_keys[self.audit_key_id].get_secret_value().encode()
+        if self.demo:
+            return f"demo-{self.seed}", _derive(self.seed, "audit-hmac")
+        raise ConfigurationError(
+            "settings", "GOV_SHARE_AUDIT_KEY_ID", "an audit HMAC key is required outside demo mode"
+        )
+
+    def cursor_secret(self) -> bytes:
+        if self.cursor_key is not None:
+            key = bytes.fromhex(self.cursor_key.get_secret_value())
+            if len(key) != 16:
+                raise ConfigurationError(
+                    "settings", "GOV_SHARE_CURSOR_KEY", "must be 32 hex digits"
+                )
+            return key
+        if self.demo:
+            return _derive(self.seed, "cursor")[:16]
+        raise ConfigurationError(
+            "settings", "GOV_SHARE_CURSOR_KEY", "a cursor key is required outside demo mode"
+        )
+
+
+def _derive(seed: int, purpose: str) -> bytes:
+    return hashlib.new("sm3", f"gov-share-demo:{seed}:{purpose}".encode()).digest()

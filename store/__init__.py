@@ -1,0 +1,10 @@
+"""The platform's own store (API keys, audit records), migrated by Alembic.
+
+SQLite by default; any SQLAlchemy async URL in production. Department data never
+lives here.
+"""
+
+from store.migrate import upgrade
+from store.tables import api_keys, audit_records, metadata
+
+__all__ = ["api_keys", "audit_records", "metadata", "upgrade"]

@@ -1,0 +1,60 @@
+"""API keys and audit records.
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("department_code", sa.String(18), nullable=False),
+        sa.Column("department_name", sa.String(200), nullable=False),
+        sa.Column("system_id", sa.String(100), nullable=False),
+        sa.Column("system_name", sa.String(200), nullable=False),
+        sa.Column("demo", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    )
+    op.create_table(
+        "audit_records",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("request_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("caller_department", sa.String(18)),
+        sa.Column("caller_system", sa.String(100)),
+        sa.Column("operator", sa.String(100)),
+        sa.Column("purpose", sa.String(40)),
+        sa.Column("purpose_reference", sa.String(200)),
+        sa.Column("operation_hash", sa.String(64)),
+        sa.Column("operation_name", sa.String(200)),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("http_status", sa.Integer, nullable=False),
+        sa.Column("error_codes", sa.JSON, nullable=False),
+        sa.Column("fields", sa.JSON, nullable=False),
+        sa.Column("records", sa.JSON, nullable=False),
+        sa.Column("hash_key_id", sa.String(64), nullable=False),
+        sa.Column("catalog_version", sa.String(32), nullable=False),
+        sa.Column("policy_version", sa.String(32), nullable=False),
+        sa.Column("client_address", sa.String(64)),
+        sa.Column("duration_ms", sa.Float, nullable=False),
+    )
+    op.create_index("ix_audit_records_occurred_at", "audit_records", ["occurred_at"])
+    op.create_index(
+        "ix_audit_records_caller", "audit_records", ["caller_department", "occurred_at"]
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("audit_records")
+    op.drop_table("api_keys")

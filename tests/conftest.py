@@ -1,0 +1,113 @@
+"""Shared fixtures: demo department databases generated once per session, and a
+platform served in-process through its real ASGI app."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from auth import demo_key
+from demo import DemoScale, generate_demo_data
+from platform_setup import Platform
+from schema.loader import load_catalog
+from server import create_app
+from settings import ROOT, Settings
+
+SEED = 20201
+SOURCES = (
+    "licence_office",
+    "market_regulation",
+    "natural_resources",
+    "public_security",
+    "taxation",
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("sources")
+    catalog = load_catalog(ROOT / "schema" / "departments")
+    urls = {name: f"sqlite:///{directory / name}.db" for name in SOURCES}
+    generate_demo_data(
+        catalog.departments, urls, seed=SEED, scale=DemoScale(persons=3000, enterprises=1100)
+    )
+    return directory
+
+
+def source_urls(demo_dir: Path) -> dict[str, str]:
+    return {
+        name: f"sqlite+aiosqlite:///file:{demo_dir / name}.db?mode=ro&uri=true" for name in SOURCES
+    }
+
+
+@pytest.fixture
+def settings(tmp_path: Path, demo_dir: Path) -> Settings:
+    return Settings(demo=True, seed=SEED, data_dir=tmp_path, sources=source_urls(demo_dir))
+
+
+@dataclass
+class Gateway:
+    """A running platform and a client for it, for tests that act as a department would."""
+
+    client: httpx.AsyncClient
+    platform: Platform
+
+    async def query(
+        self,
+        query: str,
+        *,
+        system: str | None = "marriage-registry",
+        purpose: str | None = "administrative_basis",
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = {"Accept": "application/graphql-response+json", **(headers or {})}
+        if system is not None:
+            sent["Authorization"] = f"Bearer {demo_key(SEED, system)}"
+        if purpose is not None:
+            sent["X-Purpose"] = purpose
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        return await self.client.post("/graphql", json=body, headers=sent)
+
+    async def audit(self, response: httpx.Response) -> dict[str, Any]:
+        record = await self.platform.audit.find(response.headers["x-request-id"])
+        assert record is not None, "every request must leave an audit record"
+        return record
+
+
+@pytest.fixture
+async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gov-share") as client:
+            yield Gateway(client, app.state.platform)
+
+
+@pytest.fixture
+def department_db(demo_dir: Path) -> Iterator[Any]:
+    """Direct SQL on the department databases, to compare responses with the source."""
+    connections: dict[str, sqlite3.Connection] = {}
+
+    def query(source: str, sql: str, *params: Any) -> list[sqlite3.Row]:
+        if source not in connections:
+            connections[source] = sqlite3.connect(demo_dir / f"{source}.db")
+            connections[source].row_factory = sqlite3.Row
+        return connections[source].execute(sql, params).fetchall()
+
+    yield query
+    for connection in connections.values():
+        connection.close()

@@ -1,0 +1,78 @@
+"""`python server.py --demo` on a fresh data directory: generates, serves, logs safely."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auth import demo_key
+from settings import ROOT
+from tests.conftest import SEED
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port, log = _free_port(), tmp_path / "server.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "server.py", "--demo", "--port", str(port)],
+            cwd=ROOT,
+            env={"GOV_SHARE_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("the server did not become ready: " + log.read_text())
+            yield base, log
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def test_the_demo_server_serves_a_fresh_data_directory(served: tuple[str, Path]) -> None:
+    base, log = served
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": "{ persons(first: 2) { edges { node { name phone } } } }"},
+        headers={
+            "Authorization": f"Bearer {demo_key(SEED, 'marriage-registry')}",
+            "X-Purpose": "administrative_basis",
+            "X-Operator": "mz-0231",
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    names = [edge["node"]["name"] for edge in body["data"]["persons"]["edges"]]
+    assert len(names) == 2 and all(names)
+    assert body["errors"][0]["extensions"]["code"] == "APPLICATION_REQUIRED"
+
+    time.sleep(0.2)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    [entry] = [line for line in lines if line.get("request_id") == response.headers["x-request-id"]]
+    assert entry["department"] == "11410581005000006G" and entry["status"] == 200
+    text = log.read_text()
+    assert "mz-0231" not in text  # the operator is in the audit log, not the server log
+    assert not any(name in text for name in names)
