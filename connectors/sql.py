@@ -9,12 +9,14 @@ request may run concurrently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.base import Capabilities, Read, Row, require_capabilities
 from errors import SourceUnavailable
@@ -34,22 +36,43 @@ class SqlConnector:
     async def read(self, read: Read) -> list[list[Row]]:
         require_capabilities(self, read)
         try:
-            async with asyncio.timeout(self.timeout_seconds):
-                table = await self._table(read.table)
-                statement = _statement(table, read, self.engine.dialect.name)
-                async with self.engine.connect() as connection:
-                    result = await connection.execute(statement)
-                    rows = [dict(row) for row in result.mappings()]
+            table = await self._table(read.table)
+            statement = _statement(table, read, self.engine.dialect.name)
+            async with self.engine.connect() as connection, self._deadline(connection):
+                result = await connection.execute(statement)
+                rows = [dict(row) for row in result.mappings()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
         return _group(rows, read)
 
     async def ping(self) -> None:
         try:
-            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
+            async with self.engine.connect() as connection, self._deadline(connection):
                 await connection.execute(sa.text("SELECT 1"))
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """Bound every statement. PostgreSQL and MariaDB also enforce it server-side;
+        SQLite has no statement timeout, so the statement is interrupted in its thread
+        rather than cancelled under it (a cancelled aiosqlite call keeps running)."""
+        if self.engine.dialect.name != "sqlite":
+            async with asyncio.timeout(self.timeout_seconds):
+                yield
+            return
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # an open pooled connection has its driver connection
+        loop = asyncio.get_running_loop()
+        interrupting: set[asyncio.Task[None]] = set()
+        handle = loop.call_later(
+            self.timeout_seconds, lambda: interrupting.add(loop.create_task(driver.interrupt()))
+        )
+        try:
+            yield
+        finally:
+            handle.cancel()
+            await asyncio.gather(*interrupting)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -59,7 +82,7 @@ class SqlConnector:
         if name not in self._tables:
             metadata = sa.MetaData()
             async with self.engine.connect() as connection:
-                await connection.run_sync(metadata.reflect, only=[name])
+                await connection.run_sync(metadata.reflect, only=[name], views=True)
             self._tables[name] = metadata.tables[name]
         return self._tables[name]
 

@@ -8,6 +8,7 @@ its file and line: a policy admin's typo must not silently grant or withhold dat
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from schema.catalog import Catalog, ShareType
 from schema.loader import files_version
 
 ACTIONS = frozenset({"read"})
+DEPARTMENT = re.compile(r"[0-9A-Z]{18}")
+SYSTEM = re.compile(r"[0-9A-Z]{18}/[a-z0-9][a-z0-9-]*")
+GROUP = re.compile(r"group:[a-z0-9_]+")
 PURPOSES = frozenset(p.value for p in Purpose) | {"*"}
 
 
@@ -34,15 +38,17 @@ def load_rules(policy_dir: Path, catalog: Catalog) -> RuleSet:
         raise ConfigurationError(str(model), "", "the Casbin model file is missing")
     files = sorted((policy_dir / "rules").glob("*.csv"))
     enforcer = casbin.Enforcer(str(model))
-    for path in files:
-        for line_no, row in _rows(path):
-            _add(enforcer, catalog, path, line_no, row)
+    rows = [(path, line_no, row) for path in files for line_no, row in _rows(path)]
+    groups = {row[2] for _, _, row in rows if row[0] == "g" and len(row) == 3}
+    for path, line_no, row in rows:
+        _add(enforcer, catalog, groups, path, line_no, row)
     return RuleSet(enforcer, files_version([model, *files]))
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
     rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
     for line_no, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -51,14 +57,22 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _add(
-    enforcer: casbin.Enforcer, catalog: Catalog, path: Path, line_no: int, row: list[str]
+    enforcer: casbin.Enforcer,
+    catalog: Catalog,
+    groups: set[str],
+    path: Path,
+    line_no: int,
+    row: list[str],
 ) -> None:
     where = f"line {line_no}"
     kind, *values = row
-    if kind == "g" and len(values) == 2 and all(values):
+    if kind == "g" and len(values) == 2:
+        problem = _group_problem(*values)
+        if problem:
+            raise ConfigurationError(str(path), where, problem)
         enforcer.add_named_grouping_policy("g", *values)
     elif kind == "p" and len(values) == 4:
-        problem = _rule_problem(catalog, *values)
+        problem = _subject_problem(values[0], groups) or _rule_problem(catalog, *values)
         if problem:
             raise ConfigurationError(str(path), where, problem)
         enforcer.add_named_policy("p", *values)
@@ -70,9 +84,28 @@ def _add(
         )
 
 
+def _group_problem(member: str, group: str) -> str | None:
+    """Only departments join groups: a department made a 'member' of another would
+    silently inherit every rule of that department."""
+    if not DEPARTMENT.fullmatch(member):
+        return f"a group member must be a department code (18 characters), not {member!r}"
+    if not GROUP.fullmatch(group):
+        return f"a group must be named 'group:<name>', not {group!r}"
+    return None
+
+
+def _subject_problem(subject: str, groups: set[str]) -> str | None:
+    if GROUP.fullmatch(subject):
+        return None if subject in groups else f"group {subject!r} has no members (no 'g' line)"
+    if DEPARTMENT.fullmatch(subject) or SYSTEM.fullmatch(subject):
+        return None
+    return (
+        f"subject {subject!r} is not a department code, "
+        "'<department code>/<system>' or 'group:<name>'"
+    )
+
+
 def _rule_problem(catalog: Catalog, subject: str, obj: str, act: str, purpose: str) -> str | None:
-    if not subject:
-        return "the rule has no subject"
     if act not in ACTIONS:
         return f"unknown action {act!r}; expected one of {sorted(ACTIONS)}"
     if purpose not in PURPOSES:

@@ -15,7 +15,25 @@ from schema.catalog import Catalog, DepartmentCatalog
 
 # Names the schema builder generates per resource, and the fixed ones it adds.
 GENERATED_SUFFIXES = ("Connection", "Edge")
-RESERVED_TYPE_NAMES = frozenset({"Query", "PageInfo"})
+RESERVED_TYPE_NAMES = frozenset(
+    {"Query", "PageInfo", "String", "Int", "Float", "Boolean", "ID", "Date", "DateTime", "Decimal"}
+)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; in a catalog that could silently turn a
+    not_shared item unconditional, so a repeated key is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_catalog(directory: Path) -> Catalog:
@@ -32,7 +50,7 @@ def load_catalog(directory: Path) -> Catalog:
 
 def _load_file(path: Path) -> DepartmentCatalog:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -74,8 +92,24 @@ def _check_across_files(catalog: Catalog, file_of: dict[str, Path]) -> None:
         raise ConfigurationError(str(file_of[department_code]), where, problem)
 
 
-def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+def _duplicate_ids(departments: tuple[DepartmentCatalog, ...]) -> Iterator[tuple[str, str, str]]:
+    """Checked before anything else: the catalog keeps one resource per id, so a
+    duplicate would make later checks blame the wrong file."""
     seen_ids: set[str] = set()
+    for department in departments:
+        for resource in department.resources:
+            if resource.id in seen_ids:
+                where = f"resources({resource.id}).id"
+                yield (
+                    department.department.code,
+                    where,
+                    f"resource id {resource.id!r} is declared twice",
+                )
+            seen_ids.add(resource.id)
+
+
+def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+    yield from _duplicate_ids(catalog.departments)
     seen_types: set[str] = set(RESERVED_TYPE_NAMES)
     seen_roots: set[str] = set()
     seen_codes: set[str] = set()
@@ -86,16 +120,16 @@ def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
         seen_codes.add(code)
         for resource in department.resources:
             where = f"resources({resource.id})"
-            if resource.id in seen_ids:
-                yield code, f"{where}.id", f"resource id {resource.id!r} is declared twice"
-            seen_ids.add(resource.id)
             for type_name in _type_names(resource.type_name):
                 if type_name in seen_types:
                     yield code, f"{where}.type_name", f"GraphQL type name {type_name!r} collides"
                 seen_types.add(type_name)
-            for root_field in (resource.list_field, resource.lookup_field):
+            for attribute, root_field in (
+                ("list_field", resource.list_field),
+                ("type_name", resource.lookup_field),
+            ):
                 if root_field in seen_roots:
-                    yield code, f"{where}.type_name", f"root field {root_field!r} collides"
+                    yield code, f"{where}.{attribute}", f"root field {root_field!r} collides"
                 seen_roots.add(root_field)
             for rel in resource.relationships:
                 problem = _relationship_problem(catalog, rel.to_resource, rel.to_item)

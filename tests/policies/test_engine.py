@@ -1,0 +1,308 @@
+"""What the sharing policy decides, on the real catalog and the real rule files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies.caller import PUBLIC, Caller, Purpose
+from policies.decision import Decision
+from policies.engine import SharingPolicy
+from policies.rules import RuleSet, load_rules
+from schema.catalog import Catalog, ShareType
+from schema.loader import load_catalog
+from settings import ROOT
+
+CIVIL_AFFAIRS = "11410581005000006G"
+HOUSING = "11410581005000007K"
+TAXATION = "11410581005000005D"
+MARKET_REGULATION = "114105810050000024"
+EDUCATION = "11410581005000008N"
+
+MARRIAGE_REGISTRY = Caller(CIVIL_AFFAIRS, "林州市民政局", "marriage-registry")
+SOCIAL_RELIEF = Caller(CIVIL_AFFAIRS, "林州市民政局", "social-relief")
+HOUSING_PERMITS = Caller(HOUSING, "林州市住房和城乡建设局", "permits")
+TAX_COLLECTION = Caller(TAXATION, "国家税务总局林州市税务局", "tax-collection")
+MARKET_SUPERVISION = Caller(MARKET_REGULATION, "林州市市场监督管理局", "supervision")
+SCHOOL_ENROLMENT = Caller(EDUCATION, "林州市教育局", "enrolment")
+
+DEPARTMENTS = (
+    MARRIAGE_REGISTRY,
+    SOCIAL_RELIEF,
+    HOUSING_PERMITS,
+    TAX_COLLECTION,
+    MARKET_SUPERVISION,
+    SCHOOL_ENROLMENT,
+)
+PURPOSES: tuple[Purpose | None, ...] = (None, *Purpose)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(ROOT / "schema" / "departments")
+
+
+@pytest.fixture(scope="module")
+def rules(catalog: Catalog) -> RuleSet:
+    return load_rules(ROOT / "policies", catalog)
+
+
+@pytest.fixture
+def policy(catalog: Catalog, rules: RuleSet) -> SharingPolicy:
+    """A fresh policy per test, so no test sees another's cached decisions."""
+    return SharingPolicy(catalog, rules)
+
+
+def items_of(catalog: Catalog, share_type: ShareType) -> list[tuple[str, str]]:
+    return [
+        (resource.id, item.name)
+        for resource in catalog.resources.values()
+        for item in resource.items
+        if item.share_type is share_type
+    ]
+
+
+def decide(
+    policy: SharingPolicy, caller: Caller, resource_id: str, item: str, purpose: Purpose | None
+) -> Decision:
+    resource = policy.catalog.resources[resource_id]
+    return policy.decide(caller, resource, resource.item(item), purpose)
+
+
+def denial_code(decision: Decision) -> str | None:
+    return None if decision.denial is None else decision.denial.code
+
+
+def application(decision: Decision) -> dict[str, Any]:
+    assert decision.denial is not None
+    assert decision.denial.code == "APPLICATION_REQUIRED"
+    result: dict[str, Any] = decision.denial.extensions["application"]
+    return result
+
+
+def test_catalog_has_items_of_every_share_type(catalog: Catalog) -> None:
+    """Guards the sweeps below against passing vacuously."""
+    for share_type in ShareType:
+        assert items_of(catalog, share_type), share_type
+
+
+def test_unconditional_items_are_clear_for_every_department(policy: SharingPolicy) -> None:
+    for resource_id, item in items_of(policy.catalog, ShareType.UNCONDITIONAL):
+        for caller in DEPARTMENTS:
+            for purpose in PURPOSES:
+                decision = decide(policy, caller, resource_id, item, purpose)
+                assert decision.allowed, (resource_id, item, caller.department, purpose)
+                assert decision.denial is None
+                assert decision.basis == "catalog:unconditional"
+
+
+def test_not_shared_items_are_denied_to_everyone(policy: SharingPolicy) -> None:
+    for resource_id, item in items_of(policy.catalog, ShareType.NOT_SHARED):
+        legal_basis = policy.catalog.resources[resource_id].item(item).legal_basis
+        for caller in (*DEPARTMENTS, PUBLIC):
+            for purpose in PURPOSES:
+                decision = decide(policy, caller, resource_id, item, purpose)
+                assert not decision.allowed
+                assert denial_code(decision) == "NOT_SHARED", (resource_id, item, caller)
+                assert decision.denial is not None
+                assert decision.denial.extensions["legalBasis"] == legal_basis
+                assert decision.basis == "catalog:not_shared"
+
+
+def test_provider_cannot_read_its_own_not_shared_item(policy: SharingPolicy) -> None:
+    decision = decide(
+        policy, TAX_COLLECTION, "tax_registration", "annualTaxPaid", Purpose.ADMINISTRATIVE_BASIS
+    )
+    assert denial_code(decision) == "NOT_SHARED"
+    assert decision.denial is not None
+    assert decision.denial.extensions["field"] == "TaxRegistration.annualTaxPaid"
+    assert "税收征收管理法" in decision.denial.extensions["legalBasis"]
+
+
+def test_conditional_item_without_purpose_needs_one(policy: SharingPolicy) -> None:
+    for resource_id, item in items_of(policy.catalog, ShareType.CONDITIONAL):
+        provider = policy.catalog.provider_of[resource_id].department.code
+        for caller in DEPARTMENTS:
+            if caller.department == provider:
+                continue
+            decision = decide(policy, caller, resource_id, item, None)
+            assert denial_code(decision) == "PURPOSE_REQUIRED", (resource_id, item, caller)
+            assert decision.denial is not None
+            assert decision.denial.extensions["field"].endswith(f".{item}")
+
+
+def test_granted_purpose_is_clear_and_names_the_rule(policy: SharingPolicy) -> None:
+    decision = decide(
+        policy, MARRIAGE_REGISTRY, "person", "householdAddress", Purpose.ADMINISTRATIVE_BASIS
+    )
+    assert decision.allowed
+    assert decision.basis.startswith("rule:p, ")
+    assert decision.basis == (
+        "rule:p, 11410581005000006G/marriage-registry, person.householdAddress, read, "
+        "administrative_basis"
+    )
+
+
+def test_other_purpose_requires_an_application(policy: SharingPolicy) -> None:
+    decision = decide(
+        policy, MARRIAGE_REGISTRY, "person", "householdAddress", Purpose.WORK_REFERENCE
+    )
+    assert not decision.allowed
+    assert decision.denial is not None
+    assert decision.denial.extensions["field"] == "Person.householdAddress"
+    assert application(decision) == {
+        "resource": "person",
+        "resourceCode": "10101001/000001",
+        "resourceName": "人口基础信息",
+        "provider": "林州市公安局",
+        "providerCode": "114105810050000011",
+        "fields": ["householdAddress"],
+        "purpose": "work_reference",
+        "conditions": "限行政依据、业务协同用途，经公安局批准后使用。",
+    }
+    assert "林州市公安局" in decision.denial.message
+
+
+def test_system_rule_does_not_extend_to_other_systems(policy: SharingPolicy) -> None:
+    purpose = Purpose.ADMINISTRATIVE_BASIS
+    assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", purpose).allowed
+    other = decide(policy, SOCIAL_RELIEF, "person", "householdAddress", purpose)
+    assert denial_code(other) == "APPLICATION_REQUIRED"
+    no_system = Caller(CIVIL_AFFAIRS, "林州市民政局")
+    assert denial_code(decide(policy, no_system, "person", "householdAddress", purpose)) == (
+        "APPLICATION_REQUIRED"
+    )
+
+
+def test_group_rule_applies_to_each_member_department(policy: SharingPolicy) -> None:
+    purpose = Purpose.BUSINESS_COLLABORATION
+    for caller in (MARRIAGE_REGISTRY, SOCIAL_RELIEF, HOUSING_PERMITS):
+        decision = decide(policy, caller, "person", "phone", purpose)
+        assert decision.allowed, caller
+        assert decision.basis == (
+            "rule:p, group:social_services, person.phone, read, business_collaboration"
+        )
+
+
+def test_group_rule_does_not_apply_to_non_members(policy: SharingPolicy) -> None:
+    purpose = Purpose.BUSINESS_COLLABORATION
+    for caller in (TAX_COLLECTION, MARKET_SUPERVISION, SCHOOL_ENROLMENT):
+        decision = decide(policy, caller, "person", "phone", purpose)
+        assert denial_code(decision) == "APPLICATION_REQUIRED", caller
+
+
+def test_group_rule_is_limited_to_its_purpose(policy: SharingPolicy) -> None:
+    decision = decide(policy, HOUSING_PERMITS, "person", "phone", Purpose.ADMINISTRATIVE_BASIS)
+    assert denial_code(decision) == "APPLICATION_REQUIRED"
+
+
+def test_resource_wildcard_covers_every_conditional_item(policy: SharingPolicy) -> None:
+    conditional = [
+        item
+        for resource_id, item in items_of(policy.catalog, ShareType.CONDITIONAL)
+        if resource_id == "enterprise"
+    ]
+    assert conditional
+    for item in conditional:
+        decision = decide(policy, TAX_COLLECTION, "enterprise", item, Purpose.ADMINISTRATIVE_BASIS)
+        assert decision.allowed, item
+        assert decision.basis == (
+            "rule:p, 11410581005000005D, enterprise.*, read, administrative_basis"
+        )
+        other = decide(policy, TAX_COLLECTION, "enterprise", item, Purpose.WORK_REFERENCE)
+        assert denial_code(other) == "APPLICATION_REQUIRED", item
+
+
+def test_resource_wildcard_stays_within_its_resource(policy: SharingPolicy) -> None:
+    purpose = Purpose.ADMINISTRATIVE_BASIS
+    for resource_id, item in (("person", "householdAddress"), ("land_parcel", "boundary")):
+        decision = decide(policy, TAX_COLLECTION, resource_id, item, purpose)
+        assert denial_code(decision) == "APPLICATION_REQUIRED", (resource_id, item)
+
+
+def test_department_reads_its_own_conditional_items(policy: SharingPolicy) -> None:
+    for purpose in Purpose:
+        decision = decide(policy, MARKET_SUPERVISION, "enterprise", "contactPhone", purpose)
+        assert decision.allowed, purpose
+        assert decision.basis == "provider:own_data"
+    own_tax = decide(
+        policy, TAX_COLLECTION, "tax_registration", "creditRating", Purpose.WORK_REFERENCE
+    )
+    assert own_tax.allowed
+    assert own_tax.basis == "provider:own_data"
+
+
+def test_department_without_rules_gets_no_conditional_item(policy: SharingPolicy) -> None:
+    for resource_id, item in items_of(policy.catalog, ShareType.CONDITIONAL):
+        for purpose in Purpose:
+            decision = decide(policy, SCHOOL_ENROLMENT, resource_id, item, purpose)
+            assert denial_code(decision) == "APPLICATION_REQUIRED", (resource_id, item, purpose)
+            assert application(decision)["fields"] == [item]
+            assert application(decision)["purpose"] == purpose.value
+
+
+def test_public_reads_unconditional_items_of_open_resources(policy: SharingPolicy) -> None:
+    enterprise = policy.catalog.resources["enterprise"]
+    assert enterprise.open_to_public
+    for item in enterprise.items:
+        if item.share_type is not ShareType.UNCONDITIONAL:
+            continue
+        for purpose in PURPOSES:
+            decision = policy.decide(PUBLIC, enterprise, item, purpose)
+            assert decision.allowed, (item.name, purpose)
+            assert decision.basis == "catalog:open_to_public"
+
+
+def test_public_is_refused_everything_else(policy: SharingPolicy) -> None:
+    refused = 0
+    for resource in policy.catalog.resources.values():
+        for item in resource.items:
+            if item.share_type is ShareType.NOT_SHARED:
+                continue  # NOT_SHARED for everyone, see above
+            if resource.open_to_public and item.share_type is ShareType.UNCONDITIONAL:
+                continue
+            for purpose in PURPOSES:
+                decision = policy.decide(PUBLIC, resource, item, purpose)
+                assert denial_code(decision) == "NOT_OPEN", (resource.id, item.name, purpose)
+                refused += 1
+    assert refused
+
+
+def test_public_is_refused_conditional_items_of_open_resources(policy: SharingPolicy) -> None:
+    for item in ("contactPhone", "legalRepIdNumber"):
+        for purpose in PURPOSES:
+            decision = decide(policy, PUBLIC, "enterprise", item, purpose)
+            assert denial_code(decision) == "NOT_OPEN", (item, purpose)
+            assert decision.denial is not None
+            assert decision.denial.extensions["field"] == f"Enterprise.{item}"
+
+
+def test_decisions_are_cached(policy: SharingPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    enforcer = policy.rules.enforcer
+    original = enforcer.enforce_ex
+    calls: list[tuple[Any, ...]] = []
+
+    def counting_enforce_ex(*args: Any) -> Any:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(enforcer, "enforce_ex", counting_enforce_ex)
+    purpose = Purpose.ADMINISTRATIVE_BASIS
+    first = decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", purpose)
+    second = decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", purpose)
+    assert second is first
+    assert len(calls) == 1
+
+
+def test_cache_keeps_systems_and_purposes_apart(policy: SharingPolicy) -> None:
+    """A cached grant must not answer for another system or another purpose."""
+    granted = Purpose.ADMINISTRATIVE_BASIS
+    assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", granted).allowed
+    assert not decide(policy, SOCIAL_RELIEF, "person", "householdAddress", granted).allowed
+    other = Purpose.WORK_REFERENCE
+    assert not decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", other).allowed
+    assert denial_code(decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", None)) == (
+        "PURPOSE_REQUIRED"
+    )
+    assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", granted).allowed
