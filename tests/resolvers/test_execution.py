@@ -1,0 +1,159 @@
+"""The executor over in-memory sources: governance, batching and errors without a database."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from connectors import Capabilities, Connector, MemoryConnector
+from policies import Caller, Purpose, SharingPolicy, load_rules
+from resolvers import Executor, Governing, GraphQLRequest
+from resolvers.execution import ExecutionOutcome
+from schema.build import build_schema
+from schema.loader import load_catalog
+from settings import ROOT
+
+pytestmark = pytest.mark.anyio
+
+CATALOG = load_catalog(ROOT / "schema" / "departments")
+POLICY = SharingPolicy(CATALOG, load_rules(ROOT / "policies", CATALOG))
+CIVIL_AFFAIRS = Caller("11410581005000006G", "林州市民政局", "marriage-registry", "mz-0231")
+
+
+def person(number: int) -> dict[str, Any]:
+    return {
+        "id_number": f"41058119900101{number:04d}",
+        "name": f"测试{number}",
+        "gender": "男",
+        "ethnicity": "汉族",
+        "birth_date": datetime.date(1990, 1, 1),
+        "household_address": f"林州市开元街道{number}号",
+        "phone": f"1380000{number:04d}",
+    }
+
+
+def licence(number: int, holder: int) -> dict[str, Any]:
+    return {
+        "licence_number": f"L{number:05d}",
+        "licence_type": "机动车驾驶证",
+        "holder_name": f"测试{holder}",
+        "holder_id_number": f"41058119900101{holder:04d}",
+        "issuer": "林州市公安局交通警察大队",
+        "issued_on": datetime.date(2020, 1, 1),
+        "valid_until": datetime.date(2030, 1, 1),
+        "status": "有效",
+        "file_id": f"f{number}",
+    }
+
+
+def sources(people: MemoryConnector, licences: MemoryConnector) -> dict[str, Connector]:
+    empty = MemoryConnector("empty", {})
+    by_resource: dict[str, Connector] = {resource: empty for resource in CATALOG.resources}
+    return {**by_resource, "person": people, "licence": licences}
+
+
+def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int = 100) -> Executor:
+    schema, meanings = build_schema(
+        CATALOG, default_first=20, extensions=[lambda: Governing(meanings=meanings, policy=POLICY)]
+    )
+    return Executor(
+        schema,
+        sources(people, licences),
+        cursor_key=bytes(16),
+        batch_bound=1000,
+        max_first=max_first,
+    )
+
+
+@pytest.fixture
+def people() -> MemoryConnector:
+    return MemoryConnector("public_security", {"person": [person(n) for n in range(10)]})
+
+
+@pytest.fixture
+def licences() -> MemoryConnector:
+    rows = [licence(n, holder) for n, holder in enumerate([0, 0, 0, 1, 2, 2, 5])]
+    return MemoryConnector("licence_office", {"licence": rows})
+
+
+async def run(executor: Executor, query: str, **variables: Any) -> ExecutionOutcome:
+    return await executor.execute(
+        GraphQLRequest(query, variables), CIVIL_AFFAIRS, Purpose.ADMINISTRATIVE_BASIS
+    )
+
+
+async def test_nested_lists_are_one_read_per_level(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(
+        executor(people, licences),
+        "{ persons(first: 6) { edges { node { name licences(first: 2) { edges { node { licenceNumber } } } } } } }",
+    )
+    counts = [len(e["node"]["licences"]["edges"]) for e in outcome.data["persons"]["edges"]]  # type: ignore[index]
+    assert counts == [2, 1, 2, 0, 0, 1]
+    assert len(people.reads) == 1 and len(licences.reads) == 1
+    assert people.reads[0].columns == ("id_number", "name")  # selected + key/subject only
+    assert outcome.errors == []
+    assert len(outcome.context.accessed.keys["licence"]) == sum(
+        counts
+    )  # served, not fetched (first + 1)
+
+
+async def test_a_source_that_cannot_page_per_parent_is_refused_not_filtered(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    licences.capabilities = Capabilities(per_parent_pagination=False)
+    outcome = await run(
+        executor(people, licences),
+        "{ persons(first: 3) { edges { node { name licences(first: 1) { edges { node { licenceNumber } } } } } } }",
+    )
+    assert [e["node"]["name"] for e in outcome.data["persons"]["edges"]] == [
+        "测试0",
+        "测试1",
+        "测试2",
+    ]  # type: ignore[index]
+    assert outcome.error_codes == ["PUSHDOWN_REFUSED"]  # once, not once per person
+    assert licences.reads == []
+
+
+async def test_a_source_down_fails_its_fields_once(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    licences.down = True
+    outcome = await run(
+        executor(people, licences),
+        "{ persons(first: 4) { edges { node { name licences { edges { node { licenceNumber } } } } } } }",
+    )
+    assert outcome.error_codes == ["SOURCE_UNAVAILABLE"]
+    assert all(edge["node"]["name"] for edge in outcome.data["persons"]["edges"])  # type: ignore[index]
+
+
+async def test_first_above_the_maximum_is_refused(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(
+        executor(people, licences, max_first=5), "{ persons(first: 6) { edges { node { name } } } }"
+    )
+    assert outcome.error_codes == ["LIMIT_EXCEEDED"]
+    assert people.reads == []
+
+
+async def test_pages_follow_cursors_and_bad_cursors_are_refused(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    gateway = executor(people, licences)
+    query = "query Page($after: String) { persons(first: 4, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }"
+    names: list[str] = []
+    after = None
+    while True:
+        outcome = await run(gateway, query, after=after)
+        page = outcome.data["persons"]  # type: ignore[index]
+        names += [edge["node"]["name"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert names == [f"测试{n}" for n in range(10)]
+    refused = await run(gateway, query, after="forged")
+    assert refused.error_codes == ["BAD_CURSOR"]
