@@ -24,6 +24,7 @@ from strawberry.types.field import StrawberryField
 from resolvers import fields
 from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
 from resolvers.plan import Coordinate
+from schema.browse import catalog_field
 from schema.catalog import Cardinality, Catalog, DataItem, DataType, Resource, ShareType
 
 SCALARS: dict[DataType, type] = {
@@ -74,7 +75,7 @@ def build_schema(
     connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
     for resource in catalog.resources.values():
         _fill(resource, catalog, classes, connections, meanings, default_first)
-    root_fields: list[StrawberryField] = []
+    root_fields: list[StrawberryField] = [catalog_field(catalog)]
     for resource in catalog.resources.values():
         root_fields += _root_fields(
             resource, classes[resource.id], connections[resource.id], meanings, default_first

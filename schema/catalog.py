@@ -6,6 +6,8 @@ span files (relationship targets, unique names) are checked by `loader.py`.
 
 from __future__ import annotations
 
+import datetime
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -34,6 +36,27 @@ class CatalogClass(StrEnum):
     BASIC = "basic"
     THEME = "theme"
     DEPARTMENT = "department"
+
+
+class FormatClass(StrEnum):
+    """The guide's 信息资源格式分类."""
+
+    ELECTRONIC_FILE = "electronic_file"
+    SPREADSHEET = "spreadsheet"
+    DATABASE = "database"
+    IMAGE = "image"
+    STREAMING_MEDIA = "streaming_media"
+    SELF_DESCRIBING = "self_describing"
+    SERVICE_INTERFACE = "service_interface"
+
+
+class ShareMethodClass(StrEnum):
+    """The guide's 共享方式分类: how data reaches a consumer."""
+
+    SHARED_PLATFORM = "shared_platform"
+    EMAIL = "email"
+    REMOVABLE_DISK = "removable_disk"
+    MEDIA_EXCHANGE = "media_exchange"
 
 
 class UpdateCycle(StrEnum):
@@ -76,6 +99,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
+CATEGORY_DIGIT = {CatalogClass.BASIC: "1", CatalogClass.THEME: "2", CatalogClass.DEPARTMENT: "3"}
+
+
+class Classification(_Model):
+    """项 / 目 / 细目 under the resource's 类 (its catalog class)."""
+
+    item: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+    heading: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
+    subheading: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+
+
+class ResourceFormat(_Model):
+    format_class: FormatClass
+    format_type: Text
+
+
 class ResponsiblePerson(_Model):
     """The department head who answers for its sharing work (Art. 15)."""
 
@@ -102,6 +141,12 @@ class DataItem(_Model):
     share_type: ShareType
     conditions: Text | None = None
     legal_basis: Text | None = None
+    name_en: Text | None = None
+
+    @property
+    def english_name(self) -> str:
+        """For search (Art. 9); by default the GraphQL name in words: idNumber → id number."""
+        return self.name_en or re.sub(r"(?<!^)(?=[A-Z])", " ", self.name).lower()
 
     @model_validator(mode="after")
     def _share_type_needs_its_reasons(self) -> DataItem:
@@ -125,13 +170,22 @@ class Relationship(_Model):
 
 class Resource(_Model):
     id: Slug
-    code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]+(/[0-9A-Z]+)?$")]
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}/[0-9]{6}$")]
     name_zh: Text
     summary: Text
     catalog_class: CatalogClass
+    classification: Classification
+    internal_unit: Text | None = None
+    format: ResourceFormat
     update_cycle: UpdateCycle
+    share_method_class: ShareMethodClass = ShareMethodClass.SHARED_PLATFORM
     share_methods: Annotated[tuple[ShareMethod, ...], Field(min_length=1)]
     open_to_public: bool
+    open_conditions: Text | None = None
+    release_date: datetime.date
+    related_resources: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{8}/[0-9]{6}$")], ...
+    ] = ()
     type_name: GraphQLName
     list_field: GraphQLName
     table: SqlName
@@ -152,6 +206,15 @@ class Resource(_Model):
         for label, name in self._referenced_items():
             if name not in names:
                 raise ValueError(f"{label} {name!r} is not a data item of this resource")
+        return self
+
+    @model_validator(mode="after")
+    def _code_follows_classification(self) -> Resource:
+        """The code's front part is 类 + 项 + 目 + 细目, as the catalog guide composes it."""
+        c = self.classification
+        prefix = CATEGORY_DIGIT[self.catalog_class] + c.item + c.heading + c.subheading
+        if not self.code.startswith(prefix + "/"):
+            raise ValueError(f"code {self.code!r} must start with {prefix}/ (类 项 目 细目)")
         return self
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from schema.catalog import Catalog, DepartmentCatalog
 GENERATED_SUFFIXES = ("Connection", "Edge")
 RESERVED_TYPE_NAMES = frozenset(
     {"Query", "PageInfo", "String", "Int", "Float", "Boolean", "ID", "Date", "DateTime", "Decimal"}
+    | {"CatalogRoot"}
 )
 
 
@@ -55,6 +56,8 @@ def _load_file(path: Path) -> DepartmentCatalog:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise ConfigurationError(str(path), where, f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # PyYAML's own constructors, e.g. a date like 2021-02-30
+        raise ConfigurationError(str(path), "", f"not valid YAML: {exc}") from None
     try:
         return DepartmentCatalog.model_validate(raw)
     except ValidationError as exc:
@@ -135,6 +138,10 @@ def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
                 problem = _relationship_problem(catalog, rel.to_resource, rel.to_item)
                 if problem:
                     yield code, f"{where}.relationships({rel.name})", problem
+            known_codes = {r.code for r in catalog.resources.values()}
+            for related in resource.related_resources:
+                if related not in known_codes:
+                    yield code, f"{where}.related_resources", f"no resource has code {related!r}"
 
 
 def _type_names(type_name: str) -> list[str]:

@@ -157,3 +157,16 @@ async def test_pages_follow_cursors_and_bad_cursors_are_refused(
     assert names == [f"测试{n}" for n in range(10)]
     refused = await run(gateway, query, after="forged")
     assert refused.error_codes == ["BAD_CURSOR"]
+
+
+async def test_an_unexpected_failure_is_masked(
+    people: MemoryConnector, licences: MemoryConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A source returning a value its declared type cannot carry must not echo the value."""
+    people.tables["person"][0]["birth_date"] = "SECRET-3301"
+    outcome = await run(
+        executor(people, licences), "{ persons(first: 2) { edges { node { name birthDate } } } }"
+    )
+    assert outcome.error_codes == ["INTERNAL_ERROR"]
+    assert "SECRET-3301" not in repr(outcome.errors) + caplog.text
+    assert outcome.data["persons"]["edges"][1]["node"]["birthDate"] == "1990-01-01"  # type: ignore[index]

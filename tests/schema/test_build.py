@@ -142,7 +142,8 @@ def test_a_not_shared_field_cites_its_law(types: dict[str, dict[str, Field]]) ->
 
 
 def test_query_lists_and_looks_up_every_resource(types: dict[str, dict[str, Field]]) -> None:
-    assert {name: signature(field) for name, field in types["Query"].items()} == {
+    resource_fields = {name: f for name, f in types["Query"].items() if name != "catalog"}
+    assert {name: signature(field) for name, field in resource_fields.items()} == {
         "persons": "persons(first: Int! = 20, after: String = null): PersonConnection",
         "person": "person(idNumber: String!): Person",
         "enterprises": "enterprises(first: Int! = 20, after: String = null): EnterpriseConnection",
