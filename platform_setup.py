@@ -56,6 +56,8 @@ async def build_platform(settings: Settings) -> Platform:
     cursor_key = settings.cursor_secret()
     if settings.demo:
         await asyncio.to_thread(_ensure_demo_data, settings, catalog)
+    if settings.platform_store_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
     store = _store_engine(settings.store_url())
     keys = KeyRegistry(store, demo=settings.demo)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from errors import PushdownRefused
@@ -22,25 +23,72 @@ class Capabilities:
     key_batches: bool = True
     pagination: bool = True
     per_parent_pagination: bool = True
-    filters: bool = False
-    ordering: bool = False
+    filters: bool = True
+    ordering: bool = True
+    counting: bool = True
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    IN = "in"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    LIKE = "like"
+    IS_NULL = "is_null"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    column: str
+    operator: Operator
+    value: Hashable
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Predicate
+
+
+Predicate = Comparison | And | Or | Not
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """Order by one column; NULL sorts lowest, so first ascending and last descending."""
+
+    column: str
+    descending: bool = False
 
 
 @dataclass(frozen=True)
 class Page:
-    """Keyset page: rows ordered by the key column, strictly after `after`.
+    """Keyset page, strictly after `after`: the values of the read's order keys and then
+    its key column, of the last row already seen.
 
     A connector returns up to `first + 1` rows per row set so the caller can tell
     whether another page exists without a count.
     """
 
     first: int
-    after: Hashable | None = None
+    after: tuple[Hashable, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Read:
-    """Read `columns` of `table`, one row set per value of `match_values` (or one in all)."""
+    """Read `columns` of `table` matching `predicate`, ordered by `order` then the key
+    column, one row set per value of `match_values` (or one in all)."""
 
     table: str
     columns: tuple[str, ...]
@@ -48,6 +96,13 @@ class Read:
     match_column: str | None = None
     match_values: tuple[Hashable, ...] | None = None
     page: Page | None = None
+    predicate: Predicate | None = None
+    order: tuple[OrderKey, ...] = ()
+
+    @property
+    def sort_keys(self) -> tuple[OrderKey, ...]:
+        """The full ordering: the requested keys, then the key column as tie-breaker."""
+        return (*self.order, OrderKey(self.key_column))
 
 
 class Connector(Protocol):
@@ -60,18 +115,27 @@ class Connector(Protocol):
         Raises `SourceUnavailable` when the source cannot answer.
         """
 
+    async def count(self, read: Read) -> list[int]:
+        """Count the rows `read` matches (ignoring its page), one count per match value."""
+
     async def ping(self) -> None:
         """Raise `SourceUnavailable` unless the source answers a trivial query."""
 
     async def close(self) -> None: ...
 
 
-def require_capabilities(connector: Connector, read: Read) -> None:
+def require_capabilities(connector: Connector, read: Read, *, count: bool = False) -> None:
     needs = ["projection"]
     if read.match_values is not None:
         needs.append("key_batches")
-    if read.page is not None:
+    if read.page is not None and not count:
         needs.append("pagination" if read.match_values is None else "per_parent_pagination")
+    if read.predicate is not None:
+        needs.append("filters")
+    if read.order:
+        needs.append("ordering")
+    if count:
+        needs.append("counting")
     for capability in needs:
         if not getattr(connector.capabilities, capability):
             raise PushdownRefused(

@@ -6,10 +6,25 @@ MockTransport. It records every read, so tests can assert what was asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator as operator_module
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cmp_to_key
 from typing import Any
 
-from connectors.base import Capabilities, Read, Row, require_capabilities
+from connectors.base import (
+    And,
+    Capabilities,
+    Comparison,
+    Not,
+    Operator,
+    Or,
+    OrderKey,
+    Predicate,
+    Read,
+    Row,
+    require_capabilities,
+)
 from errors import SourceUnavailable
 
 
@@ -28,29 +43,95 @@ class MemoryConnector:
 
     async def read(self, read: Read) -> list[list[Row]]:
         require_capabilities(self, read)
-        if self.down:
-            raise SourceUnavailable(f"source {self.name} is unavailable", source=self.name)
+        self._check_up()
         self.reads.append(read)
-        rows = sorted(self.tables[read.table], key=lambda row: row[read.key_column])
-        if read.match_column is None:
-            return [self._page(rows, read)]
-        return [
-            self._page([row for row in rows if row[read.match_column] == value], read)
-            for value in read.match_values or ()
-        ]
+        return [self._page(rows, read) for rows in self._row_sets(read)]
+
+    async def count(self, read: Read) -> list[int]:
+        require_capabilities(self, read, count=True)
+        self._check_up()
+        self.reads.append(read)
+        return [len(rows) for rows in self._row_sets(read)]
 
     async def ping(self) -> None:
-        if self.down:
-            raise SourceUnavailable(f"source {self.name} is unavailable", source=self.name)
+        self._check_up()
 
     async def close(self) -> None:
         return None
 
+    def _check_up(self) -> None:
+        if self.down:
+            raise SourceUnavailable(f"source {self.name} is unavailable", source=self.name)
+
+    def _row_sets(self, read: Read) -> list[list[Row]]:
+        rows = [row for row in self.tables[read.table] if _matches(row, read.predicate)]
+        rows.sort(key=cmp_to_key(lambda a, b: _compare(a, b, read.sort_keys)))
+        if read.match_column is None:
+            return [rows]
+        return [
+            [row for row in rows if row[read.match_column] == value]
+            for value in read.match_values or ()
+        ]
+
     @staticmethod
     def _page(rows: list[Row], read: Read) -> list[Row]:
         if read.page is not None:
-            after: Any = read.page.after
+            after = read.page.after
             if after is not None:
-                rows = [row for row in rows if row[read.key_column] > after]
+                cursor = dict(zip([key.column for key in read.sort_keys], after, strict=True))
+                rows = [row for row in rows if _compare(row, cursor, read.sort_keys) > 0]
             rows = rows[: read.page.first + 1]
         return [{column: row[column] for column in read.columns} for row in rows]
+
+
+def _compare(a: Mapping[str, Any], b: Mapping[str, Any], keys: Sequence[OrderKey]) -> int:
+    """Order as the SQL connector does: NULL lowest, each key ascending or descending."""
+    for key in keys:
+        left, right = a[key.column], b[key.column]
+        if left == right:
+            continue
+        if left is None or right is None:
+            result = -1 if left is None else 1
+        else:
+            result = -1 if left < right else 1
+        return -result if key.descending else result
+    return 0
+
+
+def _matches(row: Row, predicate: Predicate | None) -> bool:
+    if predicate is None:
+        return True
+    if isinstance(predicate, And):
+        return all(_matches(row, p) for p in predicate.operands)
+    if isinstance(predicate, Or):
+        return any(_matches(row, p) for p in predicate.operands)
+    if isinstance(predicate, Not):
+        return not _matches(row, predicate.operand)
+    return _holds(row[predicate.column], predicate)
+
+
+def _holds(value: Any, comparison: Comparison) -> bool:
+    operator, operand = comparison.operator, comparison.value
+    if operator is Operator.IS_NULL:
+        return (value is None) == bool(operand)
+    if value is None:
+        return False  # SQL: a comparison with NULL is never true
+    if operator is Operator.IN:
+        assert isinstance(operand, tuple)
+        return value in operand
+    if operator is Operator.LIKE:
+        return re.fullmatch(_like_pattern(str(operand)), str(value), re.S) is not None
+    return bool(_COMPARE[operator](value, operand))
+
+
+_COMPARE: dict[Operator, Callable[[Any, Any], Any]] = {
+    Operator.EQ: operator_module.eq,
+    Operator.GT: operator_module.gt,
+    Operator.GTE: operator_module.ge,
+    Operator.LT: operator_module.lt,
+    Operator.LTE: operator_module.le,
+}
+
+
+def _like_pattern(pattern: str) -> str:
+    return "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)

@@ -1,8 +1,8 @@
 """Read department databases with SQLAlchemy Core (async): SQLite, PostgreSQL, MariaDB.
 
-One statement per `Read`: only the projected columns, keys bound as one array
-(`= ANY(:keys)` on PostgreSQL, `IN (...)` elsewhere), per-parent pages with a
-window function. Each read takes its own pooled connection, so loader batches of one
+One statement per `Read` (built in `_sql_query.py`): only the projected columns,
+filters and keyset pages as bound parameters, per-parent pages with a window
+function. Each read takes its own pooled connection, so loader batches of one
 request may run concurrently.
 """
 
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from connectors._sql_query import count_statement, select_statement
 from connectors.base import Capabilities, Read, Row, require_capabilities
 from errors import SourceUnavailable
 
@@ -37,13 +38,27 @@ class SqlConnector:
         require_capabilities(self, read)
         try:
             table = await self._table(read.table)
-            statement = _statement(table, read, self.engine.dialect.name)
+            statement = select_statement(table, read, self.engine.dialect.name)
             async with self.engine.connect() as connection, self._deadline(connection):
                 result = await connection.execute(statement)
                 rows = [dict(row) for row in result.mappings()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
         return _group(rows, read)
+
+    async def count(self, read: Read) -> list[int]:
+        require_capabilities(self, read, count=True)
+        try:
+            table = await self._table(read.table)
+            statement = count_statement(table, read, self.engine.dialect.name)
+            async with self.engine.connect() as connection, self._deadline(connection):
+                result = (await connection.execute(statement)).all()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise self._unavailable(exc) from None
+        if read.match_column is None:
+            return [int(result[0][0])]
+        counts = {row[0]: int(row[1]) for row in result}
+        return [counts.get(value, 0) for value in read.match_values or ()]
 
     async def ping(self) -> None:
         try:
@@ -101,35 +116,6 @@ def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:
     if url.startswith("mysql"):
         return {"connect_args": {"init_command": f"SET max_statement_time={timeout_seconds}"}}
     return {}
-
-
-def _statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
-    columns = [table.c[name] for name in read.columns]
-    key = table.c[read.key_column]
-    statement = sa.select(*columns)
-    if read.match_column is not None:
-        match = table.c[read.match_column]
-        values = list(read.match_values or ())
-        condition = (
-            match == sa.any_(sa.bindparam("keys", values, type_=sa.ARRAY(match.type)))
-            if dialect == "postgresql"
-            else match.in_(values)
-        )
-        statement = statement.where(condition)
-    if read.page is None:
-        return statement
-    if read.page.after is not None:
-        statement = statement.where(key > read.page.after)
-    limit = read.page.first + 1
-    if read.match_column is None:
-        return statement.order_by(key).limit(limit)
-    position = sa.func.row_number().over(partition_by=table.c[read.match_column], order_by=key)
-    ranked = statement.add_columns(position.label("_position")).subquery()
-    return (
-        sa.select(*[ranked.c[name] for name in read.columns])
-        .where(ranked.c["_position"] <= limit)
-        .order_by(ranked.c[read.match_column], ranked.c[read.key_column])
-    )
 
 
 def _group(rows: list[Row], read: Read) -> list[list[Row]]:

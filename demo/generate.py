@@ -6,8 +6,9 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, create_engine
+from sqlalchemy import Connection, MetaData, Table
 
+from demo.engines import in_transaction
 from demo.tables import build_table, joined_items
 from demo.world import DemoScale, Row, build_world
 from schema.catalog import DepartmentCatalog, Resource
@@ -24,8 +25,10 @@ def generate_demo_data(
 ) -> None:
     """(Re)create every catalogued table in its source database and fill it.
 
-    `urls` maps each department's `source` to a synchronous SQLAlchemy URL. Tables are
-    dropped first, so a rerun replaces the data instead of adding to it.
+    `urls` maps each department's `source` to a SQLAlchemy URL, synchronous or async
+    (`sqlite+aiosqlite`, `postgresql+asyncpg`, `mysql+asyncmy`); call it where no event
+    loop is running. Tables are dropped first, so a rerun replaces the data instead of
+    adding to it.
     """
     world = build_world(random.Random(seed), scale)
     joined = joined_items(departments)
@@ -53,15 +56,14 @@ def _write_source(
 ) -> None:
     metadata = MetaData()
     contents = [(build_table(metadata, r, joined), _rows_for(r, world)) for r in resources]
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            metadata.drop_all(connection)
-            metadata.create_all(connection)
-            for table, rows in contents:
-                _insert(connection, table, rows)
-    finally:
-        engine.dispose()
+
+    def replace(connection: Connection) -> None:
+        metadata.drop_all(connection)
+        metadata.create_all(connection)
+        for table, rows in contents:
+            _insert(connection, table, rows)
+
+    in_transaction(url, replace)
 
 
 def _rows_for(resource: Resource, world: Mapping[str, Sequence[Row]]) -> Sequence[Row]:

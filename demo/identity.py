@@ -12,9 +12,10 @@ from demo import words
 
 # County codes by era (valid up to and including the year), as stdnum's region table dates
 # them: an ID number keeps the code its holder was registered under at birth.
+_LINZHOU = (("412121", 1983), ("410521", 1994), ("410581", 9999))  # 林县 → 林州市
 _COUNTIES = words.Weighted(
     {
-        (("412121", 1983), ("410521", 1994), ("410581", 9999)): 85,  # 林县 → 林州市
+        _LINZHOU: 85,
         (("412122", 1983), ("410522", 9999)): 5,  # 安阳县
         (("412123", 1983), ("410523", 9999)): 3,  # 汤阴县
         (("410500", 1983), ("410502", 9999)): 3,  # 文峰区
@@ -44,6 +45,26 @@ def resident_id_number(rng: Random, birth: date, male: bool) -> str:
     sequence = rng.randrange(1, 500) * 2 - (1 if male else 0)
     body = f"{region}{birth:%Y%m%d}{sequence:03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def linzhou_code(year: int) -> str:
+    """The county's region code in that year, as documents issued then carry it."""
+    return next(code for code, last in _LINZHOU if year <= last)
+
+
+def marriage_certificate_number(prefix: str, day: date, sequence: int) -> str:
+    """婚姻登记证字号: J (结婚), L (离婚), BJ/BL (补发), region code, year, yearly sequence."""
+    return f"{prefix}{linzhou_code(day.year)}-{day.year}-{sequence:06d}"
+
+
+def marriage_registration_number(day: date, sequence: int) -> str:
+    """The registry system's record number: county, day, daily sequence."""
+    return f"410581{day:%Y%m%d}{sequence:04d}"
+
+
+def contribution_record_number(month: date, sequence: int) -> str:
+    """The insurance system's record number: county, month, monthly sequence."""
+    return f"410581{month:%Y%m}{sequence:07d}"
 
 
 def credit_code(rng: Random, established: date) -> str:
@@ -97,8 +118,6 @@ def licence_number(rng: Random, licence_type: str, holder_id_number: str, issued
             return holder_id_number
         case "机动车驾驶证":  # 档案编号: issuing 车管所 region + serial
             return f"4105{rng.randrange(10**8):08d}"
-        case "结婚证":
-            return f"J410581-{issued.year}-{rng.randrange(1, 10**6):06d}"
         case "不动产权证书":
             return f"豫({issued.year})林州市不动产权第{rng.randrange(1, 10**7):07d}号"
         case "出生医学证明":

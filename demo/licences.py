@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from demo import identity
 from demo.dates import LONG_TERM, REFERENCE_DATE, age_on, between, years_after
+from demo.marriages import Certificate
 from demo.people import Person
 
 _YESTERDAY = REFERENCE_DATE - timedelta(days=1)
@@ -32,11 +33,14 @@ ID_CARD = Kind("居民身份证", "林州市公安局", 16, 120, date(2004, 1, 1
 KINDS = (
     ID_CARD,
     Kind("机动车驾驶证", "安阳市公安局交通警察支队", 18, 70, date(1995, 1, 1), 7, (6, 10, 10), 40),
-    Kind("结婚证", "林州市民政局", 22, 120, date(1985, 1, 1), None, (0,), 30),
     Kind("不动产权证书", "林州市自然资源和规划局", 18, 120, date(2016, 1, 1), None, (0,), 15),
     Kind("出生医学证明", "林州市人民医院", 0, 0, date(1996, 1, 1), None, (0,), 10),
     Kind("教师资格证书", "林州市教育体育局", 22, 60, date(2001, 1, 1), None, (0,), 5),
 )
+# 结婚证 are not drawn by age: they are certificates of the marriage register.
+_MARRIAGE_CERTIFICATE = "结婚证"
+_MARRIAGE_CERTIFICATE_SHARE = 30
+_TOTAL_SHARE = _MARRIAGE_CERTIFICATE_SHARE + sum(kind.share for kind in KINDS)
 
 
 class Licence(NamedTuple):
@@ -51,26 +55,42 @@ class Licence(NamedTuple):
     file_id: str
 
 
-def make_licences(rng: Random, count: int, persons: Sequence[Person]) -> list[Licence]:
-    """About `count` licences: ID cards first (the first person's included), then the rest."""
+def make_licences(
+    rng: Random, count: int, persons: Sequence[Person], certificates: Sequence[Certificate]
+) -> list[Licence]:
+    """About `count` licences: ID cards first (the first person's included), then the rest
+    by holder, then the marriage certificates some spouses hold electronically."""
     taken: set[str] = set()
-    return [
-        _licence(rng, persons[holder], KINDS[kind], taken)
-        for holder, kind in sorted(_grants(rng, count, persons))
-    ]
-
-
-def _grants(rng: Random, count: int, persons: Sequence[Person]) -> list[tuple[int, int]]:
-    """(person index, kind index) pairs, at most one per pair."""
-    eligible = [_eligible(kind, persons) for kind in KINDS]
-    cards = eligible[0][:1] + rng.sample(eligible[0][1:], min(count, len(eligible[0])) - 1)
-    grants = [(holder, 0) for holder in cards]
+    cards = _id_cards(rng, count, persons)
     others = count - len(cards)
-    total_share = sum(kind.share for kind in KINDS)
+    grants = [(holder, 0) for holder in cards] + _grants(rng, others, persons)
+    licences = [
+        _licence(rng, persons[holder], KINDS[kind], taken) for holder, kind in sorted(grants)
+    ]
+    return licences + _marriage_licences(rng, others, certificates)
+
+
+def _id_cards(rng: Random, count: int, persons: Sequence[Person]) -> list[int]:
+    eligible = _eligible(ID_CARD, persons)
+    return eligible[:1] + rng.sample(eligible[1:], min(count, len(eligible)) - 1)
+
+
+def _grants(rng: Random, others: int, persons: Sequence[Person]) -> list[tuple[int, int]]:
+    """(person index, kind index) pairs of the kinds after the ID card, at most one each."""
+    grants = []
     for index, kind in enumerate(KINDS[1:], start=1):
-        quota = min(round(others * kind.share / total_share), len(eligible[index]))
-        grants += [(holder, index) for holder in rng.sample(eligible[index], quota)]
+        eligible = _eligible(kind, persons)
+        quota = min(round(others * kind.share / _TOTAL_SHARE), len(eligible))
+        grants += [(holder, index) for holder in rng.sample(eligible, quota)]
     return grants
+
+
+def _marriage_licences(
+    rng: Random, others: int, certificates: Sequence[Certificate]
+) -> list[Licence]:
+    """The marriage certificates that one of the spouses took up electronically."""
+    quota = min(round(others * _MARRIAGE_CERTIFICATE_SHARE / _TOTAL_SHARE), len(certificates))
+    return [_marriage_licence(rng, c) for c in rng.sample(certificates, quota)]
 
 
 def _eligible(kind: Kind, persons: Sequence[Person]) -> list[int]:
@@ -101,6 +121,21 @@ def _licence(rng: Random, holder: Person, kind: Kind, taken: set[str]) -> Licenc
         issued_on=issued,
         valid_until=valid_until,
         status=_status(rng, valid_until),
+        file_id=identity.file_id(rng),
+    )
+
+
+def _marriage_licence(rng: Random, certificate: Certificate) -> Licence:
+    """The certificate as registered; revoked once the couple has divorced."""
+    return Licence(
+        licence_number=certificate.number,
+        licence_type=_MARRIAGE_CERTIFICATE,
+        holder_name=certificate.holder.name,
+        holder_id_number=certificate.holder.id_number,
+        issuer=certificate.issuer,
+        issued_on=certificate.issued_on,
+        valid_until=LONG_TERM,
+        status="有效" if certificate.valid else "已注销",
         file_id=identity.file_id(rng),
     )
 

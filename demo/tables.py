@@ -44,6 +44,9 @@ def build_table(metadata: MetaData, resource: Resource, joined: set[tuple[str, s
             Column(item.column, column_type(item), primary_key=item.name == resource.key_item)
             for item in resource.items
         ),
+        # Chinese text needs four-byte UTF-8 on MySQL whatever the server's default;
+        # other databases ignore the option.
+        mysql_charset="utf8mb4",
     )
     for column in _indexed_columns(resource, joined):
         Index(f"ix_{resource.table}_{column}", table.c[column])

@@ -158,4 +158,7 @@ TAX_AUTHORITIES = Weighted(
 )
 CREDIT_RATINGS = Weighted({"A": 25, "B": 55, "M": 10, "C": 7, "D": 3})
 
+# An employer pays one month for all its employees at once, on time or not.
+PAYMENT_STATUSES = Weighted({"已实缴": 94, "补缴": 4, "欠缴": 2})
+
 # fmt: on

@@ -2,8 +2,9 @@
 
 Scalar data items have no resolver of their own: a `Record` holds only what the caller
 may read, so a denied item resolves to null at no cost per row, and its error is
-reported once, after execution. Each factory gives its resolver a unique `__name__`,
-because strawberry keys resolvers by it.
+reported once, after execution. A connection's `where` and `orderBy` were translated
+and decided before execution; the resolver finds them by its response path. Each
+factory gives its resolver a unique `__name__`, because strawberry keys resolvers by it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
+from graphql.pyutils import Path
 
 import errors
 from connectors import Page
 from resolvers.context import RequestContext
 from resolvers.coordinates import RelationshipField
+from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
 from schema.catalog import Resource
 
@@ -24,20 +27,26 @@ Connection = dict[str, Any]
 Resolver = Callable[..., Any]
 
 
-def list_resolver(resource: Resource, default_first: int) -> Resolver:
+def list_resolver(resource: Resource, default_first: int, where: type, order: type) -> Resolver:
     coordinate = ("Query", resource.list_field)
 
     async def resolve(
-        info: strawberry.Info, first: int = default_first, after: str | None = None
+        info: strawberry.Info,
+        first: int = default_first,
+        after: str | None = None,
+        where: Any = None,
+        orderBy: Any = None,
     ) -> Connection | None:
         context: RequestContext = info.context
         if not context.governance.allowed(coordinate):
             return None
-        page = _page(context, resource, first, after)
-        records = await context.loaders.page(resource, page)
-        return _connection(context, resource, records, page)
+        query = context.governance.query(_response_path(info.path))
+        page = _page(context, resource, first, after, query)
+        records = await context.loaders.page(resource, page, query)
+        count = context.loaders.count(resource, query) if _counted(context, resource) else None
+        return _connection(context, resource, records, page, query, count)
 
-    return _named(resolve, f"list_{resource.id}")
+    return _typed(_named(resolve, f"list_{resource.id}"), where, order)
 
 
 def lookup_resolver(resource: Resource) -> Resolver:
@@ -68,22 +77,34 @@ def to_one_resolver(meaning: RelationshipField) -> Resolver:
     return _named(resolve, f"one_{meaning.resource.id}_{meaning.relationship.name}")
 
 
-def to_many_resolver(meaning: RelationshipField, default_first: int) -> Resolver:
+def to_many_resolver(
+    meaning: RelationshipField, default_first: int, where: type, order: type
+) -> Resolver:
     coordinate = (meaning.resource.type_name, meaning.relationship.name)
     from_column, target, to_item = meaning.from_item.column, meaning.target, meaning.to_item
 
     async def resolve(
-        root: Record, info: strawberry.Info, first: int = default_first, after: str | None = None
+        root: Record,
+        info: strawberry.Info,
+        first: int = default_first,
+        after: str | None = None,
+        where: Any = None,
+        orderBy: Any = None,
     ) -> Connection | None:
         context: RequestContext = info.context
         value = root.hidden.get(from_column)
         if value is None or not context.governance.allowed(coordinate):
             return None
-        page = _page(context, target, first, after)
-        records = await context.loaders.related(target, to_item, page).load(value)
-        return _connection(context, target, records, page)
+        query = context.governance.query(_response_path(info.path))
+        page = _page(context, target, first, after, query)
+        records = await context.loaders.related(target, to_item, page, query).load(value)
+        count = None
+        if _counted(context, target):
+            count = context.loaders.related_counts(target, to_item, query).load(value)
+        return _connection(context, target, records, page, query, count)
 
-    return _named(resolve, f"many_{meaning.resource.id}_{meaning.relationship.name}")
+    name = f"many_{meaning.resource.id}_{meaning.relationship.name}"
+    return _typed(_named(resolve, name), where, order)
 
 
 async def _first(
@@ -98,27 +119,47 @@ def _served(context: RequestContext, resource: Resource, records: list[Record]) 
     return records[0] if records else None
 
 
-def _page(context: RequestContext, resource: Resource, first: int, after: str | None) -> Page:
+def _page(
+    context: RequestContext,
+    resource: Resource,
+    first: int,
+    after: str | None,
+    query: ConnectionQuery,
+) -> Page:
     if not 0 <= first <= context.max_first:
         raise errors.LimitExceeded(
             f"first must be between 0 and {context.max_first}", limit=context.max_first
         )
-    key = None if after is None else context.cursors.decode(resource.id, after)
-    return Page(first, key)
+    if after is None:
+        return Page(first)
+    length = len(query.order) + 1
+    return Page(first, context.cursors.decode(resource.id, after, query.signature, length))
+
+
+def _counted(context: RequestContext, resource: Resource) -> bool:
+    return context.plan is not None and context.plan.selected(
+        (f"{resource.type_name}Connection", "totalCount")
+    )
 
 
 def _connection(
-    context: RequestContext, resource: Resource, records: list[Record], page: Page
+    context: RequestContext,
+    resource: Resource,
+    records: list[Record],
+    page: Page,
+    query: ConnectionQuery,
+    count: Awaitable[int] | None,
 ) -> Connection:
-    key_column = resource.item(resource.key_item).column
     shown = records[: page.first]
     context.accessed.record(resource, shown)
+    sort_columns = [key.column for key in query.order] + [resource.item(resource.key_item).column]
     cursors = context.plan is not None and context.plan.selected(
         (f"{resource.type_name}Edge", "cursor")
     )
 
     def cursor(record: Record) -> str:
-        return context.cursors.encode(resource.id, record.hidden[key_column])
+        values = [record.hidden[column] for column in sort_columns]
+        return context.cursors.encode(resource.id, values, query.signature)
 
     return {
         "edges": [
@@ -130,7 +171,28 @@ def _connection(
             "startCursor": cursor(shown[0]) if shown else None,
             "endCursor": cursor(shown[-1]) if shown else None,
         },
+        "totalCount": count,
     }
+
+
+def _response_path(path: Path) -> tuple[str, ...]:
+    keys: list[str] = []
+    step: Path | None = path
+    while step is not None:
+        if isinstance(step.key, str):
+            keys.append(step.key)
+        step = step.prev
+    return tuple(reversed(keys))
+
+
+def _typed(resolver: Resolver, where: type, order: type) -> Resolver:
+    """Give the generic resolver this resource's own input types, for the schema."""
+    resolver.__annotations__ = {
+        **resolver.__annotations__,
+        "where": where | None,
+        "orderBy": list[order] | None,  # type: ignore[valid-type]
+    }
+    return resolver
 
 
 def _named(resolver: Resolver, name: str) -> Resolver:

@@ -14,9 +14,10 @@ import errors
 from errors import FieldDenied
 from policies import Caller, Decision, Purpose, SharingPolicy
 from policies.decision import clear, denied
-from resolvers.coordinates import ItemField, LookupField, Meaning, RelationshipField
+from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
+from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
 from resolvers.plan import Coordinate, Plan, Selection
-from schema.catalog import DataItem, Resource
+from schema.catalog import Cardinality, DataItem, Resource
 
 ItemDecider = Callable[[Resource, DataItem, str], Decision]
 
@@ -42,7 +43,13 @@ class Governance:
     decisions: dict[Coordinate, Decision] = field(default_factory=dict)
     uses: dict[Coordinate, set[str]] = field(default_factory=dict)
     projections: dict[str, Projection] = field(default_factory=dict)
+    queries: dict[tuple[str, ...], ConnectionQuery] = field(default_factory=dict)
+    """The filter and order of each connection selection, by its response path."""
+    sort_columns: dict[Resource, set[str]] = field(default_factory=dict)
     denials: list[Denial] = field(default_factory=list)
+
+    def query(self, path: tuple[str, ...]) -> ConnectionQuery:
+        return self.queries.get(path, UNFILTERED)
 
     def allowed(self, coordinate: Coordinate) -> bool:
         decision = self.decisions.get(coordinate)
@@ -71,7 +78,10 @@ def govern(
         meaning = meanings.get(coordinate)
         if meaning is None:
             continue
-        decision = _decide(meaning, selections, item, caller)
+        uses = _connection_uses(
+            meaning, selections, governance.queries, governance.sort_columns, item
+        )
+        decision = _decide(meaning, selections, item, caller, uses)
         governance.decisions[coordinate] = decision
     governance.denials = _reachable_denials(plan, governance)
     governance.projections = _projections(plan, meanings, governance)
@@ -80,29 +90,58 @@ def govern(
 
 
 def _decide(
-    meaning: Meaning, selections: list[Selection], item: ItemDecider, caller: Caller
+    meaning: Meaning,
+    selections: list[Selection],
+    item: ItemDecider,
+    caller: Caller,
+    uses: list[Decision],
 ) -> Decision:
     if isinstance(meaning, ItemField):
         return item(meaning.resource, meaning.item, "select")
-    resource = meaning.resource if not isinstance(meaning, RelationshipField) else meaning.target
-    cursor = any(_uses_cursor(selection) for selection in selections)
     if isinstance(meaning, RelationshipField):
         joins = [
             item(meaning.resource, meaning.from_item, "join"),
             item(meaning.target, meaning.to_item, "join"),
         ]
-        if cursor:
-            joins.append(item(resource, resource.item(resource.key_item), "cursor"))
-        return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins)
+        return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins + uses)
     field_name = f"Query.{selections[0].coordinate[1]}"
-    if caller.is_public and not resource.open_to_public:
+    if caller.is_public and not meaning.resource.open_to_public:
         return denied("public", errors.not_open(field_name))
-    used = []
     if isinstance(meaning, LookupField):
-        used.append(item(resource, resource.item(resource.key_item), "filter"))
-    if cursor:
-        used.append(item(resource, resource.item(resource.key_item), "cursor"))
-    return _joined(field_name, used) if used else clear("catalog:root")
+        uses = [item(meaning.resource, meaning.resource.item(meaning.resource.key_item), "filter")]
+    return _joined(field_name, uses) if uses else clear("catalog:root")
+
+
+def _connection_uses(
+    meaning: Meaning,
+    selections: list[Selection],
+    queries: dict[tuple[str, ...], ConnectionQuery],
+    sort_columns: dict[Resource, set[str]],
+    item: ItemDecider,
+) -> list[Decision]:
+    """Every item a connection filters, orders or pages on is decided as if read, and the
+    translated query is kept for the resolver of each selection."""
+    if (
+        isinstance(meaning, RelationshipField)
+        and meaning.relationship.cardinality is Cardinality.MANY
+    ):
+        resource = meaning.target
+    elif isinstance(meaning, ListField):
+        resource = meaning.resource
+    else:
+        return []
+    uses = []
+    for selection in selections:
+        query = queries[selection.path] = connection_query(resource, selection.arguments)
+        uses += [item(resource, filtered, "filter") for filtered in query.filtered]
+        for ordered in query.ordered:
+            decision = item(resource, ordered, "order")
+            uses.append(decision)
+            if decision.allowed:
+                sort_columns.setdefault(resource, set()).add(ordered.column)
+        if _uses_cursor(selection):
+            uses.append(item(resource, resource.item(resource.key_item), "cursor"))
+    return uses
 
 
 def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
@@ -157,6 +196,9 @@ def _projections(
     def need(resource: Resource, column: str) -> None:
         columns.setdefault(resource.id, dict.fromkeys(_internal_columns(resource)))[column] = None
 
+    for resource, sort_columns in governance.sort_columns.items():
+        for column in sort_columns:  # read for cursors; served only if also selected
+            need(resource, column)
     for coordinate in plan.touched:
         meaning = meanings.get(coordinate)
         if meaning is None or not governance.allowed(coordinate):

@@ -13,7 +13,8 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
-from connectors import Connector, Page, Read, Row
+from connectors import Connector, OrderKey, Page, Predicate, Read, Row
+from resolvers.filters import UNFILTERED, ConnectionQuery
 from resolvers.governance import Projection
 from schema.catalog import DataItem, Resource
 
@@ -49,35 +50,62 @@ class Accessed:
             subjects.update(record.hidden[column] for column in subject_columns)
 
 
+LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
+
+
 class Loaders:
     def __init__(self, connectors: Mapping[str, Connector], bound: int) -> None:
         self.connectors = connectors
         self.bound = bound
         self.projections: Mapping[str, Projection] = {}
-        self._loaders: dict[tuple[str, str, Page | None], DataLoader[Hashable, list[Record]]] = {}
+        self._loaders: dict[LoaderKey, DataLoader[Hashable, list[Record]]] = {}
+        self._counters: dict[LoaderKey, DataLoader[Hashable, int]] = {}
 
     def related(
-        self, resource: Resource, match: DataItem, page: Page | None
+        self,
+        resource: Resource,
+        match: DataItem,
+        page: Page | None,
+        query: ConnectionQuery = UNFILTERED,
     ) -> DataLoader[Hashable, list[Record]]:
         """The loader for records of `resource` whose `match` item equals a key."""
-        cache_key = (resource.id, match.name, page)
+        cache_key = (resource.id, match.name, page, query.predicate, query.order)
         loader = self._loaders.get(cache_key)
         if loader is None:
 
             async def batch(keys: list[Hashable]) -> list[list[Record]]:
-                read = self._read(resource, match.column, tuple(keys), page)
-                return [
-                    self._records(resource, rows)
-                    for rows in await self.connectors[resource.id].read(read)
-                ]
+                read = self._read(resource, match.column, tuple(keys), page, query)
+                row_sets = await self.connectors[resource.id].read(read)
+                return [self._records(resource, rows) for rows in row_sets]
 
             loader = self._loaders[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return loader
 
-    async def page(self, resource: Resource, page: Page) -> list[Record]:
-        """A page of every record of `resource`, in key order."""
-        [rows] = await self.connectors[resource.id].read(self._read(resource, None, None, page))
+    def related_counts(
+        self, resource: Resource, match: DataItem, query: ConnectionQuery
+    ) -> DataLoader[Hashable, int]:
+        """Counts of records of `resource` per key of `match`, one statement per batch."""
+        cache_key = (resource.id, match.name, None, query.predicate, query.order)
+        counter = self._counters.get(cache_key)
+        if counter is None:
+
+            async def batch(keys: list[Hashable]) -> list[int]:
+                read = self._read(resource, match.column, tuple(keys), None, query)
+                return await self.connectors[resource.id].count(read)
+
+            counter = self._counters[cache_key] = DataLoader(batch, max_batch_size=self.bound)
+        return counter
+
+    async def page(self, resource: Resource, page: Page, query: ConnectionQuery) -> list[Record]:
+        """A page of the records of `resource` that match, in the query's order."""
+        read = self._read(resource, None, None, page, query)
+        [rows] = await self.connectors[resource.id].read(read)
         return self._records(resource, rows)
+
+    async def count(self, resource: Resource, query: ConnectionQuery) -> int:
+        read = self._read(resource, None, None, None, query)
+        [total] = await self.connectors[resource.id].count(read)
+        return total
 
     def _read(
         self,
@@ -85,12 +113,22 @@ class Loaders:
         match_column: str | None,
         keys: tuple[Hashable, ...] | None,
         page: Page | None,
+        query: ConnectionQuery,
     ) -> Read:
         columns = self.projections[resource.id].columns
         if match_column is not None and match_column not in columns:
             columns = (*columns, match_column)
         key_column = resource.item(resource.key_item).column
-        return Read(resource.table, columns, key_column, match_column, keys, page)
+        return Read(
+            resource.table,
+            columns,
+            key_column,
+            match_column,
+            keys,
+            page,
+            query.predicate,
+            query.order,
+        )
 
     def _records(self, resource: Resource, rows: list[Row]) -> list[Record]:
         visible = self.projections[resource.id].visible

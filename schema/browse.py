@@ -1,23 +1,387 @@
 """The `catalog` root field: browse departments, resources and data items, and search
-items by Chinese or English name (Art. 9: find who already holds a piece of data)."""
+items by Chinese or English name (Art. 9: find who already holds a piece of data).
+
+The catalog is fixed for the life of a schema, so two views of it are built once, as
+plain dicts read by the schema's default resolver: the whole catalog for departments
+(metadata is not data), and only the resources open to the public for the anonymous
+caller (Art. 20). Nothing here reads a department's database.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import strawberry
 from strawberry.types.field import StrawberryField
 
-from schema.catalog import Catalog
+from policies import Purpose
+from resolvers.context import RequestContext
+from schema.catalog import CATEGORY_DIGIT, Catalog, DataItem, Department, Resource, ShareType
+
+PURPOSE_ZH = {
+    Purpose.ADMINISTRATIVE_BASIS: "行政依据",
+    Purpose.WORK_REFERENCE: "工作参考",
+    Purpose.DATA_VERIFICATION: "数据校核",
+    Purpose.BUSINESS_COLLABORATION: "业务协同",
+}
+MATCHES = ("exact", "contains", "overlap")
+"""How a search matched, best first: the whole name, all of the text, enough of it."""
+OVERLAP_AT_LEAST = 0.5
+Audience = Literal["public", "consumer", "provider"]
+"""Who asks about an item: the public, another department, or the one that provides it."""
+
+
+@strawberry.type(description="部门负责人: who answers for the department's sharing work (Art. 15).")
+class CatalogResponsiblePerson:
+    name: str
+    title: str
+
+
+@strawberry.type(description="政务部门: a provider of resources, and the catalog it keeps.")
+class CatalogDepartment:
+    code: str = strawberry.field(description="统一社会信用代码 of the department.")
+    name: str
+    name_en: str = strawberry.field(name="nameEn")
+    responsible_person: CatalogResponsiblePerson = strawberry.field(name="responsiblePerson")
+    resources: list[CatalogResource] = strawberry.field(
+        description="Its resources; the public sees only those open to the public."
+    )
+
+
+@strawberry.type(description="类 / 项 / 目 / 细目: the front part of the resource code.")
+class CatalogClassification:
+    category: str = strawberry.field(description="类: 1 basic, 2 theme, 3 department.")
+    item: str = strawberry.field(description="项")
+    heading: str = strawberry.field(description="目")
+    subheading: str = strawberry.field(description="细目")
+
+
+@strawberry.type(description="信息资源格式: format class and type.")
+class CatalogFormat:
+    format_class: str = strawberry.field(name="formatClass")
+    format_type: str = strawberry.field(name="formatType")
+
+
+@strawberry.type(description="信息资源: one resource of the catalog with the guide's metadata.")
+class CatalogResource:
+    code: str = strawberry.field(description="信息资源代码, e.g. 10101001/000001.")
+    id: str = strawberry.field(description="The name sharing rules use: `person.phone`.")
+    name_zh: str = strawberry.field(name="nameZh")
+    summary: str
+    catalog_class: str = strawberry.field(name="catalogClass")
+    classification: CatalogClassification
+    internal_unit: str | None = strawberry.field(name="internalUnit")
+    format: CatalogFormat
+    update_cycle: str = strawberry.field(name="updateCycle")
+    share_method_class: str = strawberry.field(name="shareMethodClass")
+    share_methods: list[str] = strawberry.field(name="shareMethods")
+    open_to_public: bool = strawberry.field(name="openToPublic")
+    open_conditions: str | None = strawberry.field(name="openConditions")
+    release_date: datetime.date = strawberry.field(name="releaseDate")
+    related_resources: list[str] = strawberry.field(name="relatedResources")
+    type_name: str = strawberry.field(name="graphqlType")
+    list_field: str = strawberry.field(name="listField")
+    lookup_field: str = strawberry.field(name="lookupField")
+    key_item: str = strawberry.field(name="keyItem")
+    provider: CatalogDepartment
+    items: list[CatalogItem]
+    relationships: list[CatalogRelationship]
+
+
+@strawberry.type(description="信息项: one data item, served as one GraphQL field.")
+class CatalogItem:
+    name: str = strawberry.field(description="The GraphQL field name.")
+    name_zh: str = strawberry.field(name="nameZh")
+    name_en: str = strawberry.field(name="nameEn")
+    data_type: str = strawberry.field(name="dataType", description="C N I Y D T L M B F.")
+    length: int
+    kind: str = strawberry.field(description="basic or business (基础/业务信息项).")
+    share_type: str = strawberry.field(name="shareType")
+    conditions: str | None
+    legal_basis: str | None = strawberry.field(name="legalBasis")
+    graphql_field: str = strawberry.field(name="graphqlField", description="`Person.idNumber`")
+
+
+@strawberry.type(description="A link to another resource, possibly another department's.")
+class CatalogRelationship:
+    name: str
+    name_zh: str = strawberry.field(name="nameZh")
+    from_item: str = strawberry.field(name="fromItem")
+    to_resource: str = strawberry.field(name="toResource")
+    to_item: str = strawberry.field(name="toItem")
+    cardinality: str
+    graphql_field: str = strawberry.field(name="graphqlField")
+
+
+@strawberry.type(description="How this caller gets a data item, per its share type (Art. 8).")
+class CatalogAccess:
+    available: bool = strawberry.field(description="Whether it can be had at all.")
+    how: str = strawberry.field(description="query_directly, apply_to_provider or not_available.")
+    advice: str
+    list_field: str | None = strawberry.field(name="listField", description="Root list to query.")
+    lookup_field: str | None = strawberry.field(name="lookupField")
+    field: str | None = strawberry.field(description="The field to select on its records.")
+    conditions: str | None
+    purposes: list[str] = strawberry.field(description="The purposes the conditions name.")
+    legal_basis: str | None = strawberry.field(name="legalBasis")
+
+
+@strawberry.type(description="A data item found by search: who holds it, and how to get it.")
+class CatalogMatch:
+    match: str = strawberry.field(description="exact, contains or overlap: best first.")
+    provider: CatalogDepartment
+    resource: CatalogResource
+    item: CatalogItem
+    share_type: str = strawberry.field(name="shareType")
+    access: CatalogAccess
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One searchable data item: the names it is found by, and what a match answers."""
+
+    answer: dict[str, Any]
+    provider_code: str
+    access: dict[str, Any]
+    own_access: dict[str, Any]
+    name_zh: str
+    bigrams: frozenset[str]
+    english: tuple[str, ...]
+    graphql: tuple[str, ...]
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _View:
+    departments: list[dict[str, Any]]
+    by_code: dict[str, dict[str, Any]]
+    entries: list[_Entry]
+
+
+def _resolve_resource(
+    root: strawberry.Parent[dict[str, Any]],
+    code: Annotated[str, strawberry.argument(description="信息资源代码")],
+) -> dict[str, Any] | None:
+    view: _View = root["view"]
+    return view.by_code.get(code)
+
+
+def _resolve_search(
+    root: strawberry.Parent[dict[str, Any]],
+    info: strawberry.Info[RequestContext, Any],
+    text: Annotated[str, strawberry.argument(description="A Chinese or English item name.")],
+    first: int = 20,
+) -> list[dict[str, Any]]:
+    view: _View = root["view"]
+    caller = info.context.caller.department
+    return [
+        {
+            **entry.answer,
+            "match": match,
+            "access": entry.own_access if entry.provider_code == caller else entry.access,
+        }
+        for entry, match in _find(view.entries, text)[: max(first, 0)]
+    ]
+
+
+@strawberry.type(description="政务信息资源目录: who holds what, on which terms (Art. 3, 4, 9).")
+class CatalogRoot:
+    version: str = strawberry.field(description="Digest of the catalog files in force.")
+    departments: list[CatalogDepartment]
+    resource = strawberry.field(
+        _resolve_resource,
+        graphql_type=CatalogResource | None,
+        description="One resource by its code; null if unknown or not open to the public.",
+    )
+    search = strawberry.field(
+        _resolve_search,
+        graphql_type=list[CatalogMatch],
+        description=(
+            "Data items by Chinese name (substring, shared character pairs) or English "
+            "words (`id number`, `idNumber`); best first. Blank text finds nothing."
+        ),
+    )
 
 
 def catalog_field(catalog: Catalog) -> StrawberryField:
-    @strawberry.type(description="政务信息资源目录")
-    class CatalogRoot:
-        version: str = strawberry.field(description="Digest of the catalog files in force.")
+    """The root field picks the caller's view, so the public never reaches a closed resource."""
+    views = {public: _view(catalog, public=public) for public in (False, True)}
 
-    def resolve(info: strawberry.Info) -> Any:
-        return {"version": catalog.version}
+    def resolve(info: strawberry.Info[RequestContext, Any]) -> dict[str, Any]:
+        view = views[info.context.caller.is_public]
+        return {"version": catalog.version, "departments": view.departments, "view": view}
 
     resolve.__name__ = "resolve_catalog"
-    return strawberry.field(name="catalog", resolver=resolve, graphql_type=CatalogRoot)
+    return strawberry.field(resolve, name="catalog", graphql_type=CatalogRoot)
+
+
+def _view(catalog: Catalog, *, public: bool) -> _View:
+    shown = {r.id: r.code for r in catalog.resources.values() if r.open_to_public or not public}
+    audience: Audience = "public" if public else "consumer"
+    view = _View([], {}, [])
+    for department in catalog.departments:
+        provider = {**department.department.model_dump(), "resources": []}
+        view.departments.append(provider)
+        for resource in department.resources:
+            if resource.id in shown:
+                described = _describe(resource, provider, shown)
+                provider["resources"].append(described)
+                view.by_code[resource.code] = described
+                view.entries.extend(_entries(department.department, resource, described, audience))
+    return view
+
+
+def _describe(
+    resource: Resource, provider: dict[str, Any], shown: dict[str, str]
+) -> dict[str, Any]:
+    """Relationships and related resources the caller may not see are left out."""
+    return {
+        **resource.model_dump(exclude={"items", "relationships", "related_resources"}),
+        "classification": {
+            **resource.classification.model_dump(),
+            "category": CATEGORY_DIGIT[resource.catalog_class],
+        },
+        "related_resources": [c for c in resource.related_resources if c in shown.values()],
+        "lookup_field": resource.lookup_field,
+        "provider": provider,
+        "items": [
+            {
+                **item.model_dump(),
+                "name_en": item.english_name,
+                "graphql_field": f"{resource.type_name}.{item.name}",
+            }
+            for item in resource.items
+        ],
+        "relationships": [
+            {**rel.model_dump(), "graphql_field": f"{resource.type_name}.{rel.name}"}
+            for rel in resource.relationships
+            if rel.to_resource in shown
+        ],
+    }
+
+
+def _entries(
+    provider: Department, resource: Resource, described: dict[str, Any], audience: Audience
+) -> list[_Entry]:
+    return [
+        _Entry(
+            answer={
+                "provider": described["provider"],
+                "resource": described,
+                "item": item_view,
+                "share_type": item.share_type,
+            },
+            provider_code=provider.code,
+            access=_access(provider, resource, item, audience),
+            own_access=_access(provider, resource, item, "provider"),
+            name_zh=item.name_zh.casefold(),
+            bigrams=_bigrams(item.name_zh.casefold()),
+            english=_words(item.english_name),
+            graphql=_words(item.name),
+            words=frozenset(_words(item.english_name) + _words(item.name)),
+        )
+        for item, item_view in zip(resource.items, described["items"], strict=True)
+    ]
+
+
+def _access(
+    provider: Department, resource: Resource, item: DataItem, audience: Audience
+) -> dict[str, Any]:
+    """The catalog's answer to "how do I get this?" (Art. 8), as policy will decide it;
+    a department always reads its own conditional items."""
+    purposes = _purposes(item)
+    terms = {"conditions": item.conditions, "purposes": purposes, "legal_basis": item.legal_basis}
+    where = {
+        "list_field": resource.list_field,
+        "lookup_field": resource.lookup_field,
+        "field": item.name,
+    }
+    if item.share_type is ShareType.NOT_SHARED:
+        advice = f"Not shared; no rule or application can grant it. Legal basis: {item.legal_basis}"
+        return {**terms, "available": False, "how": "not_available", "advice": advice}
+    query = f"{resource.list_field} {{ edges {{ node {{ {item.name} }} }} }}"
+    if item.share_type is ShareType.UNCONDITIONAL:
+        advice = f"Query it directly: {query}, or {resource.lookup_field}({resource.key_item}: …)."
+        return {**terms, **where, "available": True, "how": "query_directly", "advice": advice}
+    if audience == "public":
+        advice = "Shared with government departments on conditions; not open to the public."
+        return {**terms, "available": False, "how": "not_available", "advice": advice}
+    if audience == "provider":
+        advice = f"Your department provides it: query it directly, declaring a purpose: {query}."
+        return {**terms, **where, "available": True, "how": "query_directly", "advice": advice}
+    person = provider.responsible_person
+    advice = (
+        f"Apply through the platform to {provider.name} ({provider.code}; responsible: "
+        f"{person.name}, {person.title}) for {resource.name_zh} ({resource.code}) with "
+        f"purpose {' or '.join(purposes) or 'declared'}; conditions: "
+        f"{item.conditions} Once granted, query it: {query}."
+    )
+    return {**terms, **where, "available": True, "how": "apply_to_provider", "advice": advice}
+
+
+def _purposes(item: DataItem) -> list[str]:
+    """The catalog states purposes in the conditions text (限行政依据、业务协同用途)."""
+    return [purpose.value for purpose, zh in PURPOSE_ZH.items() if zh in (item.conditions or "")]
+
+
+Score = tuple[int, float]
+"""(index in MATCHES, minus the similarity of the names): lower is better."""
+
+
+def _find(entries: list[_Entry], text: str) -> list[tuple[_Entry, str]]:
+    """Best match first; equal matches keep catalog order. Blank text finds nothing."""
+    folded, words = text.strip().casefold(), _words(text)
+    if not folded:
+        return []
+    found: list[tuple[Score, int, _Entry]] = []
+    for index, entry in enumerate(entries):
+        scores = [s for s in (_chinese(entry, folded), _english(entry, words)) if s]
+        if scores:
+            found.append((min(scores), index, entry))
+    found.sort(key=lambda match: match[:2])
+    return [(entry, MATCHES[score[0]]) for score, _, entry in found]
+
+
+def _chinese(entry: _Entry, text: str) -> Score | None:
+    """Substring either way (住所 in 企业住所), else enough shared character pairs:
+    身份证号码 and 公民身份号码 share 身份 and 号码."""
+    name = entry.name_zh
+    return _rank(text == name, text in name or name in text, _bigrams(text), entry.bigrams)
+
+
+def _english(entry: _Entry, words: tuple[str, ...]) -> Score | None:
+    """Whole words, any case, of the English or the GraphQL name: `phone` finds phone,
+    then contactPhone."""
+    if not words:
+        return None
+    exact = words in (entry.english, entry.graphql)
+    return _rank(exact, set(words) <= entry.words, frozenset(words), entry.words)
+
+
+def _rank(
+    exact: bool, contains: bool, wanted: frozenset[str], known: frozenset[str]
+) -> Score | None:
+    """Within a kind of match, the closer name first (Dice similarity): 持证人身份证号码
+    before 法定代表人身份证号码. Overlap needs at least half of what was asked."""
+    shared = len(wanted & known)
+    similarity = 2 * shared / (len(wanted) + len(known) or 1)
+    if exact:
+        return 0, -1.0
+    if contains:
+        return 1, -similarity
+    if wanted and shared / len(wanted) >= OVERLAP_AT_LEAST:
+        return 2, -similarity
+    return None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """`legalRepIdNumber` and `Legal rep ID number` → (legal, rep, id, number)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return tuple(re.findall(r"[a-z0-9]+", spaced.lower()))
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))

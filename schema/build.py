@@ -8,8 +8,6 @@ documents the catalog. Returns the schema and the map of what each coordinate me
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import inspect
 import types
 from collections.abc import Callable, Sequence
@@ -25,20 +23,9 @@ from resolvers import fields
 from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
 from resolvers.plan import Coordinate
 from schema.browse import catalog_field
-from schema.catalog import Cardinality, Catalog, DataItem, DataType, Resource, ShareType
+from schema.catalog import Cardinality, Catalog, DataItem, Resource, ShareType
+from schema.inputs import SCALARS, order_input, where_input
 
-SCALARS: dict[DataType, type] = {
-    DataType.CHARACTER: str,
-    DataType.MEMO: str,
-    DataType.NUMERIC: float,
-    DataType.DOUBLE: float,
-    DataType.FLOAT: float,
-    DataType.INTEGER: int,
-    DataType.CURRENCY: decimal.Decimal,
-    DataType.DATE: datetime.date,
-    DataType.DATETIME: datetime.datetime,
-    DataType.LOGICAL: bool,
-}
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
     ShareType.CONDITIONAL: "有条件共享",
@@ -73,12 +60,18 @@ def build_schema(
     meanings: dict[Coordinate, Meaning] = {}
     classes = {rid: types.new_class(r.type_name, (), {}) for rid, r in catalog.resources.items()}
     connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
+    inputs = {rid: (where_input(r), order_input(r)) for rid, r in catalog.resources.items()}
     for resource in catalog.resources.values():
-        _fill(resource, catalog, classes, connections, meanings, default_first)
+        _fill(resource, catalog, classes, connections, inputs, meanings, default_first)
     root_fields: list[StrawberryField] = [catalog_field(catalog)]
     for resource in catalog.resources.values():
         root_fields += _root_fields(
-            resource, classes[resource.id], connections[resource.id], meanings, default_first
+            resource,
+            classes[resource.id],
+            connections[resource.id],
+            inputs[resource.id],
+            meanings,
+            default_first,
         )
     query = create_type("Query", root_fields, description="林州市政务信息资源共享平台")
     config = StrawberryConfig(auto_camel_case=False, default_resolver=read_value)
@@ -90,6 +83,7 @@ def _fill(
     catalog: Catalog,
     classes: dict[str, type],
     connections: dict[str, type],
+    inputs: dict[str, tuple[type, type]],
     meanings: dict[Coordinate, Meaning],
     default_first: int,
 ) -> None:
@@ -111,7 +105,7 @@ def _fill(
         else:
             kind, resolver = (
                 connections[rel.to_resource] | None,
-                fields.to_many_resolver(meaning, default_first),
+                fields.to_many_resolver(meaning, default_first, *inputs[rel.to_resource]),
             )
         description = (
             f"{rel.name_zh}：关联 {meaning.target.name_zh}（{rel.from_item} = {rel.to_item}）"
@@ -150,6 +144,11 @@ def _connection_type(resource: Resource, node: type) -> type:
         [
             strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
             strawberry.field(name="pageInfo", graphql_type=PageInfo),
+            strawberry.field(
+                name="totalCount",
+                graphql_type=int | None,
+                description="Records matching the filter, across all pages.",
+            ),
         ],
     )
 
@@ -158,6 +157,7 @@ def _root_fields(
     resource: Resource,
     node: type,
     connection: type,
+    inputs: tuple[type, type],
     meanings: dict[Coordinate, Meaning],
     default_first: int,
 ) -> list[StrawberryField]:
@@ -168,7 +168,7 @@ def _root_fields(
     return [
         strawberry.field(
             name=resource.list_field,
-            resolver=fields.list_resolver(resource, default_first),
+            resolver=fields.list_resolver(resource, default_first, *inputs),
             graphql_type=connection | None,
             description=f"{resource.name_zh}，按{key.name_zh}排序。",
         ),

@@ -12,12 +12,25 @@ from pydantic import ValidationError
 
 from errors import ConfigurationError
 from schema.catalog import Catalog, DepartmentCatalog
+from schema.inputs import RESERVED_NAMES as RESERVED_INPUT_NAMES
 
 # Names the schema builder generates per resource, and the fixed ones it adds.
-GENERATED_SUFFIXES = ("Connection", "Edge")
+GENERATED_SUFFIXES = ("Connection", "Edge", "Where", "OrderBy")
 RESERVED_TYPE_NAMES = frozenset(
     {"Query", "PageInfo", "String", "Int", "Float", "Boolean", "ID", "Date", "DateTime", "Decimal"}
-    | {"CatalogRoot"}
+    | {
+        "CatalogRoot",
+        "CatalogDepartment",
+        "CatalogResponsiblePerson",
+        "CatalogResource",
+        "CatalogClassification",
+        "CatalogFormat",
+        "CatalogItem",
+        "CatalogRelationship",
+        "CatalogMatch",
+        "CatalogAccess",
+    }
+    | RESERVED_INPUT_NAMES
 )
 
 

@@ -22,6 +22,8 @@ from settings import ROOT, Settings
 
 SEED = 20201
 SOURCES = (
+    "civil_affairs",
+    "human_resources",
     "licence_office",
     "market_regulation",
     "natural_resources",

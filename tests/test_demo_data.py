@@ -1,28 +1,47 @@
-"""The demo databases: valid identifiers, joins that resolve, and reproducible runs."""
+"""The demo databases: valid identifiers, joins that resolve, reproducible runs, any engine."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import secrets
+import socket
 import sqlite3
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import Connection, MetaData, Table, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 from stdnum.cn import ric, uscc
 
 from demo import DemoScale, generate_demo_data
+from demo.engines import in_transaction
+from demo.insurance import BASE_CEILING, BASE_FLOOR, PERSONAL_RATES
+from demo.tables import build_table, joined_items
 from schema.catalog import DataType, DepartmentCatalog
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "schema" / "departments"
 SMALL = DemoScale(persons=400, enterprises=120)
 TABLES = {
+    "civil_affairs": "marriage_registration",
+    "human_resources": "insurance_contribution",
     "public_security": "person",
     "market_regulation": "enterprise",
     "natural_resources": "land_parcel",
     "licence_office": "licence",
     "taxation": "tax_registration",
 }
+CERTIFICATE_PREFIXES = {"结婚登记": "J", "离婚登记": "L", "补发结婚证": "BJ", "补发离婚证": "BL"}
+# Region codes by era: 林县 412121 to 1983 and 410521 to 1994, then 林州市 410581.
+LINZHOU_CODES = {"412121": (0, 1983), "410521": (1984, 1994), "410581": (1995, 9999)}
 
 Rows = dict[str, list[tuple[object, ...]]]
 
@@ -34,11 +53,13 @@ def load_departments() -> list[DepartmentCatalog]:
     ]
 
 
-def generate(directory: Path, seed: int = 20201) -> None:
+def sqlite_urls(directory: Path, driver: str = "sqlite") -> dict[str, str]:
+    return {source: f"{driver}:///{directory / source}.db" for source in TABLES}
+
+
+def generate(directory: Path, seed: int = 20201, driver: str = "sqlite") -> None:
     directory.mkdir(exist_ok=True)
-    departments = load_departments()
-    urls = {d.source: f"sqlite:///{directory / d.source}.db" for d in departments}
-    generate_demo_data(departments, urls, seed=seed, scale=SMALL)
+    generate_demo_data(load_departments(), sqlite_urls(directory, driver), seed=seed, scale=SMALL)
 
 
 def dump(directory: Path) -> Rows:
@@ -53,14 +74,36 @@ def dump(directory: Path) -> Rows:
     return rows
 
 
+def read_back(urls: Mapping[str, str]) -> Rows:
+    """Every row of every table as SQLAlchemy types it, sorted: engines order differently."""
+    departments = load_departments()
+    joined = joined_items(departments)
+    rows: Rows = {}
+    for department in departments:
+        metadata = MetaData()
+        tables = [build_table(metadata, resource, joined) for resource in department.resources]
+        in_transaction(urls[department.source], partial(read_tables, tables, rows))
+    return rows
+
+
+def read_tables(tables: list[Table], rows: Rows, connection: Connection) -> None:
+    for table in tables:
+        rows[table.name] = sorted(tuple(row) for row in connection.execute(select(table)))
+
+
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
-    """All five demo databases attached to one connection, so SQL can join across them."""
+def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("city")
     generate(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def city(city_dir: Path) -> Iterator[sqlite3.Connection]:
+    """All demo databases attached to one connection, so SQL can join across them."""
     connection = sqlite3.connect(":memory:")
     for source in TABLES:
-        connection.execute("ATTACH DATABASE ? AS " + source, (str(directory / f"{source}.db"),))
+        connection.execute("ATTACH DATABASE ? AS " + source, (str(city_dir / f"{source}.db"),))
     yield connection
     connection.close()
 
@@ -76,6 +119,9 @@ def test_every_table_is_filled(city: sqlite3.Connection) -> None:
     assert counts["land_parcel"] == round(SMALL.enterprises * SMALL.parcels_per_enterprise)
     assert counts["tax_registration"] == round(SMALL.enterprises * SMALL.tax_registered_share)
     assert counts["licence"] == pytest.approx(SMALL.persons * SMALL.licences_per_person, rel=0.02)
+    assert counts["marriage_registration"] > SMALL.persons / 10
+    assert counts["insurance_contribution"] > SMALL.persons / 10
+    assert counts["insurance_contribution"] % len(PERSONAL_RATES) == 0
 
 
 def test_id_numbers_are_valid_and_match_gender_and_birth(city: sqlite3.Connection) -> None:
@@ -94,6 +140,22 @@ def test_credit_codes_are_valid(city: sqlite3.Connection) -> None:
 
 
 @pytest.mark.parametrize(
+    ("table", "column", "validate"),
+    [
+        ("marriage_registration", "party_a_id_number", ric.validate),
+        ("marriage_registration", "party_b_id_number", ric.validate),
+        ("insurance_contribution", "person_id_number", ric.validate),
+        ("insurance_contribution", "employer_credit_code", uscc.validate),
+    ],
+)
+def test_new_registers_carry_valid_check_digits(
+    city: sqlite3.Connection, table: str, column: str, validate: Any
+) -> None:
+    for (value,) in city.execute(f"SELECT DISTINCT {column} FROM {table}"):
+        assert validate(value) == value
+
+
+@pytest.mark.parametrize(
     "orphans",
     [
         """SELECT count(*) FROM enterprise e LEFT JOIN person p
@@ -108,8 +170,28 @@ def test_credit_codes_are_valid(city: sqlite3.Connection) -> None:
         """SELECT count(*) FROM tax_registration t LEFT JOIN enterprise e
            ON e.credit_code = t.credit_code AND e.name = t.taxpayer_name
            WHERE e.credit_code IS NULL""",
+        """SELECT count(*) FROM marriage_registration m LEFT JOIN person p
+           ON p.id_number = m.party_a_id_number AND p.name = m.party_a_name
+           WHERE p.id_number IS NULL""",
+        """SELECT count(*) FROM marriage_registration m LEFT JOIN person p
+           ON p.id_number = m.party_b_id_number AND p.name = m.party_b_name
+           WHERE p.id_number IS NULL""",
+        """SELECT count(*) FROM insurance_contribution i LEFT JOIN person p
+           ON p.id_number = i.person_id_number AND p.name = i.person_name
+           WHERE p.id_number IS NULL""",
+        """SELECT count(*) FROM insurance_contribution i LEFT JOIN enterprise e
+           ON e.credit_code = i.employer_credit_code WHERE e.credit_code IS NULL""",
     ],
-    ids=["legal representative", "parcel holder", "licence holder", "taxpayer"],
+    ids=[
+        "legal representative",
+        "parcel holder",
+        "licence holder",
+        "taxpayer",
+        "party A",
+        "party B",
+        "insured person",
+        "employer",
+    ],
 )
 def test_references_resolve_across_departments(city: sqlite3.Connection, orphans: str) -> None:
     assert scalar(city, orphans) == 0
@@ -128,6 +210,19 @@ def test_first_enterprise_shows_every_relationship(city: sqlite3.Connection) -> 
     assert scalar(city, "SELECT count(*) FROM licence WHERE holder_id_number = ?", rep)
     assert scalar(city, "SELECT count(*) FROM land_parcel WHERE holder_credit_code = ?", code)
     assert scalar(city, "SELECT count(*) FROM tax_registration WHERE credit_code = ?", code)
+    assert scalar(
+        city,
+        """SELECT count(*) FROM insurance_contribution
+           WHERE employer_credit_code = ? AND person_id_number = ?""",
+        code,
+        rep,
+    )
+    assert scalar(
+        city,
+        """SELECT count(*) FROM marriage_registration
+           WHERE ? IN (party_a_id_number, party_b_id_number)""",
+        rep,
+    )
 
 
 @pytest.mark.parametrize(
@@ -145,10 +240,176 @@ def test_first_enterprise_shows_every_relationship(city: sqlite3.Connection) -> 
         "SELECT count(*) FROM tax_registration WHERE length(bank_account) != 19",
         "SELECT count(*) FROM land_parcel WHERE boundary_wkt NOT LIKE 'POLYGON((%))'",
         "SELECT count(*) FROM person WHERE birth_date > '2026-01-01'",
+        "SELECT count(*) FROM marriage_registration WHERE registered_on >= '2026-01-01'",
     ],
 )
 def test_dates_and_formats_are_plausible(city: sqlite3.Connection, impossible: str) -> None:
     assert scalar(city, impossible) == 0
+
+
+def test_marriages_join_a_man_and_a_woman_of_legal_age(city: sqlite3.Connection) -> None:
+    """男方 at least 22, 女方 at least 20 on the day (民法典 第一千零四十七条)."""
+    unlawful = """
+        SELECT count(*) FROM marriage_registration m
+        JOIN person a ON a.id_number = m.party_a_id_number
+        JOIN person b ON b.id_number = m.party_b_id_number
+        WHERE a.gender != '男' OR b.gender != '女'
+           OR m.registered_on < date(a.birth_date, '+22 years')
+           OR m.registered_on < date(b.birth_date, '+20 years')"""
+    assert scalar(city, unlawful) == 0
+
+
+def test_every_later_registration_follows_the_couples_marriage(city: sqlite3.Connection) -> None:
+    orphans = """
+        SELECT count(*) FROM marriage_registration r
+        WHERE r.registration_type != '结婚登记' AND NOT EXISTS (
+            SELECT 1 FROM marriage_registration m
+            WHERE m.registration_type = CASE r.registration_type
+                WHEN '补发离婚证' THEN '离婚登记' ELSE '结婚登记' END
+              AND m.party_a_id_number = r.party_a_id_number
+              AND m.party_b_id_number = r.party_b_id_number
+              AND m.registered_on < r.registered_on)"""
+    assert scalar(city, orphans) == 0
+    kinds = {row[0] for row in city.execute("SELECT registration_type FROM marriage_registration")}
+    assert {"结婚登记", "离婚登记"} <= kinds <= set(CERTIFICATE_PREFIXES)
+
+
+def test_nobody_is_married_twice_at_once(city: sqlite3.Connection) -> None:
+    most = """
+        SELECT max(n) FROM (
+            SELECT sum(CASE registration_type WHEN '结婚登记' THEN 1
+                       WHEN '离婚登记' THEN -1 ELSE 0 END) AS n
+            FROM (SELECT party_a_id_number AS party, registration_type FROM marriage_registration
+                  UNION ALL
+                  SELECT party_b_id_number, registration_type FROM marriage_registration)
+            GROUP BY party)"""
+    assert scalar(city, most) == 1
+
+
+def test_marriage_numbers_follow_type_and_date(city: sqlite3.Connection) -> None:
+    """Record numbers run per day, certificate numbers per kind and year, in date order."""
+    rows = city.execute(
+        """SELECT registration_number, registration_type, registered_on, certificate_number
+           FROM marriage_registration ORDER BY registered_on, registration_number"""
+    ).fetchall()
+    sequences: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+    for number, kind, day, certificate in rows:
+        assert number[:14] == "410581" + day.replace("-", "")
+        sequences["record", day].append(int(number[14:]))
+        match = re.fullmatch(r"([A-Z]{1,2})(\d{6})-(\d{4})-(\d{6})", certificate)
+        assert match, certificate
+        prefix, region, year, sequence = match.groups()
+        assert prefix == CERTIFICATE_PREFIXES[kind]
+        assert year == day[:4]
+        first, last = LINZHOU_CODES[region]
+        assert first <= int(year) <= last
+        sequences[prefix, year].append(int(sequence))
+    assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in sequences.values())
+
+
+def test_marriage_licences_are_the_couples_latest_certificates(city: sqlite3.Connection) -> None:
+    unmatched = """
+        SELECT count(*) FROM licence l WHERE l.licence_type = '结婚证' AND NOT EXISTS (
+            SELECT 1 FROM marriage_registration m
+            WHERE m.certificate_number = l.licence_number
+              AND m.registration_type IN ('结婚登记', '补发结婚证')
+              AND l.holder_id_number IN (m.party_a_id_number, m.party_b_id_number)
+              AND m.registered_on = l.issued_on AND m.registry_office = l.issuer
+              AND NOT EXISTS (
+                  SELECT 1 FROM marriage_registration later
+                  WHERE later.registration_type = '补发结婚证'
+                    AND later.party_a_id_number = m.party_a_id_number
+                    AND later.party_b_id_number = m.party_b_id_number
+                    AND later.registered_on > m.registered_on))"""
+    wrong_status = """
+        SELECT count(*) FROM licence l
+        JOIN marriage_registration m ON m.certificate_number = l.licence_number
+        WHERE (l.status = '已注销') != EXISTS (
+            SELECT 1 FROM marriage_registration d
+            WHERE d.registration_type = '离婚登记'
+              AND d.party_a_id_number = m.party_a_id_number
+              AND d.party_b_id_number = m.party_b_id_number)"""
+    assert scalar(city, "SELECT count(*) FROM licence WHERE licence_type = '结婚证'") > 0
+    assert scalar(city, unmatched) == 0
+    assert scalar(city, wrong_status) == 0
+
+
+def test_contribution_amounts_follow_the_base(city: sqlite3.Connection) -> None:
+    rows = city.execute(
+        """SELECT insurance_type, contribution_base, personal_contribution, monthly_wage
+           FROM insurance_contribution"""
+    ).fetchall()
+    assert {row[0] for row in rows} == set(PERSONAL_RATES)
+    assert PERSONAL_RATES["城镇职工基本养老保险"] == Decimal("0.08")
+    for insurance, base, personal, wage in rows:
+        base = Decimal(str(base))
+        assert BASE_FLOOR <= base <= BASE_CEILING
+        assert Decimal(str(wage)) >= base
+        assert Decimal(str(personal)) == (base * PERSONAL_RATES[insurance]).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+
+
+@pytest.mark.parametrize(
+    "inconsistent",
+    [
+        """SELECT count(*) FROM (
+               SELECT 1 FROM insurance_contribution GROUP BY person_id_number, contribution_month
+               HAVING count(*) != 5 OR count(DISTINCT insurance_type) != 5
+                   OR count(DISTINCT contribution_base) != 1 OR count(DISTINCT monthly_wage) != 1
+                   OR count(DISTINCT employer_credit_code) != 1)""",
+        """SELECT count(*) FROM (
+               SELECT 1 FROM insurance_contribution GROUP BY person_id_number
+               HAVING count(DISTINCT contribution_base) != 1
+                   OR count(DISTINCT employer_credit_code) != 1)""",
+        """SELECT count(*) FROM (
+               SELECT 1 FROM insurance_contribution GROUP BY employer_credit_code, contribution_month
+               HAVING count(DISTINCT payment_status) != 1)""",
+        """SELECT count(*) FROM insurance_contribution i
+           JOIN enterprise e ON e.credit_code = i.employer_credit_code
+           WHERE e.status NOT IN ('存续', '在业')
+              OR substr(e.established_on, 1, 7) > i.contribution_month""",
+        """SELECT count(*) FROM insurance_contribution i
+           JOIN person p ON p.id_number = i.person_id_number
+           WHERE p.birth_date > '2008-01-01' OR p.birth_date <= '1965-01-01'""",
+    ],
+    ids=[
+        "one row per insurance a month",
+        "one employer and base per person",
+        "one payment status per employer month",
+        "active employer",
+        "working age",
+    ],
+)
+def test_contributions_are_consistent(city: sqlite3.Connection, inconsistent: str) -> None:
+    assert scalar(city, inconsistent) == 0
+
+
+def test_insured_persons_contribute_several_consecutive_months(city: sqlite3.Connection) -> None:
+    """Employees of firms older than the period pay at least three months in a row."""
+    spans = city.execute(
+        """SELECT count(DISTINCT i.contribution_month),
+                  min(i.contribution_month), max(i.contribution_month), min(e.established_on)
+           FROM insurance_contribution i JOIN enterprise e ON e.credit_code = i.employer_credit_code
+           GROUP BY i.person_id_number"""
+    ).fetchall()
+    period_start = min(first for _, first, _, _ in spans)
+    for months, first, last, established in spans:
+        assert months == month_index(last) - month_index(first) + 1
+        if established < period_start:
+            assert months >= 3
+
+
+def month_index(month: str) -> int:
+    year, number = month.split("-")
+    return int(year) * 12 + int(number)
+
+
+def test_contribution_record_numbers_carry_their_month(city: sqlite3.Connection) -> None:
+    rows = city.execute("SELECT record_number, contribution_month FROM insurance_contribution")
+    for number, month in rows:
+        assert re.fullmatch(r"410581\d{6}\d{7}", number)
+        assert number[6:12] == month.replace("-", "")
 
 
 def test_text_fits_the_declared_lengths(city: sqlite3.Connection) -> None:
@@ -171,6 +432,10 @@ def test_join_columns_are_indexed(city: sqlite3.Connection) -> None:
         "ix_enterprise_legal_rep_id_number",
         "ix_land_parcel_holder_credit_code",
         "ix_licence_holder_id_number",
+        "ix_marriage_registration_party_a_id_number",
+        "ix_marriage_registration_party_b_id_number",
+        "ix_insurance_contribution_person_id_number",
+        "ix_insurance_contribution_employer_credit_code",
     } <= indexed
 
 
@@ -192,3 +457,64 @@ def test_rerun_replaces_rather_than_appends(tmp_path: Path) -> None:
     once = dump(tmp_path)
     generate(tmp_path)
     assert dump(tmp_path) == once
+
+
+def test_an_async_url_gets_the_same_rows(tmp_path: Path, city_dir: Path) -> None:
+    generate(tmp_path, driver="sqlite+aiosqlite")
+    assert dump(tmp_path) == dump(city_dir)
+
+
+SERVERS = {
+    "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+    "mariadb": "mysql+asyncmy://root@127.0.0.1:3306/test",
+}
+DROP = {
+    "postgresql": "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+    "mariadb": "DROP DATABASE IF EXISTS {}",
+}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database on a real server, dropped afterwards. A server that is not
+    running skips the test locally and fails it in CI."""
+    server = make_url(SERVERS[request.param])
+    try:
+        socket.create_connection((server.host, server.port), timeout=2).close()
+    except OSError as error:
+        reason = f"no {request.param} server at {server.host}:{server.port} ({error})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"demo_{secrets.token_hex(6)}"
+    administer(SERVERS[request.param], f"CREATE DATABASE {name}")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        administer(SERVERS[request.param], DROP[request.param].format(name))
+
+
+def administer(url: str, statement: str) -> None:
+    """Run one statement outside a transaction: CREATE and DROP DATABASE need that."""
+
+    async def run() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_database_server_gets_the_same_rows(server_database: str, city_dir: Path) -> None:
+    """All sources in the URL's own database, default schema; values as SQLite has them."""
+    departments = load_departments()
+    urls = {department.source: server_database for department in departments}
+    generate_demo_data(departments, urls, scale=SMALL)
+
+    on_server = read_back(urls)
+
+    assert all(on_server[table] for table in TABLES.values())
+    assert on_server == read_back(sqlite_urls(city_dir))

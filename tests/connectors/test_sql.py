@@ -87,7 +87,7 @@ async def test_first_applies_per_parent_in_one_statement(
 async def test_keyset_after_continues_where_the_page_ended(licences: SqlConnector) -> None:
     [first] = await licences.read(Read("licence", COLUMNS, "licence_number", page=Page(5)))
     [second] = await licences.read(
-        Read("licence", COLUMNS, "licence_number", page=Page(5, first[4]["licence_number"]))
+        Read("licence", COLUMNS, "licence_number", page=Page(5, (first[4]["licence_number"],)))
     )
     [both] = await licences.read(Read("licence", COLUMNS, "licence_number", page=Page(10)))
     assert first[:5] + second[:5] == both[:10]

@@ -52,7 +52,7 @@ def render(ref: dict[str, Any]) -> str:
 
 
 def signature(field: Field) -> str:
-    """A field as SDL: `enterprises(first: Int! = 20, after: String = null): EnterpriseConnection`."""
+    """A field as SDL: `enterprises(first: Int! = 20, after: String = null, where: EnterpriseWhere = null, orderBy: [EnterpriseOrderBy!] = null): EnterpriseConnection`."""
     args = ", ".join(
         f"{arg['name']}: {render(arg['type'])}"
         + (f" = {arg['defaultValue']}" if arg["defaultValue"] is not None else "")
@@ -142,29 +142,32 @@ def test_a_not_shared_field_cites_its_law(types: dict[str, dict[str, Field]]) ->
 
 
 def test_query_lists_and_looks_up_every_resource(types: dict[str, dict[str, Field]]) -> None:
-    resource_fields = {name: f for name, f in types["Query"].items() if name != "catalog"}
-    assert {name: signature(field) for name, field in resource_fields.items()} == {
-        "persons": "persons(first: Int! = 20, after: String = null): PersonConnection",
+    actual = {name: signature(field) for name, field in types["Query"].items()}
+    for resource in resources():
+        assert resource.list_field in actual and resource.lookup_field in actual
+    expected = {
+        "persons": "persons(first: Int! = 20, after: String = null, where: PersonWhere = null, orderBy: [PersonOrderBy!] = null): PersonConnection",
         "person": "person(idNumber: String!): Person",
-        "enterprises": "enterprises(first: Int! = 20, after: String = null): EnterpriseConnection",
+        "enterprises": "enterprises(first: Int! = 20, after: String = null, where: EnterpriseWhere = null, orderBy: [EnterpriseOrderBy!] = null): EnterpriseConnection",
         "enterprise": "enterprise(creditCode: String!): Enterprise",
-        "landParcels": "landParcels(first: Int! = 20, after: String = null): LandParcelConnection",
+        "landParcels": "landParcels(first: Int! = 20, after: String = null, where: LandParcelWhere = null, orderBy: [LandParcelOrderBy!] = null): LandParcelConnection",
         "landParcel": "landParcel(parcelCode: String!): LandParcel",
-        "licences": "licences(first: Int! = 20, after: String = null): LicenceConnection",
+        "licences": "licences(first: Int! = 20, after: String = null, where: LicenceWhere = null, orderBy: [LicenceOrderBy!] = null): LicenceConnection",
         "licence": "licence(licenceNumber: String!): Licence",
-        "taxRegistrations": "taxRegistrations(first: Int! = 20, after: String = null): TaxRegistrationConnection",
+        "taxRegistrations": "taxRegistrations(first: Int! = 20, after: String = null, where: TaxRegistrationWhere = null, orderBy: [TaxRegistrationOrderBy!] = null): TaxRegistrationConnection",
         "taxRegistration": "taxRegistration(creditCode: String!): TaxRegistration",
     }
+    assert {name: actual[name] for name in expected} == expected
 
 
 def test_default_first_is_the_configured_page_size(catalog: Catalog) -> None:
     types = introspect(catalog, default_first=7)
 
     assert signature(types["Query"]["enterprises"]) == (
-        "enterprises(first: Int! = 7, after: String = null): EnterpriseConnection"
+        "enterprises(first: Int! = 7, after: String = null, where: EnterpriseWhere = null, orderBy: [EnterpriseOrderBy!] = null): EnterpriseConnection"
     )
     assert signature(types["Enterprise"]["landParcels"]) == (
-        "landParcels(first: Int! = 7, after: String = null): LandParcelConnection"
+        "landParcels(first: Int! = 7, after: String = null, where: LandParcelWhere = null, orderBy: [LandParcelOrderBy!] = null): LandParcelConnection"
     )
 
 
@@ -186,7 +189,10 @@ def test_relationships_have_their_cardinality(
     if rel.cardinality is Cardinality.ONE:
         expected = f"{name}: {target}"
     else:
-        expected = f"{name}(first: Int! = 20, after: String = null): {target}Connection"
+        expected = (
+            f"{name}(first: Int! = 20, after: String = null, where: {target}Where = null, "
+            f"orderBy: [{target}OrderBy!] = null): {target}Connection"
+        )
     assert signature(types[resource.type_name][name]) == expected
 
 
@@ -196,10 +202,10 @@ def test_the_readme_walk_has_the_expected_shapes(types: dict[str, dict[str, Fiel
     assert signature(enterprise["legalRepresentative"]) == "legalRepresentative: Person"
     assert signature(enterprise["taxRegistration"]) == "taxRegistration: TaxRegistration"
     assert signature(enterprise["landParcels"]) == (
-        "landParcels(first: Int! = 20, after: String = null): LandParcelConnection"
+        "landParcels(first: Int! = 20, after: String = null, where: LandParcelWhere = null, orderBy: [LandParcelOrderBy!] = null): LandParcelConnection"
     )
     assert signature(types["Person"]["licences"]) == (
-        "licences(first: Int! = 20, after: String = null): LicenceConnection"
+        "licences(first: Int! = 20, after: String = null, where: LicenceWhere = null, orderBy: [LicenceOrderBy!] = null): LicenceConnection"
     )
 
 
@@ -260,6 +266,7 @@ def test_connections_have_the_relay_shape(
     assert [signature(field) for field in connection.values()] == [
         f"edges: [{type_name}Edge!]!",
         "pageInfo: PageInfo!",
+        "totalCount: Int",
     ]
     assert [signature(field) for field in edge.values()] == [
         f"node: {type_name}!",
@@ -280,8 +287,11 @@ def test_the_sdl_shows_the_relay_shapes(catalog: Catalog) -> None:
     sdl = build_schema(catalog, default_first=20)[0].as_str()
 
     assert (
-        "type EnterpriseConnection {\n  edges: [EnterpriseEdge!]!\n  pageInfo: PageInfo!\n}" in sdl
+        "type EnterpriseConnection {\n  edges: [EnterpriseEdge!]!\n  pageInfo: PageInfo!\n" in sdl
     )
     assert "type EnterpriseEdge {\n  node: Enterprise!\n" in sdl
-    assert "  enterprises(first: Int! = 20, after: String = null): EnterpriseConnection\n" in sdl
+    assert (
+        "  enterprises(first: Int! = 20, after: String = null, where: EnterpriseWhere = null, orderBy: [EnterpriseOrderBy!] = null): EnterpriseConnection\n"
+        in sdl
+    )
     assert "  enterprise(creditCode: String!): Enterprise\n" in sdl

@@ -415,6 +415,8 @@ def test_the_real_catalog_loads() -> None:
         "land_parcel",
         "licence",
         "tax_registration",
+        "marriage_registration",
+        "insurance_contribution",
     }
     assert catalog.provider_of["tax_registration"].department.name == "国家税务总局林州市税务局"
 

@@ -1,0 +1,182 @@
+"""(c), (d), (e): the real platform, in-process, end-to-end through ASGI, and with
+governance switched off by the one off switch there is: a policy only this code passes.
+
+All three share one platform's connectors, so they read through the same pools; a
+`before_cursor_execute` listener on each connector's engine counts backend statements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from sqlalchemy import event
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from auth import demo_key
+from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
+from connectors import Connector, SqlConnector
+from platform_setup import Platform
+from policies import Caller, Decision, Purpose, SharingPolicy
+from policies.decision import clear
+from resolvers import Executor, Governing, GraphQLRequest
+from schema.build import build_schema
+from schema.catalog import DataItem, Resource
+from server import create_app
+from settings import Settings
+
+Json = dict[str, Any]
+
+
+class StatementCount:
+    """Statements sent to a set of engines; variants read deltas of `count`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def listen(self, engine: Any) -> None:
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: object) -> None:
+        self.count += 1
+
+
+class GovernanceOff:
+    """Clears every item for everyone. Benchmark code only: the platform has no setting
+    that turns governance off; this object is passed to `Governing` by hand."""
+
+    def decide(
+        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
+    ) -> Decision:
+        return clear("bench:off")
+
+
+class Running:
+    """The platform behind its ASGI app, started as the server starts it (lifespan)."""
+
+    def __init__(self, paths: dict[str, Path], data_dir: Path) -> None:
+        self.settings = Settings(demo=True, seed=SEED, data_dir=data_dir, sources=async_urls(paths))
+        self.key = demo_key(SEED, SYSTEM)
+        self.sources = StatementCount()
+        self.store = StatementCount()
+        self._stack = contextlib.AsyncExitStack()
+
+    async def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.app = create_app(self.settings)
+        await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
+        self.platform: Platform = self.app.state.platform
+        for connector in self.platform.sources.values():
+            assert isinstance(connector, SqlConnector)
+            self.sources.listen(connector.engine.sync_engine)
+        self.store.listen(self.platform.store.sync_engine)
+        self.caller = await self.platform.keys.authenticate(f"Bearer {self.key}", "bench")
+        transport = httpx.ASGITransport(app=self.app, client=("10.1.2.3", 50000))
+        self.client = await self._stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://gov-share")
+        )
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+
+class GovernedInProcess:
+    name = "(c) governed in-process"
+
+    def __init__(self, running: Running, executor: Executor | None = None) -> None:
+        self.running = running
+        self.executor = executor or running.platform.executor
+        self.purpose = Purpose(PURPOSE)
+
+    @property
+    def statements(self) -> int:
+        return self.running.sources.count
+
+    async def run(self, n: int) -> Json:
+        outcome = await self.executor.execute(
+            GraphQLRequest(query(n)), self.running.caller, self.purpose
+        )
+        if not outcome.executed or outcome.errors or outcome.data is None:
+            raise RuntimeError(f"{self.name} failed: {outcome.errors}")
+        return outcome.data
+
+    async def close(self) -> None:
+        return None
+
+
+class GovernanceOffInProcess(GovernedInProcess):
+    name = "(e) governance off"
+
+    def __init__(self, running: Running) -> None:
+        super().__init__(running, _ungoverned_executor(running.platform))
+
+
+class GovernedEndToEnd:
+    name = "(d) governed end-to-end"
+
+    def __init__(self, running: Running) -> None:
+        self.running = running
+        self.headers = {
+            "Accept": "application/graphql-response+json",
+            "Authorization": f"Bearer {running.key}",
+            "X-Purpose": PURPOSE,
+            "X-Operator": "bench",
+        }
+
+    @property
+    def statements(self) -> int:
+        return self.running.sources.count
+
+    @property
+    def store_statements(self) -> int:
+        return self.running.store.count
+
+    async def run(self, n: int) -> Json:
+        response = await self.running.client.post(
+            "/graphql", json={"query": query(n)}, headers=self.headers
+        )
+        body = response.json()
+        if response.status_code != 200 or "errors" in body:
+            raise RuntimeError(f"{self.name} failed: {response.status_code} {body.get('errors')}")
+        data: Json = body["data"]
+        return data
+
+    async def close(self) -> None:
+        return None
+
+
+def _ungoverned_executor(platform: Platform) -> Executor:
+    """`platform_setup.build_platform`'s schema and executor, with the policy replaced."""
+    settings, catalog = platform.settings, platform.catalog
+    policy = cast(SharingPolicy, GovernanceOff())  # duck-typed: Governing only calls decide()
+    schema, meanings = build_schema(
+        catalog,
+        default_first=min(20, settings.max_first),
+        extensions=[
+            lambda: Governing(meanings=meanings, policy=policy),
+            ParserCache,
+            ValidationCache,
+            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        ],
+    )
+    by_resource: dict[str, Connector] = {
+        resource_id: platform.sources[catalog.provider_of[resource_id].source]
+        for resource_id in catalog.resources
+    }
+    return Executor(
+        schema,
+        by_resource,
+        cursor_key=settings.cursor_secret(),
+        batch_bound=settings.batch_bound,
+        max_first=settings.max_first,
+    )

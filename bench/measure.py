@@ -1,0 +1,116 @@
+"""Time the variants at one (N, concurrency): warm up, then closed-loop runs in turns."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class Variant(Protocol):
+    name: str
+
+    @property
+    def statements(self) -> int:
+        """Backend statements sent so far (a running total)."""
+
+    async def run(self, n: int) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stats:
+    requests: int
+    elapsed: float
+    latencies: tuple[float, ...]
+    statements: int
+    store_statements: int | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.elapsed
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile, in milliseconds."""
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(p / 100 * len(ordered)))
+        return ordered[rank - 1] * 1000
+
+    @property
+    def per_request(self) -> float:
+        return self.statements / self.requests
+
+
+@dataclass(frozen=True)
+class Budget:
+    seconds: float
+    """Timed seconds per variant and cell, split over the rounds."""
+    warmup: int
+    min_requests: int
+    """Timed requests per variant and cell at least, split over the rounds."""
+    rounds: int
+    """Variants take turns this many times, so drift on a shared machine hits all alike."""
+
+
+async def measure(
+    variants: Mapping[str, Variant], n: int, concurrency: int, budget: Budget
+) -> dict[str, Stats]:
+    """Warm every variant up, then time them in turns; returns each one's merged stats."""
+    for variant in variants.values():
+        for _ in range(max(1, math.ceil(budget.warmup / concurrency))):
+            await asyncio.gather(*(variant.run(n) for _ in range(concurrency)))
+    seconds = budget.seconds / budget.rounds
+    at_least = math.ceil(budget.min_requests / budget.rounds)
+    parts: dict[str, list[Stats]] = {key: [] for key in variants}
+    for _ in range(budget.rounds):
+        for key, variant in variants.items():
+            parts[key].append(await _timed(variant, n, concurrency, seconds, at_least))
+    return {key: _merged(stats) for key, stats in parts.items()}
+
+
+async def _timed(
+    variant: Variant, n: int, concurrency: int, seconds: float, at_least: int
+) -> Stats:
+    """Closed loop: `concurrency` tasks each send the next request when one returns."""
+    gc.collect()
+    statements = variant.statements
+    store = getattr(variant, "store_statements", None)
+    latencies: list[float] = []
+    started = time.perf_counter()
+    deadline = started + seconds
+    issued = 0
+
+    async def worker() -> None:
+        nonlocal issued
+        while time.perf_counter() < deadline or issued < at_least:
+            issued += 1
+            began = time.perf_counter()
+            await variant.run(n)
+            latencies.append(time.perf_counter() - began)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    store_after = getattr(variant, "store_statements", None)
+    return Stats(
+        requests=len(latencies),
+        elapsed=elapsed,
+        latencies=tuple(latencies),
+        statements=variant.statements - statements,
+        store_statements=None if store is None or store_after is None else store_after - store,
+    )
+
+
+def _merged(parts: list[Stats]) -> Stats:
+    stores = [part.store_statements for part in parts]
+    return Stats(
+        requests=sum(part.requests for part in parts),
+        elapsed=sum(part.elapsed for part in parts),
+        latencies=tuple(latency for part in parts for latency in part.latencies),
+        statements=sum(part.statements for part in parts),
+        store_statements=None if None in stores else sum(s or 0 for s in stores),
+    )

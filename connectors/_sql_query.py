@@ -1,0 +1,122 @@
+"""Translate a `Read` into one SQLAlchemy Core statement, every value a bound parameter.
+
+Ordering is portable across SQLite, PostgreSQL and MariaDB: NULL sorts lowest
+(`col IS NULL` first ascending, last descending), since MariaDB has no NULLS FIRST.
+The keyset predicate follows the same convention, so a page continues exactly where
+the last one ended under any ordering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectors.base import And, Comparison, Not, Operator, Or, OrderKey, Predicate, Read
+
+Condition = sa.ColumnElement[bool]
+
+
+def select_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
+    statement = sa.select(*[table.c[name] for name in read.columns]).where(
+        *_conditions(table, read, dialect)
+    )
+    if read.page is None:
+        return statement
+    if read.page.after is not None:
+        statement = statement.where(_after(table, read.sort_keys, read.page.after))
+    limit = read.page.first + 1
+    if read.match_column is None:
+        return statement.order_by(*_order_by(table, read.sort_keys)).limit(limit)
+    position = sa.func.row_number().over(
+        partition_by=table.c[read.match_column], order_by=_order_by(table, read.sort_keys)
+    )
+    ranked = statement.add_columns(position.label("_position")).subquery()
+    return (
+        sa.select(*[ranked.c[name] for name in read.columns])
+        .where(ranked.c["_position"] <= limit)
+        .order_by(ranked.c[read.match_column], ranked.c["_position"])
+    )
+
+
+def count_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
+    conditions = _conditions(table, read, dialect)
+    if read.match_column is None:
+        return sa.select(sa.func.count()).select_from(table).where(*conditions)
+    match = table.c[read.match_column]
+    return sa.select(match, sa.func.count()).where(*conditions).group_by(match)
+
+
+def _conditions(table: sa.Table, read: Read, dialect: str) -> list[Condition]:
+    conditions = []
+    if read.match_column is not None:
+        conditions.append(
+            _match(table.c[read.match_column], list(read.match_values or ()), dialect)
+        )
+    if read.predicate is not None:
+        conditions.append(_predicate(table, read.predicate))
+    return conditions
+
+
+def _match(column: sa.Column[Any], values: list[Hashable], dialect: str) -> Condition:
+    if dialect == "postgresql":  # one array parameter, one plan, whatever the batch size
+        return column == sa.any_(sa.bindparam("keys", values, type_=sa.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _predicate(table: sa.Table, predicate: Predicate) -> Condition:
+    if isinstance(predicate, And):
+        return sa.and_(sa.true(), *[_predicate(table, p) for p in predicate.operands])
+    if isinstance(predicate, Or):
+        return sa.or_(sa.false(), *[_predicate(table, p) for p in predicate.operands])
+    if isinstance(predicate, Not):
+        return sa.not_(_predicate(table, predicate.operand))
+    return _comparison(table.c[predicate.column], predicate)
+
+
+def _comparison(column: sa.Column[Any], comparison: Comparison) -> Condition:
+    value, operator = comparison.value, comparison.operator
+    if operator is Operator.IS_NULL:
+        return column.is_(None) if value else column.is_not(None)
+    if operator is Operator.IN:
+        assert isinstance(value, tuple)
+        return column.in_(list(value))
+    if operator is Operator.LIKE:
+        return column.like(value)
+    return {
+        Operator.EQ: column.__eq__,
+        Operator.GT: column.__gt__,
+        Operator.GTE: column.__ge__,
+        Operator.LT: column.__lt__,
+        Operator.LTE: column.__le__,
+    }[operator](value)
+
+
+def _order_by(table: sa.Table, keys: Sequence[OrderKey]) -> list[sa.ColumnElement[Any]]:
+    clauses: list[sa.ColumnElement[Any]] = []
+    for key in keys:
+        column = table.c[key.column]
+        if key.descending:
+            clauses += [column.is_(None).asc(), column.desc()]
+        else:
+            clauses += [column.is_(None).desc(), column.asc()]
+    return clauses
+
+
+def _after(table: sa.Table, keys: Sequence[OrderKey], values: Sequence[Hashable]) -> Condition:
+    """Rows strictly after `values` in the order `keys` (NULL lowest), built from the last key."""
+    column, value = table.c[keys[-1].column], values[-1]
+    condition: Condition = column > value  # the key column: unique, never NULL
+    for key, value in zip(reversed(keys[:-1]), reversed(values[:-1]), strict=True):
+        column = table.c[key.column]
+        if value is None:
+            tie = sa.and_(column.is_(None), condition)
+            condition = tie if key.descending else sa.or_(tie, column.is_not(None))
+        elif key.descending:
+            condition = sa.or_(
+                column < value, sa.and_(column == value, condition), column.is_(None)
+            )
+        else:
+            condition = sa.or_(column > value, sa.and_(column == value, condition))
+    return condition

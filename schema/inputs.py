@@ -1,0 +1,105 @@
+"""The `where` and `orderBy` inputs of every connection, Hasura-style, built per resource.
+
+One comparison input per scalar (`_eq`, `_in`, `_gt`, `_gte`, `_lt`, `_lte`, `_is_null`,
+and `_like` on strings); an unknown item or operator is a GraphQL validation error.
+`orderBy` entries are oneOf inputs, so each names exactly one item and the order of
+entries is the order of sorting.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import keyword
+import types
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from schema.catalog import DataType, Resource
+
+SCALARS: dict[DataType, type] = {
+    DataType.CHARACTER: str,
+    DataType.MEMO: str,
+    DataType.NUMERIC: float,
+    DataType.DOUBLE: float,
+    DataType.FLOAT: float,
+    DataType.INTEGER: int,
+    DataType.CURRENCY: decimal.Decimal,
+    DataType.DATE: datetime.date,
+    DataType.DATETIME: datetime.datetime,
+    DataType.LOGICAL: bool,
+}
+COMPARISON_NAMES = {
+    str: "StringComparison",
+    float: "FloatComparison",
+    int: "IntComparison",
+    decimal.Decimal: "DecimalComparison",
+    datetime.date: "DateComparison",
+    datetime.datetime: "DateTimeComparison",
+    bool: "BooleanComparison",
+}
+RESERVED_NAMES = frozenset({*COMPARISON_NAMES.values(), "OrderDirection"})
+
+
+@strawberry.enum(description="Sort direction; NULL sorts first ascending and last descending.")
+class OrderDirection(Enum):
+    asc = "asc"
+    desc = "desc"
+
+
+def _comparison(scalar: type) -> type:
+    operators: dict[str, Any] = {
+        "_eq": scalar | None,
+        "_in": list[scalar] | None,  # type: ignore[valid-type]
+        "_gt": scalar | None,
+        "_gte": scalar | None,
+        "_lt": scalar | None,
+        "_lte": scalar | None,
+        "_is_null": bool | None,
+    }
+    if scalar is str:
+        operators["_like"] = str | None
+    if scalar is bool:
+        operators = {"_eq": bool | None, "_is_null": bool | None}
+    cls = types.new_class(COMPARISON_NAMES[scalar], (), {})
+    for graphql_name, kind in operators.items():
+        field = strawberry.field(name=graphql_name, graphql_type=kind, default=None)
+        setattr(cls, _python_name(graphql_name), field)
+    cls.__annotations__ = {_python_name(name): kind for name, kind in operators.items()}
+    return strawberry.input(cls)
+
+
+def _python_name(graphql_name: str) -> str:
+    name = graphql_name.lstrip("_")
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+COMPARISONS = {scalar: _comparison(scalar) for scalar in COMPARISON_NAMES}
+
+
+def where_input(resource: Resource) -> type:
+    cls = types.new_class(f"{resource.type_name}Where", (), {})
+    annotations: dict[str, Any] = {}
+    for item in resource.items:
+        kind = COMPARISONS[SCALARS[item.data_type]] | None
+        setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
+        annotations[item.name] = kind
+    for name, kind in (("and_", list[cls] | None), ("or_", list[cls] | None), ("not_", cls | None)):  # type: ignore[valid-type]
+        setattr(cls, name, strawberry.field(name=f"_{name[:-1]}", graphql_type=kind, default=None))
+        annotations[name] = kind
+    cls.__annotations__ = annotations
+    return strawberry.input(
+        cls, description=f"Filter {resource.name_zh}: all conditions must hold."
+    )
+
+
+def order_input(resource: Resource) -> type:
+    cls = types.new_class(f"{resource.type_name}OrderBy", (), {})
+    for item in resource.items:
+        setattr(
+            cls, item.name, strawberry.field(name=item.name, graphql_type=OrderDirection | None)
+        )
+    cls.__annotations__ = {item.name: OrderDirection | None for item in resource.items}
+    return strawberry.input(cls, one_of=True, description=f"Sort {resource.name_zh} by one item.")

@@ -1,0 +1,76 @@
+"""Real PostgreSQL and MariaDB databases for one test each, created and dropped around it.
+
+With CI=true a server that cannot be reached fails the test; elsewhere it is skipped
+with the reason. Text columns use binary collation on both, so orderings compare
+byte for byte with SQLite's.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import NoReturn
+
+import asyncmy
+import asyncpg
+import pytest
+
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
+MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+
+
+def _unreachable(engine: str, error: Exception) -> NoReturn:
+    message = f"{engine} is not reachable: {type(error).__name__}: {error}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def postgres_database() -> AsyncIterator[str]:
+    name = f"gs_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
+    except (OSError, asyncpg.PostgresError) as error:
+        _unreachable("PostgreSQL", error)
+    try:
+        await admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+        )
+        yield f"postgresql+asyncpg://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def mariadb_database() -> AsyncIterator[str]:
+    name = f"gs_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncmy.connect(**MARIADB)
+    except (OSError, asyncmy.errors.Error) as error:
+        _unreachable("MariaDB", error)
+    try:
+        async with admin.cursor() as cursor:
+            await cursor.execute(
+                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            )
+        yield f"mysql+asyncmy://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/{name}?charset=utf8mb4"
+    finally:
+        async with admin.cursor() as cursor:
+            await cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+ENGINES = ("sqlite", "postgresql", "mariadb")
+
+
+async def engine_database(engine: str, sqlite_path: str) -> AsyncIterator[str]:
+    """One database of `engine` for one test: SQLite in the test's own folder."""
+    if engine == "postgresql":
+        async for url in postgres_database():
+            yield url
+    elif engine == "mariadb":
+        async for url in mariadb_database():
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{sqlite_path}"
