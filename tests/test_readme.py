@@ -73,3 +73,12 @@ def test_registering_a_key_prints_it_once_and_stores_its_hash(tmp_path: Path) ->
     store = (tmp_path / "platform.db").read_bytes()
     assert key.encode() not in store
     assert hash_key(key).encode() in store
+
+
+async def test_every_graphql_example_in_the_readme_runs(gateway: Gateway) -> None:
+    examples = re.findall(r"```graphql\n(.+?)\n```", README, re.S)
+    assert len(examples) >= 3
+    for example in examples[1:]:
+        response = await gateway.query(example)
+        assert response.status_code == 200
+        assert "errors" not in response.json(), response.json()["errors"]
