@@ -117,19 +117,24 @@ def _store_engine(url: str) -> AsyncEngine:
 
 
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:
-    """Generate the demo department databases on first start; they are never committed."""
+    """Generate the demo department databases on first start; they are never committed.
+
+    The demo sources are made together, from one seed and one catalog version, so they
+    refer to each other consistently: if any is missing or was made from another seed
+    or catalog, all of them are made again.
+    """
     from demo import generate_demo_data
 
-    sources = sorted({department.source for department in catalog.departments})
-    missing = [
-        name
-        for name in sources
-        if name not in settings.sources and not settings.demo_source_path(name).exists()
-    ]
-    if not missing:
+    sources = sorted({d.source for d in catalog.departments} - set(settings.sources))
+    if not sources:
         return
-    settings.demo_source_path(missing[0]).parent.mkdir(parents=True, exist_ok=True)
-    urls = {name: f"sqlite:///{settings.demo_source_path(name)}" for name in missing}
-    generate_demo_data(
-        [d for d in catalog.departments if d.source in missing], urls, seed=settings.seed
-    )
+    stamp = settings.data_dir / "sources" / "made-from.txt"
+    made_from = f"seed={settings.seed} catalog={catalog.version}"
+    current = stamp.exists() and stamp.read_text() == made_from
+    if current and all(settings.demo_source_path(name).exists() for name in sources):
+        return
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    urls = {name: f"sqlite:///{settings.demo_source_path(name)}" for name in sources}
+    departments = [d for d in catalog.departments if d.source in urls]
+    generate_demo_data(departments, urls, seed=settings.seed)
+    stamp.write_text(made_from)

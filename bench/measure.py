@@ -62,6 +62,7 @@ async def measure(
 ) -> dict[str, Stats]:
     """Warm every variant up, then time them in turns; returns each one's merged stats."""
     for variant in variants.values():
+        # whole rounds at full concurrency, so connection pools have grown before timing
         for _ in range(max(1, math.ceil(budget.warmup / concurrency))):
             await asyncio.gather(*(variant.run(n) for _ in range(concurrency)))
     seconds = budget.seconds / budget.rounds

@@ -42,6 +42,13 @@ from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_o
 from schema.loader import load_catalog
 from settings import ROOT
 
+LEGEND = """\
+  (a) SQL floor            the same 4 batched statements, hand-written, raw aiosqlite, no GraphQL
+  (b) plain graphql-core   the platform's SDL, plain resolvers, per-request DataLoaders over
+                           rows in memory; no SQL; parsed and validated once per query text
+  (c) governed in-process  Executor.execute: plan + decide + SQL + execution + accounting
+  (d) governed end-to-end  the ASGI app via httpx: auth, (c), response, audit commit
+  (e) governance off       (c) with a bench-only policy that clears every item"""
 TARGET = 1.5
 TARGET_NS = (100, 1000)
 Results = dict[tuple[str, int, int], Stats]
@@ -141,6 +148,7 @@ def _header(args: argparse.Namespace, empty: Sequence[str]) -> None:
     )
     if empty:
         print(f"      (no demo generator yet, empty tables: {', '.join(empty)})")
+    print(LEGEND)
     budget = args.budget
     print(
         f"host: Python {platform.python_version()}, {os.cpu_count()} CPUs;"

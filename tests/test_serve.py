@@ -76,3 +76,29 @@ def test_the_demo_server_serves_a_fresh_data_directory(served: tuple[str, Path])
     text = log.read_text()
     assert "mz-0231" not in text  # the operator is in the audit log, not the server log
     assert not any(name in text for name in names)
+
+
+def test_demo_sources_are_remade_together_when_the_catalog_changes(tmp_path: Path) -> None:
+    import asyncio
+
+    from platform_setup import build_platform
+    from settings import Settings
+
+    settings = Settings(demo=True, data_dir=tmp_path)
+
+    async def start() -> None:
+        platform = await build_platform(settings)
+        await platform.close()
+
+    asyncio.run(start())
+    stamp = tmp_path / "sources" / "made-from.txt"
+    first = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "sources").glob("*.db")}
+    assert stamp.read_text().startswith("seed=20201 catalog=")
+    asyncio.run(start())  # nothing changed: nothing is made again
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "sources").glob("*.db")} == first
+    stamp.write_text("seed=1 catalog=old")
+    (tmp_path / "sources" / "taxation.db").unlink()
+    asyncio.run(start())
+    again = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "sources").glob("*.db")}
+    assert set(again) == set(first)
+    assert all(again[name] != first[name] for name in first)
