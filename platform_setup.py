@@ -11,19 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from connectors import Connector, SqlConnector
 from policies import SharingPolicy, load_rules
-from resolvers.execution import Executor, Governing
+from resolvers import Executor, Limits
 from schema.build import build_schema
 from schema.catalog import Catalog
 from schema.loader import load_catalog
@@ -64,28 +58,22 @@ async def build_platform(settings: Settings) -> Platform:
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
     sources = _sources(settings, catalog)
-    schema, meanings = build_schema(
-        catalog,
-        default_first=min(20, settings.max_first),
-        extensions=[
-            lambda: Governing(meanings=meanings, policy=policy),
-            ParserCache,
-            ValidationCache,
-            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        ],
-    )
+    schema, meanings = build_schema(catalog, default_first=min(20, settings.max_first))
     by_resource: dict[str, Connector] = {
         resource_id: sources[catalog.provider_of[resource_id].source]
         for resource_id in catalog.resources
     }
-    executor = Executor(
-        schema,
-        by_resource,
-        cursor_key=cursor_key,
-        batch_bound=settings.batch_bound,
+    limits = Limits(
         max_first=settings.max_first,
+        batch_bound=settings.batch_bound,
+        max_tokens=settings.max_tokens,
+        rules=[
+            *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        ],
+    )
+    executor = Executor(
+        schema._schema, meanings, policy, by_resource, cursor_key=cursor_key, limits=limits
     )
     return Platform(
         settings, catalog, policy, executor, keys, AuditLog(store), hasher, sources, store

@@ -49,7 +49,7 @@ class Pool:
         self.idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self.opened: list[aiosqlite.Connection] = []
 
-    async def fetch(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+    async def fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         if self.idle.empty() and len(self.opened) < self.size:
             connection = await aiosqlite.connect(self.uri, uri=True)
             self.opened.append(connection)

@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 from sqlalchemy import event
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 
 from auth import demo_key
 from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
-from connectors import Connector, SqlConnector
+from connectors import SqlConnector
 from platform_setup import Platform
-from policies import Caller, Decision, Purpose, SharingPolicy
+from policies import Caller, Decision, Purpose
 from policies.decision import clear
-from resolvers import Executor, Governing, GraphQLRequest
-from schema.build import build_schema
+from resolvers import Executor, GraphQLRequest
 from schema.catalog import DataItem, Resource
 from server import create_app
 from settings import Settings
@@ -51,7 +43,7 @@ class StatementCount:
 
 class GovernanceOff:
     """Clears every item for everyone. Benchmark code only: the platform has no setting
-    that turns governance off; this object is passed to `Governing` by hand."""
+    that turns governance off; this object is passed to `Executor` by hand."""
 
     def decide(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
@@ -154,29 +146,14 @@ class GovernedEndToEnd:
 
 
 def _ungoverned_executor(platform: Platform) -> Executor:
-    """`platform_setup.build_platform`'s schema and executor, with the policy replaced."""
-    settings, catalog = platform.settings, platform.catalog
-    policy = cast(SharingPolicy, GovernanceOff())  # duck-typed: Governing only calls decide()
-    schema, meanings = build_schema(
-        catalog,
-        default_first=min(20, settings.max_first),
-        extensions=[
-            lambda: Governing(meanings=meanings, policy=policy),
-            ParserCache,
-            ValidationCache,
-            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        ],
-    )
-    by_resource: dict[str, Connector] = {
-        resource_id: platform.sources[catalog.provider_of[resource_id].source]
-        for resource_id in catalog.resources
-    }
+    """The platform's own executor, with the policy replaced: the `policy` argument of
+    `Executor` is the only off switch, and only this benchmark passes one like it."""
+    running = platform.executor
     return Executor(
-        schema,
-        by_resource,
-        cursor_key=settings.cursor_secret(),
-        batch_bound=settings.batch_bound,
-        max_first=settings.max_first,
+        running.schema,
+        running.meanings,
+        GovernanceOff(),
+        running.connectors,
+        cursor_key=running.cursor_key,
+        limits=running.limits,
     )

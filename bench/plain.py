@@ -86,7 +86,8 @@ class PlainGraphQL:
         def field(type_name: str, name: str) -> graphql.GraphQLField:
             named = self.schema.get_type(type_name)
             assert isinstance(named, graphql.GraphQLObjectType)
-            return named.fields[name]
+            found: graphql.GraphQLField = named.fields[name]
+            return found
 
         field("Query", "enterprises").resolve = self._enterprises
         field("Enterprise", "legalRepresentative").resolve = _legal_representative
@@ -94,7 +95,7 @@ class PlainGraphQL:
         field("Person", "licences").resolve = _many("licences", "idNumber")
 
     async def _enterprises(
-        self, _root: None, _info: graphql.GraphQLResolveInfo, first: int, **_others: Any
+        self, _root: None, _info: graphql.GraphQLResolveInfo[Loaders], first: int, **_others: Any
     ) -> Json:
         return _connection(self.rows.enterprises[:first])
 
@@ -128,21 +129,19 @@ class PlainGraphQL:
 
 
 def _legal_representative(
-    root: Json, info: graphql.GraphQLResolveInfo
+    root: Json, info: graphql.GraphQLResolveInfo[Loaders]
 ) -> Awaitable[Json | None] | None:
     key = root.get("legalRepIdNumber")
     if key is None:
         return None
-    loaders: Loaders = info.context
-    return loaders.persons.load(key)
+    return info.context.persons.load(key)
 
 
 def _many(table: str, from_field: str) -> graphql.GraphQLFieldResolver:
     async def resolve(
-        root: Json, info: graphql.GraphQLResolveInfo, first: int, **_others: Any
+        root: Json, info: graphql.GraphQLResolveInfo[Loaders], first: int, **_others: Any
     ) -> Json:
-        loaders: Loaders = info.context
-        return _connection(await loaders.page(table, first).load(root[from_field]))
+        return _connection(await info.context.page(table, first).load(root[from_field]))
 
     return resolve
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import cProfile
 import pstats
-from collections import Counter
+import sysconfig
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BENCH = ROOT / "bench"
+STDLIB = sysconfig.get_paths()["stdlib"]
 PACKAGES = ("graphql", "strawberry", "sqlalchemy", "aiosqlite", "aiodataloader", "asyncio")
 
 Entry = tuple[str, int, str]
@@ -47,10 +48,10 @@ async def profile(run: Callable[[], Awaitable[Any]], times: int, top: int = 15) 
         "",
         "own time by package (project code by module):",
     ]
-    groups: Counter[str] = Counter()
+    groups: dict[str, float] = {}
     for (file, _, _), _, tt, _ in rows:
-        groups[_group(file)] += tt
-    for group, tt in groups.most_common(14):
+        groups[_group(file)] = groups.get(_group(file), 0.0) + tt
+    for group, tt in sorted(groups.items(), key=lambda item: item[1], reverse=True)[:14]:
         lines.append(f"{tt * 1000 / times:10.2f} ms/exec {100 * tt / total:5.1f}%  {group}")
     return "\n".join(lines)
 
@@ -77,12 +78,13 @@ def _ours(file: str) -> bool:
 def _group(file: str) -> str:
     if _project(file):
         return "project " + str(Path(file).relative_to(ROOT))
-    for package in PACKAGES:
-        if f"/{package}/" in file:
-            return package
+    if "/site-packages/" in file:
+        return file.split("/site-packages/", 1)[1].split("/", 1)[0]
+    if "/asyncio/" in file:
+        return "asyncio"
     if file == "~":
         return "builtins and C functions"
-    return "other"
+    return "stdlib " + Path(file).stem if file.startswith(STDLIB) else "other"
 
 
 def _short(file: str) -> str:

@@ -33,6 +33,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from graphql import print_schema
+
 from bench.floor import SqlFloor
 from bench.governed import GovernanceOffInProcess, GovernedEndToEnd, GovernedInProcess, Running
 from bench.measure import Budget, Stats, Variant, measure
@@ -101,7 +103,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
     await running.start()
     variants: dict[str, Variant] = {
         "a": SqlFloor(paths),
-        "b": PlainGraphQL(running.platform.executor.schema.as_str(), Rows(paths)),
+        "b": PlainGraphQL(print_schema(running.platform.executor.schema), Rows(paths)),
         "c": GovernedInProcess(running),
         "d": GovernedEndToEnd(running),
         "e": GovernanceOffInProcess(running),

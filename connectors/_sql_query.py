@@ -26,7 +26,7 @@ def select_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any
         return statement
     if read.page.after is not None:
         statement = statement.where(_after(table, read.sort_keys, read.page.after))
-    limit = read.page.first + 1
+    limit = read.page.limit
     if read.match_column is None:
         return statement.order_by(*_order_by(table, read.sort_keys)).limit(limit)
     position = sa.func.row_number().over(

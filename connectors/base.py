@@ -77,12 +77,17 @@ class Page:
     """Keyset page, strictly after `after`: the values of the read's order keys and then
     its key column, of the last row already seen.
 
-    A connector returns up to `first + 1` rows per row set so the caller can tell
-    whether another page exists without a count.
+    With `probe`, a connector returns up to `first + 1` rows per row set so the caller
+    can tell whether another page exists without a count; without it, `first`.
     """
 
     first: int
     after: tuple[Hashable, ...] | None = None
+    probe: bool = True
+
+    @property
+    def limit(self) -> int:
+        return self.first + 1 if self.probe else self.first
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class MemoryConnector:
             if after is not None:
                 cursor = dict(zip([key.column for key in read.sort_keys], after, strict=True))
                 rows = [row for row in rows if _compare(row, cursor, read.sort_keys) > 0]
-            rows = rows[: read.page.first + 1]
+            rows = rows[: read.page.limit]
         return [{column: row[column] for column in read.columns} for row in rows]
 
 

@@ -41,7 +41,8 @@ class SqlConnector:
             statement = select_statement(table, read, self.engine.dialect.name)
             async with self.engine.connect() as connection, self._deadline(connection):
                 result = await connection.execute(statement)
-                rows = [dict(row) for row in result.mappings()]
+                keys = list(result.keys())
+                rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
         return _group(rows, read)

@@ -4,6 +4,7 @@ A request is planned and decided once, before execution (`execution.py`); resolv
 then only look decisions up, and loaders read permitted columns in batches.
 """
 
-from resolvers.execution import ExecutionOutcome, Executor, Governing, GraphQLRequest
+from resolvers.execution import ExecutionOutcome, Executor, GraphQLRequest, Limits
+from resolvers.governance import Policy
 
-__all__ = ["ExecutionOutcome", "Executor", "Governing", "GraphQLRequest"]
+__all__ = ["ExecutionOutcome", "Executor", "GraphQLRequest", "Limits", "Policy"]

@@ -1,27 +1,39 @@
-"""Run one GraphQL request under governance: plan, decide, execute, account.
+"""Run one GraphQL request under governance: parse, validate, plan, decide, execute, account.
 
-The plan and decisions are made in `on_execute`, after parsing and validation (both
-cached) and before any resolver runs. What comes out is plain data for the server to
-send and for the audit log to record.
+Strawberry builds the schema; graphql-core executes it. Parsing and validation are
+cached per document text; the plan and every decision are made after validation and
+before any resolver runs, and what comes out is plain data for the server to send and
+for the audit log to record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import FragmentDefinitionNode, GraphQLError, GraphQLSyntaxError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
 from graphql.utilities import get_operation_ast
-from strawberry import Schema
-from strawberry.extensions import SchemaExtension
 
 from connectors import Connector
-from policies import Caller, Purpose, SharingPolicy
+from policies import Caller, Purpose
 from resolvers.context import RequestContext
 from resolvers.coordinates import Meaning
 from resolvers.cursor import CursorCodec
-from resolvers.governance import govern
+from resolvers.governance import Policy, govern
 from resolvers.loaders import Accessed, Loaders
 from resolvers.plan import Coordinate, PlanError, plan_operation
 from resolvers.result import Accounting, account, report
@@ -49,94 +61,110 @@ class ExecutionOutcome:
         return [error["extensions"]["code"] for error in self.errors]
 
 
-class Governing(SchemaExtension):
-    """Plans the operation and decides every coordinate it touches, once, before execution."""
+@dataclass(frozen=True)
+class Limits:
+    max_first: int
+    batch_bound: int
+    max_tokens: int
+    rules: Sequence[type[ASTValidationRule]] = ()
+    """Validation rules beyond the specification's: depth and alias limits."""
 
-    def __init__(self, *, meanings: Mapping[Coordinate, Meaning], policy: SharingPolicy) -> None:
-        super().__init__()
-        self.meanings = meanings
-        self.policy = policy
 
-    def on_execute(self) -> Iterator[None]:
-        context: RequestContext = self.execution_context.context
-        document = self.execution_context.graphql_document
-        operation = (
-            get_operation_ast(document, self.execution_context.operation_name) if document else None
-        )
-        if document is not None and operation is not None:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            try:
-                context.plan = plan_operation(
-                    self.execution_context.schema._schema,
-                    operation,
-                    fragments,
-                    self.execution_context.variables or {},
-                )
-            except PlanError:
-                context.plan = None  # execution reports the variable error; nothing is allowed
-            if context.plan is not None:
-                context.governance = govern(
-                    context.plan, self.meanings, self.policy, context.caller, context.purpose
-                )
-                context.loaders.projections = context.governance.projections
-        yield
+@dataclass(frozen=True)
+class _Prepared:
+    document: DocumentNode | None
+    errors: list[dict[str, Any]]
 
 
 class Executor:
     def __init__(
         self,
-        schema: Schema,
+        schema: GraphQLSchema,
+        meanings: Mapping[Coordinate, Meaning],
+        policy: Policy,
         connectors: Mapping[str, Connector],
         *,
         cursor_key: bytes,
-        batch_bound: int,
-        max_first: int,
+        limits: Limits,
     ) -> None:
         self.schema = schema
+        self.meanings = meanings
+        self.policy = policy
         self.connectors = connectors
         self.cursor_key = cursor_key
-        self.batch_bound = batch_bound
-        self.max_first = max_first
+        self.limits = limits
+        self._rules = (*specified_rules, *limits.rules)
+        self._prepare = functools.lru_cache(maxsize=512)(self._parse_and_validate)
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
-        accessed = Accessed()
-        context = RequestContext(
-            caller=caller,
-            purpose=purpose,
-            loaders=Loaders(self.connectors, self.batch_bound),
-            cursors=CursorCodec(self.cursor_key, caller.department or "public"),
-            max_first=self.max_first,
-            accessed=accessed,
-        )
-        result = await self.schema.execute(
-            request.query,
-            variable_values=dict(request.variables),
+        context = self._context(caller, purpose)
+        prepared = self._prepare(request.query)
+        if prepared.document is None:
+            return ExecutionOutcome(False, None, prepared.errors, context, Accounting())
+        operation = get_operation_ast(prepared.document, request.operation_name)
+        if operation is None:
+            error = _request_error("the document has no operation of that name", "BAD_REQUEST")
+            return ExecutionOutcome(False, None, [error], context, Accounting())
+        try:
+            self._govern(context, prepared.document, operation, request.variables)
+        except PlanError as exc:
+            error = _request_error(exc.args[0], "BAD_USER_INPUT")
+            return ExecutionOutcome(False, None, [error], context, Accounting())
+        result = execute(
+            self.schema,
+            prepared.document,
             context_value=context,
+            variable_values=dict(request.variables),
             operation_name=request.operation_name,
         )
-        if context.plan is None and result.data is None:
-            return ExecutionOutcome(
-                False, None, _request_errors(result.errors or []), context, Accounting()
-            )
-        accounting = account(result.data, context.plan) if context.plan else Accounting()
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        assert context.plan is not None
+        accounting = account(result.data, context.plan, context.governance)
         errors = report(result.errors or [], context.governance, accounting)
         return ExecutionOutcome(True, result.data, errors, context, accounting)
 
-
-def _request_errors(errors: list[GraphQLError]) -> list[dict[str, Any]]:
-    """Parse and validation errors carry no data values: GraphQL's own messages are safe."""
-    out = []
-    for error in errors:
-        code = (
-            "GRAPHQL_PARSE_FAILED"
-            if isinstance(error, GraphQLSyntaxError)
-            else "GRAPHQL_VALIDATION_FAILED"
+    def _context(self, caller: Caller, purpose: Purpose | None) -> RequestContext:
+        return RequestContext(
+            caller=caller,
+            purpose=purpose,
+            loaders=Loaders(self.connectors, self.limits.batch_bound),
+            cursors=CursorCodec(self.cursor_key, caller.department or "public"),
+            max_first=self.limits.max_first,
+            accessed=Accessed(),
         )
-        out.append({**error.formatted, "extensions": {"code": code}})
-    return out
+
+    def _govern(
+        self,
+        context: RequestContext,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> None:
+        """Plan the operation and decide every coordinate it touches, once, before execution."""
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        context.plan = plan_operation(self.schema, operation, fragments, variables)
+        context.governance = govern(
+            context.plan, self.meanings, self.policy, context.caller, context.purpose
+        )
+        context.loaders.projections = context.governance.projections
+
+    def _parse_and_validate(self, query: str) -> _Prepared:
+        """GraphQL's own messages for these carry no data values: they are safe to return."""
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError as error:
+            return _Prepared(None, [_request_error(error, "GRAPHQL_PARSE_FAILED")])
+        errors = validate(self.schema, document, self._rules)
+        if errors:
+            return _Prepared(None, [_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+        return _Prepared(document, [])
+
+
+def _request_error(error: GraphQLError | str, code: str) -> dict[str, Any]:
+    formatted = error.formatted if isinstance(error, GraphQLError) else {"message": error}
+    return {**formatted, "extensions": {"code": code}}

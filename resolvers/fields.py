@@ -3,12 +3,17 @@
 Scalar data items have no resolver of their own: a `Record` holds only what the caller
 may read, so a denied item resolves to null at no cost per row, and its error is
 reported once, after execution. A connection's `where` and `orderBy` were translated
-and decided before execution; the resolver finds them by its response path. Each
-factory gives its resolver a unique `__name__`, because strawberry keys resolvers by it.
+and decided before execution; the resolver finds them by its response path.
+
+Each function is both strawberry's declaration of the field (its signature gives the
+arguments; strawberry keys resolvers by a unique `__name__`) and, installed by
+`schema.build`, the plain graphql-core resolver that runs: strawberry's per-call
+argument conversion would otherwise rebuild `where` and `orderBy` once per parent row.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +27,7 @@ from resolvers.coordinates import RelationshipField
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
 from schema.catalog import Resource
+from schema.inputs import SCALARS
 
 Connection = dict[str, Any]
 Resolver = Callable[..., Any]
@@ -31,6 +37,7 @@ def list_resolver(resource: Resource, default_first: int, where: type, order: ty
     coordinate = ("Query", resource.list_field)
 
     async def resolve(
+        root: None,
         info: strawberry.Info,
         first: int = default_first,
         after: str | None = None,
@@ -53,13 +60,24 @@ def lookup_resolver(resource: Resource) -> Resolver:
     coordinate = ("Query", resource.lookup_field)
     match = resource.item(resource.key_item)
 
-    async def resolve(info: strawberry.Info, key: str) -> Record | None:
+    async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> Record | None:
         context: RequestContext = info.context
         if not context.governance.allowed(coordinate):
             return None
-        records = await context.loaders.related(resource, match, None).load(key)
+        records = await context.loaders.related(resource, match, None).load(arguments[match.name])
         return _served(context, resource, records[:1])
 
+    parameters = [
+        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
+        ),
+        inspect.Parameter(
+            match.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[match.data_type]
+        ),
+    ]
+    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {"info": strawberry.Info, match.name: SCALARS[match.data_type]}
     return _named(resolve, f"lookup_{resource.id}")
 
 
@@ -130,16 +148,21 @@ def _page(
         raise errors.LimitExceeded(
             f"first must be between 0 and {context.max_first}", limit=context.max_first
         )
+    # One row more than asked tells whether another page exists: read only if asked.
+    probe = _selected(context, "PageInfo", "hasNextPage")
     if after is None:
-        return Page(first)
+        return Page(first, probe=probe)
     length = len(query.order) + 1
-    return Page(first, context.cursors.decode(resource.id, after, query.signature, length))
+    keyset = context.cursors.decode(resource.id, after, query.signature, length)
+    return Page(first, keyset, probe)
 
 
 def _counted(context: RequestContext, resource: Resource) -> bool:
-    return context.plan is not None and context.plan.selected(
-        (f"{resource.type_name}Connection", "totalCount")
-    )
+    return _selected(context, f"{resource.type_name}Connection", "totalCount")
+
+
+def _selected(context: RequestContext, type_name: str, field_name: str) -> bool:
+    return context.plan is not None and context.plan.selected((type_name, field_name))
 
 
 def _connection(
@@ -153,9 +176,10 @@ def _connection(
     shown = records[: page.first]
     context.accessed.record(resource, shown)
     sort_columns = [key.column for key in query.order] + [resource.item(resource.key_item).column]
-    cursors = context.plan is not None and context.plan.selected(
-        (f"{resource.type_name}Edge", "cursor")
-    )
+    edge_cursors = _selected(context, f"{resource.type_name}Edge", "cursor")
+    # Cursors are encrypted (~10 µs each): made only where the operation asks for them.
+    start = shown and _selected(context, "PageInfo", "startCursor")
+    end = shown and _selected(context, "PageInfo", "endCursor")
 
     def cursor(record: Record) -> str:
         values = [record.hidden[column] for column in sort_columns]
@@ -163,13 +187,13 @@ def _connection(
 
     return {
         "edges": [
-            {"node": record, "cursor": cursor(record) if cursors else None} for record in shown
+            {"node": record, "cursor": cursor(record) if edge_cursors else None} for record in shown
         ],
         "pageInfo": {
             "hasNextPage": len(records) > page.first,
             "hasPreviousPage": page.after is not None,
-            "startCursor": cursor(shown[0]) if shown else None,
-            "endCursor": cursor(shown[-1]) if shown else None,
+            "startCursor": cursor(shown[0]) if start else None,
+            "endCursor": cursor(shown[-1]) if end else None,
         },
         "totalCount": count,
     }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import errors
 from errors import FieldDenied
-from policies import Caller, Decision, Purpose, SharingPolicy
+from policies import Caller, Decision, Purpose
 from policies.decision import clear, denied
 from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
 from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
@@ -20,6 +21,14 @@ from resolvers.plan import Coordinate, Plan, Selection
 from schema.catalog import Cardinality, DataItem, Resource
 
 ItemDecider = Callable[[Resource, DataItem, str], Decision]
+
+
+class Policy(Protocol):
+    """What governance asks of the policy room; `SharingPolicy` is the one that serves."""
+
+    def decide(
+        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
+    ) -> Decision: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class Governance:
 def govern(
     plan: Plan,
     meanings: Mapping[Coordinate, Meaning],
-    policy: SharingPolicy,
+    policy: Policy,
     caller: Caller,
     purpose: Purpose | None,
 ) -> Governance:

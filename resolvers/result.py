@@ -24,36 +24,59 @@ logger = logging.getLogger("gov_share.execution")
 @dataclass
 class Accounting:
     counts: dict[tuple[str, ...], int] = field(default_factory=dict)
-    coordinates: dict[tuple[str, ...], Coordinate] = field(default_factory=dict)
     first_paths: dict[Coordinate, list[str | int]] = field(default_factory=dict)
 
 
-def account(data: dict[str, Any] | None, plan: Plan) -> Accounting:
+def account(data: dict[str, Any] | None, plan: Plan, governance: Governance) -> Accounting:
     accounting = Accounting()
     if data is not None:
-        _visit(data, plan.root, [], accounting)
+        _count([data], plan.root, accounting.counts)
+        for denial in governance.denials:
+            for selection in plan.touched[denial.coordinate]:
+                path = _first_path(data, selection.path)
+                if path is not None:
+                    accounting.first_paths[denial.coordinate] = path
+                    break
     return accounting
 
 
-def _visit(
-    obj: dict[str, Any], selections: dict[str, Selection], path: list[str | int], acc: Accounting
+def _count(
+    objects: list[dict[str, Any]],
+    selections: dict[str, Selection],
+    counts: dict[tuple[str, ...], int],
 ) -> None:
+    """Every object of a level holds every key selected on it, so a field resolved once
+    per object of its level: count objects, not fields, and descend only into objects."""
     for key, selection in selections.items():
-        if key not in obj:
+        counts[selection.path] = counts.get(selection.path, 0) + len(objects)
+        if not selection.children:
             continue
-        acc.counts[selection.path] = acc.counts.get(selection.path, 0) + 1
-        acc.coordinates[selection.path] = selection.coordinate
-        path.append(key)
-        acc.first_paths.setdefault(selection.coordinate, list(path))
-        value = obj[key]
-        if selection.children and value is not None:
-            for index, item in enumerate(value) if isinstance(value, list) else ((None, value),):
-                if index is not None:
-                    path.append(index)
-                _visit(item, selection.children, path, acc)
-                if index is not None:
-                    path.pop()
-        path.pop()
+        below: list[dict[str, Any]] = []
+        for obj in objects:
+            value = obj.get(key)
+            if isinstance(value, list):
+                below.extend(item for item in value if item is not None)
+            elif value is not None:
+                below.append(value)
+        if below:
+            _count(below, selection.children, counts)
+
+
+def _first_path(
+    value: Any, keys: tuple[str, ...], prefix: tuple[str | int, ...] = ()
+) -> list[str | int] | None:
+    """Where a field first occurs in the response, depth first, in document order."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_path(item, keys, (*prefix, index))
+            if found is not None:
+                return found
+        return None
+    if not isinstance(value, dict) or keys[0] not in value:
+        return None
+    if len(keys) == 1:
+        return [*prefix, keys[0]]
+    return _first_path(value[keys[0]], keys[1:], (*prefix, keys[0]))
 
 
 def report(

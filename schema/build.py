@@ -8,15 +8,14 @@ documents the catalog. Returns the schema and the map of what each coordinate me
 
 from __future__ import annotations
 
-import inspect
 import types
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLObjectType
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from resolvers import fields
@@ -42,21 +41,13 @@ class PageInfo:
     endCursor: str | None
 
 
-class GovernedSchema(strawberry.Schema):
-    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
-        """Errors are reported by the executor without values; strawberry logs nothing."""
-
-
 def read_value(source: Any, name: str) -> Any:
     return source.get(name)
 
 
 def build_schema(
-    catalog: Catalog,
-    *,
-    default_first: int,
-    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
-) -> tuple[GovernedSchema, dict[Coordinate, Meaning]]:
+    catalog: Catalog, *, default_first: int
+) -> tuple[strawberry.Schema, dict[Coordinate, Meaning]]:
     meanings: dict[Coordinate, Meaning] = {}
     classes = {rid: types.new_class(r.type_name, (), {}) for rid, r in catalog.resources.items()}
     connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
@@ -75,7 +66,34 @@ def build_schema(
         )
     query = create_type("Query", root_fields, description="林州市政务信息资源共享平台")
     config = StrawberryConfig(auto_camel_case=False, default_resolver=read_value)
-    return GovernedSchema(query=query, config=config, extensions=list(extensions)), meanings
+    schema = strawberry.Schema(query=query, config=config)
+    _run_on_graphql_core(schema, catalog)
+    return schema, meanings
+
+
+def _run_on_graphql_core(schema: strawberry.Schema, catalog: Catalog) -> None:
+    """Let graphql-core call the resolvers directly, and read data fields itself.
+
+    Strawberry wraps every resolver to convert arguments and builds an `Info` per
+    call; for data fields, resolved once per row, that wrapping costs more than the
+    field. The data types hold plain dicts, so graphql-core's default resolver
+    (`dict.get` by field name) is exact, and the resolvers of lists, lookups and
+    relationships already take graphql-core's (root, info, **arguments).
+    """
+    names = {"Query", "PageInfo"}
+    for resource in catalog.resources.values():
+        name = resource.type_name
+        names |= {name, f"{name}Connection", f"{name}Edge"}
+    for type_name in names:
+        graphql_type = schema._schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        strawberry_type = schema.get_type_by_name(type_name)
+        assert isinstance(strawberry_type, StrawberryObjectDefinition)
+        for field in strawberry_type.fields:
+            if field.graphql_name == "catalog":
+                continue  # the catalog types are strawberry's own, resolved by strawberry
+            resolver = field.base_resolver.wrapped_func if field.base_resolver else None
+            graphql_type.fields[field.graphql_name or field.python_name].resolve = resolver
 
 
 def _fill(
@@ -174,31 +192,11 @@ def _root_fields(
         ),
         strawberry.field(
             name=lookup_name,
-            resolver=_with_key_argument(fields.lookup_resolver(resource), key),
+            resolver=fields.lookup_resolver(resource),
             graphql_type=node | None,
             description=f"按{key.name_zh}查询一条{resource.name_zh}。",
         ),
     ]
-
-
-def _with_key_argument(resolver: Callable[..., Any], key: DataItem) -> Callable[..., Any]:
-    """Name the lookup argument after the key item (`creditCode`), not a generic `key`."""
-
-    async def resolve(info: strawberry.Info, **arguments: Any) -> Any:
-        return await resolver(info, arguments[key.name])
-
-    parameters = [
-        inspect.Parameter(
-            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
-        ),
-        inspect.Parameter(
-            key.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[key.data_type]
-        ),
-    ]
-    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    resolve.__annotations__ = {"info": strawberry.Info, key.name: SCALARS[key.data_type]}
-    resolve.__name__ = resolve.__qualname__ = resolver.__name__
-    return resolve
 
 
 def _describe(item: DataItem) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from connectors import Capabilities, Connector, MemoryConnector
 from policies import Caller, Purpose, SharingPolicy, load_rules
-from resolvers import Executor, Governing, GraphQLRequest
+from resolvers import Executor, GraphQLRequest, Limits
 from resolvers.execution import ExecutionOutcome
 from schema.build import build_schema
 from schema.loader import load_catalog
@@ -55,15 +55,11 @@ def sources(people: MemoryConnector, licences: MemoryConnector) -> dict[str, Con
 
 
 def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int = 100) -> Executor:
-    schema, meanings = build_schema(
-        CATALOG, default_first=20, extensions=[lambda: Governing(meanings=meanings, policy=POLICY)]
-    )
+    schema, meanings = build_schema(CATALOG, default_first=20)
+    limits = Limits(max_first=max_first, batch_bound=1000, max_tokens=5000)
+    connectors = sources(people, licences)
     return Executor(
-        schema,
-        sources(people, licences),
-        cursor_key=bytes(16),
-        batch_bound=1000,
-        max_first=max_first,
+        schema._schema, meanings, POLICY, connectors, cursor_key=bytes(16), limits=limits
     )
 
 
