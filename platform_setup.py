@@ -15,7 +15,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
-from connectors import Connector, SqlConnector
+from connectors import Connector, open_connector
 from policies import SharingPolicy, load_rules
 from resolvers import Executor, Limits
 from schema.build import build_schema
@@ -38,6 +38,8 @@ class Platform:
     store: AsyncEngine
 
     async def close(self) -> None:
+        """Commit what the audit log still holds and sign its last checkpoint first."""
+        await self.audit.close()
         for connector in self.sources.values():
             await connector.close()
         await self.store.dispose()
@@ -76,14 +78,22 @@ async def build_platform(settings: Settings) -> Platform:
         schema._schema, meanings, policy, by_resource, cursor_key=cursor_key, limits=limits
     )
     return Platform(
-        settings, catalog, policy, executor, keys, AuditLog(store), hasher, sources, store
+        settings,
+        catalog,
+        policy,
+        executor,
+        keys,
+        AuditLog.from_settings(store, settings),
+        hasher,
+        sources,
+        store,
     )
 
 
 def _sources(settings: Settings, catalog: Catalog) -> dict[str, Connector]:
     names = {department.source for department in catalog.departments}
     return {
-        name: SqlConnector(
+        name: open_connector(
             name, settings.source_url(name), timeout_seconds=settings.statement_timeout_seconds
         )
         for name in sorted(names)

@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     audit_key_id: str | None = None
     audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
     cursor_key: SecretStr | None = None
+    # Ed25519 private key signing audit checkpoints: 64 hex digits (the 32-byte seed) or
+    # PKCS#8 PEM. Derived from the seed in demo mode; required outside it.
+    audit_signing_key: SecretStr | None = None
+    # Append-only JSONL of signed checkpoints; default `data_dir / "audit-checkpoints.jsonl"`.
+    audit_checkpoint_path: Path | None = None
+    audit_checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
+    audit_batch_size: int = Field(default=256, gt=0)
+    # About six months; the store refuses to remove records younger than 180 days anyway.
+    audit_retention_days: int = Field(default=183, ge=180)
+    # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
+    audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
 
     max_first: int = Field(default=1000, gt=0)
     batch_bound: int = Field(default=1000, gt=0)

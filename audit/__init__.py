@@ -1,7 +1,29 @@
 """The accountability log of Art. 11: one durable record per request, written before
-any data leaves. Record keys and data subjects are stored as keyed hashes only."""
+any data leaves. Record keys and data subjects are stored as keyed hashes only.
 
+The records form one SM3 hash chain (`chain`), appended in group commits (`log`),
+with signed checkpoints kept outside the store (`checkpoint`); `verify` names the
+first record altered, removed or inserted; `retention` exports and removes records
+past retention without breaking verification. `python -m audit --help` for the tools.
+"""
+
+from audit.checkpoint import Checkpoint, Checkpointer
 from audit.log import AuditLog
+from audit.problems import Problem
 from audit.record import AuditRecord, FieldAccount, SubjectHasher
+from audit.retention import Retained, retain
+from audit.verify import Verification, verify
 
-__all__ = ["AuditLog", "AuditRecord", "FieldAccount", "SubjectHasher"]
+__all__ = [
+    "AuditLog",
+    "AuditRecord",
+    "Checkpoint",
+    "Checkpointer",
+    "FieldAccount",
+    "Problem",
+    "Retained",
+    "SubjectHasher",
+    "Verification",
+    "retain",
+    "verify",
+]

@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from auth import demo_key
 from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
-from connectors import SqlConnector
+from connectors import SqlConnector, SqliteConnector
 from platform_setup import Platform
 from policies import Caller, Decision, Purpose
 from policies.decision import clear
@@ -67,8 +67,8 @@ class Running:
         await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
         self.platform: Platform = self.app.state.platform
         for connector in self.platform.sources.values():
-            assert isinstance(connector, SqlConnector)
-            self.sources.listen(connector.engine.sync_engine)
+            assert isinstance(connector, SqlConnector | SqliteConnector)
+            self.sources.listen(connector.sync_engine)
         self.store.listen(self.platform.store.sync_engine)
         self.caller = await self.platform.keys.authenticate(f"Bearer {self.key}", "bench")
         transport = httpx.ASGITransport(app=self.app, client=("10.1.2.3", 50000))

@@ -16,7 +16,8 @@ from connectors.base import (
     Row,
 )
 from connectors.memory import MemoryConnector
-from connectors.sql import SqlConnector
+from connectors.sql import SqlConnector, open_connector
+from connectors.sqlite import SqliteConnector
 
 __all__ = [
     "And",
@@ -33,4 +34,6 @@ __all__ = [
     "Read",
     "Row",
     "SqlConnector",
+    "SqliteConnector",
+    "open_connector",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.base import And, Comparison, Not, Operator, Or, OrderKey, Predicate, Read
+from connectors.base import And, Comparison, Not, Operator, Or, OrderKey, Predicate, Read, Row
 
 Condition = sa.ColumnElement[bool]
 
@@ -94,13 +94,15 @@ def _comparison(column: sa.Column[Any], comparison: Comparison) -> Condition:
 
 
 def _order_by(table: sa.Table, keys: Sequence[OrderKey]) -> list[sa.ColumnElement[Any]]:
+    """The last key is the key column, never NULL: ordering by it alone lets the
+    database walk its index instead of sorting."""
     clauses: list[sa.ColumnElement[Any]] = []
-    for key in keys:
+    for position, key in enumerate(keys):
         column = table.c[key.column]
-        if key.descending:
-            clauses += [column.is_(None).asc(), column.desc()]
-        else:
-            clauses += [column.is_(None).desc(), column.asc()]
+        nullable = column.nullable and position < len(keys) - 1
+        if nullable:
+            clauses.append(column.is_(None).asc() if key.descending else column.is_(None).desc())
+        clauses.append(column.desc() if key.descending else column.asc())
     return clauses
 
 
@@ -120,3 +122,13 @@ def _after(table: sa.Table, keys: Sequence[OrderKey], values: Sequence[Hashable]
         else:
             condition = sa.or_(column > value, sa.and_(column == value, condition))
     return condition
+
+
+def group_rows(rows: list[Row], read: Read) -> list[list[Row]]:
+    """One row set per match value, in the order of the values (NDC's variables)."""
+    if read.match_column is None:
+        return [rows]
+    groups: dict[Any, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row[read.match_column], []).append(row)
+    return [groups.get(value, []) for value in read.match_values or ()]

@@ -1,9 +1,10 @@
-"""Read department databases with SQLAlchemy Core (async): SQLite, PostgreSQL, MariaDB.
+"""Read department databases with SQLAlchemy Core (async): PostgreSQL and MariaDB.
 
 One statement per `Read` (built in `_sql_query.py`): only the projected columns,
 filters and keyset pages as bound parameters, per-parent pages with a window
 function. Each read takes its own pooled connection, so loader batches of one
-request may run concurrently.
+request may run concurrently. SQLite sources are read by `sqlite.py`; `open_connector`
+picks the connector for a URL.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from connectors._sql_query import count_statement, select_statement
+from connectors._sql_query import count_statement, group_rows, select_statement
 from connectors.base import Capabilities, Read, Row, require_capabilities
+from connectors.sqlite import SqliteConnector
 from errors import SourceUnavailable
 
 logger = logging.getLogger("gov_share.connectors.sql")
@@ -34,24 +36,33 @@ class SqlConnector:
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, timeout_seconds))
         self._tables: dict[str, sa.Table] = {}
 
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def sync_engine(self) -> sa.Engine:
+        """For instrumentation (statement counts): SQLAlchemy's events attach here."""
+        return self.engine.sync_engine
+
     async def read(self, read: Read) -> list[list[Row]]:
         require_capabilities(self, read)
         try:
             table = await self._table(read.table)
-            statement = select_statement(table, read, self.engine.dialect.name)
+            statement = select_statement(table, read, self.dialect)
             async with self.engine.connect() as connection, self._deadline(connection):
                 result = await connection.execute(statement)
                 keys = list(result.keys())
                 rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
-        return _group(rows, read)
+        return group_rows(rows, read)
 
     async def count(self, read: Read) -> list[int]:
         require_capabilities(self, read, count=True)
         try:
             table = await self._table(read.table)
-            statement = count_statement(table, read, self.engine.dialect.name)
+            statement = count_statement(table, read, self.dialect)
             async with self.engine.connect() as connection, self._deadline(connection):
                 result = (await connection.execute(statement)).all()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
@@ -68,30 +79,14 @@ class SqlConnector:
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise self._unavailable(exc) from None
 
-    @contextlib.asynccontextmanager
-    async def _deadline(self, connection: AsyncConnection) -> AsyncIterator[None]:
-        """Bound every statement. PostgreSQL and MariaDB also enforce it server-side;
-        SQLite has no statement timeout, so the statement is interrupted in its thread
-        rather than cancelled under it (a cancelled aiosqlite call keeps running)."""
-        if self.engine.dialect.name != "sqlite":
-            async with asyncio.timeout(self.timeout_seconds):
-                yield
-            return
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # an open pooled connection has its driver connection
-        loop = asyncio.get_running_loop()
-        interrupting: set[asyncio.Task[None]] = set()
-        handle = loop.call_later(
-            self.timeout_seconds, lambda: interrupting.add(loop.create_task(driver.interrupt()))
-        )
-        try:
-            yield
-        finally:
-            handle.cancel()
-            await asyncio.gather(*interrupting)
-
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """Bound every statement; the server enforces the same bound on its side."""
+        async with asyncio.timeout(self.timeout_seconds):
+            yield
 
     async def _table(self, name: str) -> sa.Table:
         """Reflect the table once, so values come back in the source's own types."""
@@ -110,6 +105,14 @@ class SqlConnector:
         return SourceUnavailable(f"source {self.name} is unavailable", source=self.name)
 
 
+def open_connector(
+    name: str, url: str, *, timeout_seconds: float
+) -> SqlConnector | SqliteConnector:
+    if sa.make_url(url).get_backend_name() == "sqlite":
+        return SqliteConnector(name, url, timeout_seconds=timeout_seconds)
+    return SqlConnector(name, url, timeout_seconds=timeout_seconds)
+
+
 def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:
     if url.startswith("postgresql"):
         timeout_ms = str(int(timeout_seconds * 1000))
@@ -117,12 +120,3 @@ def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:
     if url.startswith("mysql"):
         return {"connect_args": {"init_command": f"SET max_statement_time={timeout_seconds}"}}
     return {}
-
-
-def _group(rows: list[Row], read: Read) -> list[list[Row]]:
-    if read.match_column is None:
-        return [rows]
-    groups: dict[Any, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(row[read.match_column], []).append(row)
-    return [groups.get(value, []) for value in read.match_values or ()]

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from connectors import Page
 from policies import Caller, Purpose
 from resolvers.cursor import CursorCodec
+from resolvers.filters import ConnectionQuery
 from resolvers.governance import Governance
 from resolvers.loaders import Accessed, Loaders
 from resolvers.plan import Plan
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one connection field of the operation reads and renders, the same for every
+    parent row: made on the field's first call, then looked up."""
+
+    page: Page
+    query: ConnectionQuery
+    sort_columns: tuple[str, ...]
+    edge_cursors: bool
+    start_cursor: bool
+    end_cursor: bool
+    counted: bool
 
 
 @dataclass
@@ -21,3 +37,5 @@ class RequestContext:
     accessed: Accessed
     plan: Plan | None = None
     governance: Governance = field(default_factory=Governance)
+    listings: dict[int, Listing] = field(default_factory=dict)
+    """By the id of the field's AST node: one node, one set of arguments."""

@@ -127,13 +127,14 @@ class Executor:
         return ExecutionOutcome(True, result.data, errors, context, accounting)
 
     def _context(self, caller: Caller, purpose: Purpose | None) -> RequestContext:
+        accessed = Accessed()
         return RequestContext(
             caller=caller,
             purpose=purpose,
-            loaders=Loaders(self.connectors, self.limits.batch_bound),
+            loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
             cursors=CursorCodec(self.cursor_key, caller.department or "public"),
             max_first=self.limits.max_first,
-            accessed=Accessed(),
+            accessed=accessed,
         )
 
     def _govern(

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
 import errors
 from connectors import Page
-from resolvers.context import RequestContext
+from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
@@ -47,11 +48,10 @@ def list_resolver(resource: Resource, default_first: int, where: type, order: ty
         context: RequestContext = info.context
         if not context.governance.allowed(coordinate):
             return None
-        query = context.governance.query(_response_path(info.path))
-        page = _page(context, resource, first, after, query)
-        records = await context.loaders.page(resource, page, query)
-        count = context.loaders.count(resource, query) if _counted(context, resource) else None
-        return _connection(context, resource, records, page, query, count)
+        listing = _listing(context, info, resource, first, after)
+        records = await context.loaders.page(resource, listing.page, listing.query)
+        count = context.loaders.count(resource, listing.query) if listing.counted else None
+        return _connection(context, resource, records, listing, count)
 
     return _typed(_named(resolve, f"list_{resource.id}"), where, order)
 
@@ -60,12 +60,13 @@ def lookup_resolver(resource: Resource) -> Resolver:
     coordinate = ("Query", resource.lookup_field)
     match = resource.item(resource.key_item)
 
-    async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> Record | None:
+    def resolve(
+        root: None, info: strawberry.Info, **arguments: Any
+    ) -> Awaitable[Record | None] | None:
         context: RequestContext = info.context
         if not context.governance.allowed(coordinate):
             return None
-        records = await context.loaders.related(resource, match, None).load(arguments[match.name])
-        return _served(context, resource, records[:1])
+        return context.loaders.single(resource, match).load(arguments[match.name])
 
     parameters = [
         inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
@@ -90,7 +91,7 @@ def to_one_resolver(meaning: RelationshipField) -> Resolver:
         value = root.hidden.get(from_column)
         if value is None or not context.governance.allowed(coordinate):
             return None
-        return _first(context, target, context.loaders.related(target, to_item, None).load(value))
+        return context.loaders.single(target, to_item).load(value)
 
     return _named(resolve, f"one_{meaning.resource.id}_{meaning.relationship.name}")
 
@@ -113,28 +114,49 @@ def to_many_resolver(
         value = root.hidden.get(from_column)
         if value is None or not context.governance.allowed(coordinate):
             return None
-        query = context.governance.query(_response_path(info.path))
-        page = _page(context, target, first, after, query)
-        records = await context.loaders.related(target, to_item, page, query).load(value)
+        listing = _listing(context, info, target, first, after)
+        loaders = context.loaders
+        records = await loaders.related(target, to_item, listing.page, listing.query).load(value)
         count = None
-        if _counted(context, target):
-            count = context.loaders.related_counts(target, to_item, query).load(value)
-        return _connection(context, target, records, page, query, count)
+        if listing.counted:
+            count = loaders.related_counts(target, to_item, listing.query).load(value)
+        return _connection(context, target, records, listing, count)
 
     name = f"many_{meaning.resource.id}_{meaning.relationship.name}"
     return _typed(_named(resolve, name), where, order)
 
 
-async def _first(
-    context: RequestContext, resource: Resource, pending: Awaitable[list[Record]]
-) -> Record | None:
-    return _served(context, resource, (await pending)[:1])
+def _listing(
+    context: RequestContext,
+    info: strawberry.Info,
+    resource: Resource,
+    first: int,
+    after: str | None,
+) -> Listing:
+    """Everything that is the same for every parent of this field, made once.
 
-
-def _served(context: RequestContext, resource: Resource, records: list[Record]) -> Record | None:
-    """Account for a record as it is handed to GraphQL: only what is served is recorded."""
-    context.accessed.record(resource, records)
-    return records[0] if records else None
+    `info` is graphql-core's own at run time (see the module docstring); it is declared
+    as strawberry's only so that strawberry builds the schema from the signature.
+    """
+    node = id(cast("GraphQLResolveInfo[RequestContext]", info).field_nodes[0])
+    listing = context.listings.get(node)
+    if listing is None:
+        query = context.governance.query(_response_path(info.path))
+        sort_columns = (
+            *(key.column for key in query.order),
+            resource.item(resource.key_item).column,
+        )
+        listing = context.listings[node] = Listing(
+            page=_page(context, resource, first, after, query),
+            query=query,
+            sort_columns=sort_columns,
+            # Cursors are encrypted (~10 µs each): made only where the operation asks.
+            edge_cursors=_selected(context, f"{resource.type_name}Edge", "cursor"),
+            start_cursor=_selected(context, "PageInfo", "startCursor"),
+            end_cursor=_selected(context, "PageInfo", "endCursor"),
+            counted=_selected(context, f"{resource.type_name}Connection", "totalCount"),
+        )
+    return listing
 
 
 def _page(
@@ -157,10 +179,6 @@ def _page(
     return Page(first, keyset, probe)
 
 
-def _counted(context: RequestContext, resource: Resource) -> bool:
-    return _selected(context, f"{resource.type_name}Connection", "totalCount")
-
-
 def _selected(context: RequestContext, type_name: str, field_name: str) -> bool:
     return context.plan is not None and context.plan.selected((type_name, field_name))
 
@@ -169,31 +187,28 @@ def _connection(
     context: RequestContext,
     resource: Resource,
     records: list[Record],
-    page: Page,
-    query: ConnectionQuery,
+    listing: Listing,
     count: Awaitable[int] | None,
 ) -> Connection:
-    shown = records[: page.first]
+    first = listing.page.first
+    shown = records[:first]
     context.accessed.record(resource, shown)
-    sort_columns = [key.column for key in query.order] + [resource.item(resource.key_item).column]
-    edge_cursors = _selected(context, f"{resource.type_name}Edge", "cursor")
-    # Cursors are encrypted (~10 µs each): made only where the operation asks for them.
-    start = shown and _selected(context, "PageInfo", "startCursor")
-    end = shown and _selected(context, "PageInfo", "endCursor")
 
     def cursor(record: Record) -> str:
-        values = [record.hidden[column] for column in sort_columns]
-        return context.cursors.encode(resource.id, values, query.signature)
+        values = [record.hidden[column] for column in listing.sort_columns]
+        return context.cursors.encode(resource.id, values, listing.query.signature)
 
+    if listing.edge_cursors:
+        edges = [{"node": record, "cursor": cursor(record)} for record in shown]
+    else:
+        edges = [{"node": record} for record in shown]
     return {
-        "edges": [
-            {"node": record, "cursor": cursor(record) if edge_cursors else None} for record in shown
-        ],
+        "edges": edges,
         "pageInfo": {
-            "hasNextPage": len(records) > page.first,
-            "hasPreviousPage": page.after is not None,
-            "startCursor": cursor(shown[0]) if start else None,
-            "endCursor": cursor(shown[-1]) if end else None,
+            "hasNextPage": len(records) > first,
+            "hasPreviousPage": listing.page.after is not None,
+            "startCursor": cursor(shown[0]) if shown and listing.start_cursor else None,
+            "endCursor": cursor(shown[-1]) if shown and listing.end_cursor else None,
         },
         "totalCount": count,
     }

@@ -54,12 +54,31 @@ LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
 
 
 class Loaders:
-    def __init__(self, connectors: Mapping[str, Connector], bound: int) -> None:
+    def __init__(self, connectors: Mapping[str, Connector], bound: int, accessed: Accessed) -> None:
         self.connectors = connectors
         self.bound = bound
+        self.accessed = accessed
         self.projections: Mapping[str, Projection] = {}
         self._loaders: dict[LoaderKey, DataLoader[Hashable, list[Record]]] = {}
+        self._singles: dict[tuple[str, str], DataLoader[Hashable, Record | None]] = {}
         self._counters: dict[LoaderKey, DataLoader[Hashable, int]] = {}
+
+    def single(self, resource: Resource, match: DataItem) -> DataLoader[Hashable, Record | None]:
+        """The loader for the one record of `resource` whose `match` item equals a key;
+        what it returns is served whole, so it is accounted for as it is read."""
+        cache_key = (resource.id, match.name)
+        loader = self._singles.get(cache_key)
+        if loader is None:
+
+            async def batch(keys: list[Hashable]) -> list[Record | None]:
+                read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
+                row_sets = await self.connectors[resource.id].read(read)
+                firsts = [self._records(resource, rows[:1]) for rows in row_sets]
+                self.accessed.record(resource, [r for records in firsts for r in records])
+                return [records[0] if records else None for records in firsts]
+
+            loader = self._singles[cache_key] = DataLoader(batch, max_batch_size=self.bound)
+        return loader
 
     def related(
         self,

@@ -43,6 +43,41 @@ audit_records = sa.Table(
     sa.Column("policy_version", sa.String(32), nullable=False),
     sa.Column("client_address", sa.String(64)),
     sa.Column("duration_ms", sa.Float, nullable=False),
+    # The hash chain (0002_hash_chain, audit/chain.py).
+    sa.Column("chain_id", sa.String(36), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("record_hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("chain_id", "seq", name="uq_audit_records_chain_seq"),
 )
 sa.Index("ix_audit_records_occurred_at", audit_records.c.occurred_at)
 sa.Index("ix_audit_records_caller", audit_records.c.caller_department, audit_records.c.occurred_at)
+
+# The store's one audit chain, made by 0002_hash_chain.
+audit_chain = sa.Table(
+    "audit_chain",
+    metadata,
+    sa.Column("chain_id", sa.String(36), primary_key=True),
+    sa.Column("format", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Export markers: a range of the chain exported before removal (audit/retention.py);
+# the latest one anchors verification of what remains.
+audit_exports = sa.Table(
+    "audit_exports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("chain_id", sa.String(36), nullable=False),
+    sa.Column("from_seq", sa.BigInteger, nullable=False),
+    sa.Column("to_seq", sa.BigInteger, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+    sa.Column("record_count", sa.BigInteger, nullable=False),
+    sa.Column("cutoff", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("file_name", sa.String(200), nullable=False),
+    sa.Column("file_sm3", sa.String(64), nullable=False),
+    sa.Column("checkpoint", sa.Text, nullable=False),
+    sa.Column("exported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("chain_id", "to_seq", name="uq_audit_exports_chain_to_seq"),
+)

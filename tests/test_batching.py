@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from connectors import SqlConnector
+from connectors import SqlConnector, SqliteConnector
 from settings import Settings
 from tests.conftest import Gateway, source_urls
 
@@ -32,12 +32,12 @@ NESTED = """
 def _record_statements(gateway: Gateway) -> list[tuple[str, str]]:
     sent: list[tuple[str, str]] = []
     for name, connector in gateway.platform.sources.items():
-        assert isinstance(connector, SqlConnector)
+        assert isinstance(connector, SqlConnector | SqliteConnector)
 
         def remember(*args: object, name: str = name) -> None:
             sent.append((name, str(args[2])))
 
-        event.listen(connector.engine.sync_engine, "before_cursor_execute", remember)
+        event.listen(connector.sync_engine, "before_cursor_execute", remember)
     return sent
 
 

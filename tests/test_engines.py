@@ -67,8 +67,7 @@ async def test_one_query_crosses_postgresql_mariadb_and_sqlite(
     three_engines: Gateway, sqlite_only: Gateway
 ) -> None:
     engines = {
-        name: connector.engine.dialect.name
-        for name, connector in three_engines.platform.sources.items()
+        name: connector.dialect for name, connector in three_engines.platform.sources.items()
     }  # type: ignore[attr-defined]
     assert engines["public_security"] == "postgresql" and engines["market_regulation"] == "mysql"
     assert engines["licence_office"] == "sqlite"

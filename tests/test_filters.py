@@ -212,9 +212,7 @@ async def test_filtering_or_ordering_on_a_withheld_item_is_denied_before_any_rea
     from sqlalchemy import event
 
     connector = gateway.platform.sources["taxation"]
-    event.listen(
-        connector.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
-    )  # type: ignore[attr-defined]
+    event.listen(connector.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))  # type: ignore[attr-defined]
     body = (
         await gateway.query(
             f"{{ taxRegistrations(first: 5, {argument}) {{ totalCount edges {{ node {{ creditCode }} }} }} }}"

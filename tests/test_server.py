@@ -137,6 +137,7 @@ async def test_demo_keys_are_refused_outside_demo_mode(tmp_path: Path, demo_dir:
         audit_key_id="k1",
         audit_keys={"k1": "0" * 32},
         cursor_key="1" * 32,
+        audit_signing_key="07" * 32,
     )
     app = create_app(production)
     import httpx

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import Capabilities, MemoryConnector, Page, Read, SqlConnector
+from connectors import Capabilities, MemoryConnector, Page, Read, SqliteConnector, open_connector
 from errors import PushdownRefused, SourceUnavailable
 from tests.conftest import let_failed_sqlite_connects_settle
 
@@ -19,9 +19,9 @@ COLUMNS = ("licence_number", "holder_id_number", "licence_type")
 
 
 @pytest.fixture
-async def licences(demo_dir: Path) -> AsyncIterator[SqlConnector]:
+async def licences(demo_dir: Path) -> AsyncIterator[SqliteConnector]:
     url = f"sqlite+aiosqlite:///file:{demo_dir / 'licence_office.db'}?mode=ro&uri=true"
-    connector = SqlConnector("licence_office", url)
+    connector = SqliteConnector("licence_office", url)
     yield connector
     await connector.close()
 
@@ -43,7 +43,7 @@ def _memory_copy(demo_dir: Path) -> MemoryConnector:
     return MemoryConnector("licence_office", {"licence": rows})
 
 
-async def test_only_the_projection_is_read(licences: SqlConnector) -> None:
+async def test_only_the_projection_is_read(licences: SqliteConnector) -> None:
     [rows] = await licences.read(
         Read("licence", ("licence_number",), "licence_number", page=Page(3))
     )
@@ -52,7 +52,7 @@ async def test_only_the_projection_is_read(licences: SqlConnector) -> None:
 
 
 async def test_keys_answer_one_row_set_each_in_order(
-    licences: SqlConnector, demo_dir: Path
+    licences: SqliteConnector, demo_dir: Path
 ) -> None:
     holders = _holders(demo_dir, 5)
     keys = (holders[3], "000000000000000000", holders[0])
@@ -66,15 +66,13 @@ async def test_keys_answer_one_row_set_each_in_order(
 
 
 async def test_first_applies_per_parent_in_one_statement(
-    licences: SqlConnector, demo_dir: Path
+    licences: SqliteConnector, demo_dir: Path
 ) -> None:
     holders = tuple(_holders(demo_dir, 20))
     statements: list[str] = []
     from sqlalchemy import event
 
-    event.listen(
-        licences.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
-    )
+    event.listen(licences.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     await licences.read(Read("licence", COLUMNS, "licence_number", page=Page(1)))  # reflect first
     statements.clear()
     answer = await licences.read(
@@ -84,7 +82,7 @@ async def test_first_applies_per_parent_in_one_statement(
     assert [len(rows) for rows in answer] == [2] * len(holders)  # first + 1 each
 
 
-async def test_keyset_after_continues_where_the_page_ended(licences: SqlConnector) -> None:
+async def test_keyset_after_continues_where_the_page_ended(licences: SqliteConnector) -> None:
     [first] = await licences.read(Read("licence", COLUMNS, "licence_number", page=Page(5)))
     [second] = await licences.read(
         Read("licence", COLUMNS, "licence_number", page=Page(5, (first[4]["licence_number"],)))
@@ -94,7 +92,7 @@ async def test_keyset_after_continues_where_the_page_ended(licences: SqlConnecto
 
 
 async def test_memory_connector_answers_like_the_database(
-    licences: SqlConnector, demo_dir: Path
+    licences: SqliteConnector, demo_dir: Path
 ) -> None:
     memory = _memory_copy(demo_dir)
     holders = tuple(_holders(demo_dir, 7))
@@ -123,7 +121,7 @@ async def test_a_read_the_source_cannot_push_down_is_refused(demo_dir: Path) -> 
 
 async def test_a_missing_database_is_unavailable_without_leaking_its_path(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///file:{tmp_path / 'gone.db'}?mode=ro&uri=true"
-    connector = SqlConnector("civil_affairs", url)
+    connector = open_connector("civil_affairs", url, timeout_seconds=5)
     try:
         with pytest.raises(SourceUnavailable) as raised:
             await connector.read(Read("licence", COLUMNS, "licence_number", page=Page(1)))
@@ -143,7 +141,7 @@ async def test_a_statement_past_its_timeout_is_unavailable(tmp_path: Path) -> No
             "CREATE VIEW licence AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
             "WHERE i < 100000000) SELECT i AS licence_number FROM n WHERE i % 99999989 = 0"
         )
-    connector = SqlConnector(
+    connector = open_connector(
         "slow", f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", timeout_seconds=0.2
     )
     try:

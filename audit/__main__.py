@@ -1,0 +1,158 @@
+"""Audit log tools, for auditors and operators.
+
+    python -m audit verify [--store-url URL] [--checkpoints PATH] [--public-key PATH ...]
+    python -m audit verify-export FILE [--public-key PATH ...]
+    python -m audit public-key
+    python -m audit retain [--store-url URL]
+
+Settings come from `GOV_SHARE_*` as for the server. Exit status: 0 intact (or done),
+1 the log is not intact (the message names the first problem), 2 cannot check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from audit.checkpoint import (
+    Checkpointer,
+    checkpoint_path,
+    key_id,
+    parse_public_key,
+    public_key_pem,
+    signing_key,
+)
+from audit.export import BrokenSegment, verify_export
+from audit.retention import retain
+from audit.verify import verify
+from errors import ConfigurationError
+from settings import Settings
+
+INTACT, NOT_INTACT, CANNOT_CHECK = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    url = getattr(arguments, "store_url", None) or ""
+    try:
+        settings = Settings()
+        if arguments.command == "public-key":
+            print(public_key_pem(signing_key(settings).public_key()), end="")
+            return INTACT
+        if arguments.command == "verify-export":
+            keys = _public_keys(arguments.public_key, settings)
+            result = verify_export(arguments.file, keys)
+            print(result)
+            return INTACT if result.ok else NOT_INTACT
+        url = url or settings.store_url()
+        if arguments.command == "verify":
+            return asyncio.run(_verify(url, arguments, settings))
+        return asyncio.run(_retain(url, settings))
+    except (ConfigurationError, ValueError, OSError) as error:
+        print(f"audit: {error}", file=sys.stderr)
+        return CANNOT_CHECK
+    except SQLAlchemyError as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        print(
+            f"audit: the store at {shown} cannot be read ({type(error).__name__}); "
+            "is it migrated to the newest revision?",
+            file=sys.stderr,
+        )
+        return CANNOT_CHECK
+
+
+async def _verify(url: str, arguments: argparse.Namespace, settings: Settings) -> int:
+    checkpoints: Path | None = arguments.checkpoints
+    if checkpoints is None and checkpoint_path(settings).exists():
+        checkpoints = checkpoint_path(settings)
+    keys = _public_keys(arguments.public_key, settings, required=checkpoints is not None)
+    engine = _engine(url)
+    try:
+        result = await verify(engine, checkpoint_file=checkpoints, public_keys=keys)
+    finally:
+        await engine.dispose()
+    print(result)
+    return INTACT if result.ok else NOT_INTACT
+
+
+async def _retain(url: str, settings: Settings) -> int:
+    engine = _engine(url)
+    try:
+        retained = await retain(
+            engine,
+            checkpointer=Checkpointer.from_settings(settings),
+            export_dir=settings.data_dir / "audit-export",
+            retention_days=settings.audit_retention_days,
+        )
+    except BrokenSegment as error:
+        print(f"audit: {error}", file=sys.stderr)
+        return NOT_INTACT
+    finally:
+        await engine.dispose()
+    if retained is None:
+        print(f"nothing is older than {settings.audit_retention_days} days")
+        return INTACT
+    segment = retained.segment
+    print(
+        f"exported records {segment.from_seq} to {segment.to_seq} ({segment.count}) "
+        f"to {segment.path} (SM3 {segment.file_sm3}) and removed them from the store"
+    )
+    return INTACT
+
+
+def _public_keys(
+    paths: list[Path] | None, settings: Settings, *, required: bool = True
+) -> dict[str, Ed25519PublicKey]:
+    """The auditor's keys; without --public-key, the one the settings sign with."""
+    if paths:
+        keys = [parse_public_key(path.read_text()) for path in paths]
+    else:
+        try:
+            keys = [signing_key(settings).public_key()]
+        except ConfigurationError:
+            if required:
+                raise ValueError("give --public-key: the checkpoints' signatures need it") from None
+            keys = []
+    return {key_id(key): key for key in keys}
+
+
+def _engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _durable(connection: object, _record: object) -> None:
+            cursor = connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+    return engine
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m audit", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("verify", help="walk the chain and check it against checkpoints")
+    check.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    check.add_argument("--checkpoints", type=Path, help="checkpoint JSONL (default: settings)")
+    check.add_argument("--public-key", type=Path, action="append", help="PEM or hex; repeatable")
+    exported = commands.add_parser("verify-export", help="check one exported segment file")
+    exported.add_argument("file", type=Path)
+    exported.add_argument("--public-key", type=Path, action="append", help="PEM or hex")
+    commands.add_parser("public-key", help="print the checkpoint signing key's public half")
+    retention = commands.add_parser("retain", help="export and remove records past retention")
+    retention.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

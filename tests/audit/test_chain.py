@@ -1,0 +1,169 @@
+"""The chain's format, and appends that never fork under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+
+from audit import AuditLog, verify
+from audit.chain import GENESIS, HASHED, UNHASHED, canonical, content, prepare, record_hash
+from errors import AuditUnavailable
+from store.migrate import MIGRATIONS
+from store.tables import audit_records
+from tests.audit.conftest import Store, make_record, write_records
+
+pytestmark = pytest.mark.anyio
+
+
+def test_every_column_is_hashed_or_declared_unhashed() -> None:
+    """A column added to audit_records must be classified: an unhashed column is one an
+    attacker may change without trace, so it should be a decision, not an accident."""
+    assert set(audit_records.c.keys()) == set(HASHED) | set(UNHASHED)
+
+
+def test_record_hash_is_sm3_of_prev_hash_and_canonical_json() -> None:
+    row = prepare(make_record(occurred_at=datetime.datetime(2026, 11, 25, 15, 30, tzinfo=_CST)))
+    row.update(chain_id="c", seq=1)
+    text = json.dumps(
+        {name: row[name] for name in HASHED} | {"occurred_at": "2026-11-25T07:30:00.000000Z"},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert canonical(row) == text.encode()
+    assert "林民登字" in text  # UTF-8, not \u-escaped
+    expected = hashlib.new("sm3", GENESIS.encode() + text.encode()).hexdigest()
+    assert record_hash(GENESIS, row) == expected
+
+
+def test_a_stored_time_hashes_like_the_written_one() -> None:
+    """SQLite gives back a naive UTC time, PostgreSQL an aware one, an export a string."""
+    row = prepare(make_record(occurred_at=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=_CST)))
+    row.update(chain_id="c", seq=1)
+    naive = {**row, "occurred_at": datetime.datetime(2026, 1, 1, 19, 4, 5, 6)}
+    text = {**row, "occurred_at": "2026-01-01T19:04:05.000006Z"}
+    assert canonical(row) == canonical(naive) == canonical(text)
+    assert content(row)["duration_ms"] == row["duration_ms"]
+
+
+async def test_a_record_without_canonical_form_fails_alone(store: Store) -> None:
+    log = AuditLog(store.engine)
+    naive = make_record(occurred_at=datetime.datetime(2026, 1, 1))
+    results = await asyncio.gather(
+        log.write(make_record(1)),
+        log.write(naive),
+        log.write(make_record(2)),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], AuditUnavailable)
+    assert [row["seq"] for row in await store.rows()] == [1, 2]
+
+
+async def test_200_concurrent_writes_group_commit_into_one_unforked_chain(store: Store) -> None:
+    commits = _count_commits(store.engine)
+    log = AuditLog(store.engine)
+    records = await write_records(log, 200)
+
+    rows = await store.rows()
+    assert [row["seq"] for row in rows] == list(range(1, 201))
+    assert {row["request_id"] for row in rows} == {record.request_id for record in records}
+    assert rows[0]["prev_hash"] == GENESIS
+    assert all(
+        row["prev_hash"] == before["record_hash"] for before, row in itertools.pairwise(rows)
+    )
+    assert 1 <= commits[0] < 20, "concurrent writes should share transactions"
+    result = await verify(store.engine)
+    assert result.ok, str(result)
+    assert (result.records, result.head.seq) == (200, 200)
+
+
+async def test_batches_close_at_batch_size(store: Store) -> None:
+    commits = _count_commits(store.engine)
+    await write_records(AuditLog(store.engine, batch_size=10), 35)
+    assert commits[0] == 4
+    assert (await verify(store.engine)).ok
+
+
+async def test_two_logs_on_one_store_do_not_fork(store: Store) -> None:
+    """Two server processes: separate engines, one chain, appends serialised by the store."""
+    first, second = AuditLog(store.another_engine()), AuditLog(store.another_engine())
+    await asyncio.gather(*((first if n % 2 else second).write(make_record(n)) for n in range(120)))
+    assert [row["seq"] for row in await store.rows()] == list(range(1, 121))
+    result = await verify(store.engine)
+    assert result.ok and result.records == 120, str(result)
+
+
+async def test_what_was_written_is_what_verifies(store: Store) -> None:
+    """A time in +08:00, floats, nested JSON, Chinese text: read back, it hashes the same."""
+    record = make_record(
+        7,
+        occurred_at=datetime.datetime(2026, 11, 25, 8, 0, 0, 123456, tzinfo=_CST),
+        duration_ms=3,
+        records={"person": {"keys": ["a", "b"], "subjects": []}, "空": {}},
+    )
+    log = AuditLog(store.engine)
+    await log.write(record)
+    stored = await log.find(record.request_id)
+    assert stored is not None
+    occurred = stored["occurred_at"]
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=datetime.UTC)
+    assert occurred == record.occurred_at
+    assert stored["record_hash"] == record_hash(GENESIS, stored)
+    assert (await verify(store.engine)).ok
+
+
+async def test_the_migration_chains_records_written_before_it(store: Store) -> None:
+    await asyncio.to_thread(_migrate, store.url, "0001")  # down through 0003 and 0002
+    legacy = [make_record(n) for n in range(5)]
+    async with store.engine.begin() as connection:
+        columns = [name for name in HASHED if name not in ("chain_id", "seq")]
+        table = sa.table("audit_records", *(sa.column(name) for name in columns))
+        for record in legacy:
+            row = prepare(record)
+            values = {name: row[name] for name in columns}
+            for name in ("error_codes", "fields", "records"):
+                values[name] = json.dumps(values[name])
+            await connection.execute(table.insert().values(**values))
+    await asyncio.to_thread(_migrate, store.url, "head")
+    await AuditLog(store.engine).write(make_record(9))
+
+    rows = await store.rows()
+    assert [row["request_id"] for row in rows[:5]] == [record.request_id for record in legacy]
+    result = await verify(store.engine)
+    assert result.ok and result.records == 6, str(result)
+
+
+_CST = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _count_commits(engine: Any) -> list[int]:
+    commits = [0]
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _commit(_connection: Any) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+def _migrate(url: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(Path(MIGRATIONS)))
+    config.attributes["url"] = url
+    if revision == "head":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)

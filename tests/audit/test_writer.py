@@ -1,0 +1,101 @@
+"""Group commit: a caller returns only once its record is committed, and every caller
+of a batch that fails to commit gets AUDIT_UNAVAILABLE."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from audit import AuditLog, Checkpoint, verify
+from errors import AuditUnavailable
+from tests.audit.conftest import Store, checkpointer, keys_of, make_record, write_records
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_failed_commit_fails_every_caller_of_the_batch(store: Store) -> None:
+    log = AuditLog(store.engine)
+    await log.write(make_record())
+    failing = [True]
+
+    @event.listens_for(store.engine.sync_engine, "commit")
+    def _commit_fails(_connection: Any) -> None:
+        if failing[0]:
+            failing[0] = False
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    results = await asyncio.gather(
+        *(log.write(make_record(n)) for n in range(40)), return_exceptions=True
+    )
+    assert all(isinstance(result, AuditUnavailable) for result in results)
+    assert len({id(result) for result in results}) == 40  # one error per caller
+    assert [row["seq"] for row in await store.rows()] == [1]  # nothing of the batch stayed
+
+    await write_records(log, 3)  # the log recovers, and links to the committed head
+    assert [row["seq"] for row in await store.rows()] == [1, 2, 3, 4]
+    assert (await verify(store.engine)).ok
+
+
+async def test_a_store_that_refuses_writes_fails_the_callers(store: Store) -> None:
+    if store.dialect == "sqlite":
+        engine = store.another_engine()
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _read_only(connection: Any, _record: Any) -> None:
+            connection.execute("PRAGMA query_only = ON")
+    else:
+        engine = store.engine_as("auditor")  # SELECT only
+    results = await asyncio.gather(
+        *(AuditLog(engine).write(make_record(n)) for n in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(result, AuditUnavailable) for result in results)
+    assert await store.rows() == []
+
+
+async def test_close_commits_what_is_queued_and_signs_a_checkpoint(store: Store) -> None:
+    checkpoints = checkpointer(store.tmp_path)
+    log = AuditLog(store.engine, checkpointer=checkpoints, checkpoint_interval_seconds=3600)
+    writes = [asyncio.create_task(log.write(make_record(n))) for n in range(25)]
+    await asyncio.sleep(0)  # queued, not yet committed
+    await log.close()
+    assert all(write.done() and write.exception() is None for write in writes)
+
+    [line] = checkpoints.file.lines()
+    checkpoint = Checkpoint.parse(line)
+    rows = await store.rows()
+    assert (checkpoint.seq, checkpoint.head_hash, checkpoint.count) == (
+        25,
+        rows[-1]["record_hash"],
+        25,
+    )
+    assert checkpoint.signed_by(keys_of(checkpoints))
+    with pytest.raises(AuditUnavailable):
+        await log.write(make_record())
+
+
+async def test_checkpoints_are_signed_periodically(store: Store) -> None:
+    checkpoints = checkpointer(store.tmp_path)
+    log = AuditLog(store.engine, checkpointer=checkpoints, checkpoint_interval_seconds=0)
+    await log.write(make_record(1))
+    await log.write(make_record(2))
+    await log.close()  # the head has not moved since: no new checkpoint
+    seqs = [Checkpoint.parse(line).seq for line in checkpoints.file.lines()]
+    assert seqs == [1, 2]
+
+
+async def test_a_checkpoint_that_cannot_be_written_does_not_fail_writes(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpoints = checkpointer(store.tmp_path)
+    checkpoints.file.path = store.tmp_path  # a directory: the append fails
+    log = AuditLog(store.engine, checkpointer=checkpoints, checkpoint_interval_seconds=0)
+    with caplog.at_level(logging.ERROR, logger="gov_share.audit"):
+        await log.write(make_record())
+        await log.close()  # the writer signs after its callers return: wait for it
+    assert [row["seq"] for row in await store.rows()] == [1]
+    assert "audit checkpoint failed" in caplog.text
