@@ -54,8 +54,11 @@ class GovernanceOff:
 class Running:
     """The platform behind its ASGI app, started as the server starts it (lifespan)."""
 
-    def __init__(self, paths: dict[str, Path], data_dir: Path) -> None:
-        self.settings = Settings(demo=True, seed=SEED, data_dir=data_dir, sources=async_urls(paths))
+    def __init__(self, paths: dict[str, Path], data_dir: Path, **settings: Any) -> None:
+        """`settings`: further Settings fields (e.g. platform_store_url); none by default."""
+        self.settings = Settings(
+            demo=True, seed=SEED, data_dir=data_dir, sources=async_urls(paths), **settings
+        )
         self.key = demo_key(SEED, SYSTEM)
         self.sources = StatementCount()
         self.store = StatementCount()

@@ -58,9 +58,17 @@ class Budget:
 
 
 async def measure(
-    variants: Mapping[str, Variant], n: int, concurrency: int, budget: Budget
+    variants: Mapping[str, Variant],
+    n: int,
+    concurrency: int,
+    budget: Budget,
+    *,
+    palindrome: bool = False,
 ) -> dict[str, Stats]:
-    """Warm every variant up, then time them in turns; returns each one's merged stats."""
+    """Warm every variant up, then time them in turns; returns each one's merged stats.
+
+    With `palindrome`, every other round takes the variants in reverse order (A B, B A,
+    A B, ...), so with an even number of rounds a steady drift favours none of them."""
     for variant in variants.values():
         # whole rounds at full concurrency, so connection pools have grown before timing
         for _ in range(max(1, math.ceil(budget.warmup / concurrency))):
@@ -68,8 +76,11 @@ async def measure(
     seconds = budget.seconds / budget.rounds
     at_least = math.ceil(budget.min_requests / budget.rounds)
     parts: dict[str, list[Stats]] = {key: [] for key in variants}
-    for _ in range(budget.rounds):
-        for key, variant in variants.items():
+    for round_ in range(budget.rounds):
+        turns = list(variants.items())
+        if palindrome and round_ % 2:
+            turns.reverse()
+        for key, variant in turns:
             parts[key].append(await _timed(variant, n, concurrency, seconds, at_least))
     return {key: _merged(stats) for key, stats in parts.items()}
 
