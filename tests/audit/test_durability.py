@@ -137,3 +137,38 @@ async def test_sigterm_drains_and_flushes(store: Store, demo_dir: Path, tmp_path
         for line in (tmp_path / "var" / "audit-checkpoints.jsonl").read_text().splitlines()
     ]
     assert checkpoints[-1]["count"] == len(await store.rows())
+
+
+async def test_a_store_that_goes_down_serves_no_data(
+    postgres_store: Store, demo_dir: Path, tmp_path: Path
+) -> None:
+    """The PostgreSQL store stops accepting connections under a running server."""
+    import asyncpg
+
+    from tests.engines import POSTGRES
+
+    server = Server(postgres_store, demo_dir, tmp_path / "var")
+    await server.start()
+    received: list[str] = []
+    await _load(server.base, received, seconds=0.3, workers=1)
+    database = postgres_store.url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
+    try:
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+        )
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(
+                f"{server.base}/graphql",
+                json={"query": QUERY},
+                headers={"Authorization": f"Bearer {demo_key(SEED, 'marriage-registry')}"},
+            )
+        assert response.status_code in (503,)
+        assert "data" not in response.json()
+        assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    finally:
+        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        server.stop(signal.SIGKILL)
+    assert set(received) <= await _recorded(postgres_store)
