@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from audit import AuditLog, SubjectHasher
@@ -22,7 +21,7 @@ from schema.build import build_schema
 from schema.catalog import Catalog
 from schema.loader import load_catalog
 from settings import Settings
-from store import upgrade
+from store import store_engine, upgrade
 
 
 @dataclass
@@ -55,7 +54,7 @@ async def build_platform(settings: Settings) -> Platform:
     if settings.platform_store_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
-    store = _store_engine(settings.store_url())
+    store = store_engine(settings.store_url())
     keys = KeyRegistry(store, demo=settings.demo)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
@@ -98,20 +97,6 @@ def _sources(settings: Settings, catalog: Catalog) -> dict[str, Connector]:
         )
         for name in sorted(names)
     }
-
-
-def _store_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _durable(connection: object, _record: object) -> None:
-            cursor = connection.cursor()  # type: ignore[attr-defined]
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-    return engine
 
 
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:

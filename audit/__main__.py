@@ -18,10 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from audit.checkpoint import (
     Checkpointer,
@@ -36,6 +34,7 @@ from audit.retention import retain
 from audit.verify import verify
 from errors import ConfigurationError
 from settings import Settings
+from store import store_engine
 
 INTACT, NOT_INTACT, CANNOT_CHECK = 0, 1, 2
 
@@ -75,7 +74,7 @@ async def _verify(url: str, arguments: argparse.Namespace, settings: Settings) -
     if checkpoints is None and checkpoint_path(settings).exists():
         checkpoints = checkpoint_path(settings)
     keys = _public_keys(arguments.public_key, settings, required=checkpoints is not None)
-    engine = _engine(url)
+    engine = store_engine(url)
     try:
         result = await verify(engine, checkpoint_file=checkpoints, public_keys=keys)
     finally:
@@ -85,7 +84,7 @@ async def _verify(url: str, arguments: argparse.Namespace, settings: Settings) -
 
 
 async def _retain(url: str, settings: Settings) -> int:
-    engine = _engine(url)
+    engine = store_engine(url)
     try:
         retained = await retain(
             engine,
@@ -123,19 +122,6 @@ def _public_keys(
                 raise ValueError("give --public-key: the checkpoints' signatures need it") from None
             keys = []
     return {key_id(key): key for key in keys}
-
-
-def _engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _durable(connection: object, _record: object) -> None:
-            cursor = connection.cursor()  # type: ignore[attr-defined]
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-    return engine
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ platform served in-process through its real ASGI app."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -99,6 +100,13 @@ class Gateway:
 
 @pytest.fixture
 async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    async with serving(settings) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Gateway]:
+    """The real app, started through its lifespan, and a client that reaches it in process."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))

@@ -7,14 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from demo import DemoScale, generate_demo_data
 from schema.loader import load_catalog
-from server import create_app
 from settings import ROOT, Settings
-from tests.conftest import SEED, SOURCES, Gateway
+from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import mariadb_database, postgres_database
 
 pytestmark = pytest.mark.anyio
@@ -34,24 +32,18 @@ async def three_engines(tmp_path: Path) -> AsyncIterator[Gateway]:
             sqlite = {name: f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in SOURCES}
             urls = {**sqlite, "public_security": postgres, "market_regulation": mariadb}
             await load(urls)
-            app = create_app(Settings(demo=True, data_dir=tmp_path / "var", sources=urls))
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://gov-share"
-                ) as client:
-                    yield Gateway(client, app.state.platform)
+            async with serving(
+                Settings(demo=True, data_dir=tmp_path / "var", sources=urls)
+            ) as running:
+                yield running
 
 
 @pytest.fixture
 async def sqlite_only(tmp_path: Path) -> AsyncIterator[Gateway]:
     urls = {name: f"sqlite+aiosqlite:///{tmp_path / name}.db" for name in SOURCES}
     await load(urls)
-    app = create_app(Settings(demo=True, data_dir=tmp_path / "var", sources=urls))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gov-share") as client:
-            yield Gateway(client, app.state.platform)
+    async with serving(Settings(demo=True, data_dir=tmp_path / "var", sources=urls)) as running:
+        yield running
 
 
 WALK = """{ enterprises(first: 40, orderBy: [{registeredCapital: desc}], where: {status: {_in: ["存续", "在业"]}}) {

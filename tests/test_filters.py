@@ -9,14 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from demo import DemoScale, generate_demo_data
 from schema.loader import load_catalog
-from server import create_app
 from settings import ROOT, Settings
-from tests.conftest import SEED, SOURCES, Gateway
+from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import ENGINES, engine_database
 
 pytestmark = pytest.mark.anyio
@@ -55,13 +53,8 @@ async def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await asyncio.to_thread(
             generate_demo_data, CATALOG.departments, urls, seed=SEED, scale=SCALE
         )
-        app = create_app(Settings(demo=True, data_dir=tmp_path / "var", sources=urls))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://gov-share"
-            ) as client:
-                yield Gateway(client, app.state.platform)
+        async with serving(Settings(demo=True, data_dir=tmp_path / "var", sources=urls)) as running:
+            yield running
 
 
 async def data(gateway: Gateway, query: str, **variables: Any) -> Any:

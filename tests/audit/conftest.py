@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from audit import AuditLog, AuditRecord, FieldAccount
 from audit.checkpoint import Checkpointer, CheckpointFile, Signer, key_id
-from platform_setup import _store_engine
-from store import upgrade
+from store import store_engine, upgrade
 from store.tables import audit_records
 from tests.engines import POSTGRES, postgres_database
 
@@ -50,7 +49,7 @@ class Store:
         return engine
 
     def another_engine(self) -> AsyncEngine:
-        engine = _store_engine(self.url)
+        engine = store_engine(self.url)
         self._engines.append(engine)
         return engine
 
@@ -99,7 +98,7 @@ async def _store(
     if dialect == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"
         await asyncio.to_thread(upgrade, url)
-        made = Store(dialect, url, _store_engine(url), prefix, tmp_path)
+        made = Store(dialect, url, store_engine(url), prefix, tmp_path)
         yield made
         await made.dispose()
         return
