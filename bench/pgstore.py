@@ -15,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
