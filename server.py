@@ -359,6 +359,7 @@ def main() -> None:
         port=arguments.port,
         log_config=None,
         access_log=False,
+        timeout_graceful_shutdown=30,  # drain in-flight requests, but never hang on idle clients
     )
 
 

@@ -67,10 +67,11 @@ class Server:
                     await asyncio.sleep(0.1)
         pytest.fail("the server did not become ready: " + self.log.read_text())
 
-    def stop(self, sig: signal.Signals) -> int:
+    async def stop(self, sig: signal.Signals) -> int:
+        """Waits off the event loop: the clients must keep running while the server drains."""
         assert self.process is not None
         self.process.send_signal(sig)
-        return self.process.wait(timeout=30)
+        return await asyncio.to_thread(self.process.wait, 30)
 
 
 async def _load(base: str, received: list[str], seconds: float, workers: int = 8) -> None:
@@ -109,11 +110,11 @@ async def test_sigkill_under_load_loses_no_answered_request(
     received: list[str] = []
     load = asyncio.create_task(_load(server.base, received, seconds=3.0))
     await asyncio.sleep(1.2)
-    assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert await server.stop(signal.SIGKILL) == -signal.SIGKILL
     answered_before_kill = len(received)
     await server.start()
     await load
-    server.stop(signal.SIGTERM)
+    await server.stop(signal.SIGTERM)
 
     assert answered_before_kill > 10 and len(received) > answered_before_kill
     missing = set(received) - await _recorded(store)
@@ -128,7 +129,7 @@ async def test_sigterm_drains_and_flushes(store: Store, demo_dir: Path, tmp_path
     await asyncio.sleep(0.8)
     # uvicorn shuts down gracefully, then re-raises the signal, so the status is -SIGTERM;
     # the last checkpoint, signed by the audit log's close(), shows the flush happened.
-    assert server.stop(signal.SIGTERM) == -signal.SIGTERM
+    assert await server.stop(signal.SIGTERM) == -signal.SIGTERM
     await load
     assert received
     assert set(received) <= await _recorded(store)
@@ -170,5 +171,5 @@ async def test_a_store_that_goes_down_serves_no_data(
     finally:
         await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
         await admin.close()
-        server.stop(signal.SIGKILL)
+        await server.stop(signal.SIGKILL)
     assert set(received) <= await _recorded(postgres_store)
