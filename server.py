@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,7 +56,12 @@ class Exchange:
     graphql: GraphQLRequest | None = None
     outcome: ExecutionOutcome | None = None
     error: RequestError | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def error_codes(self) -> list[str]:
+        if self.error is not None:
+            return [self.error.code]
+        return self.outcome.error_codes if self.outcome is not None else []
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -221,10 +226,8 @@ def _audit_record(
         operation_name=graphql.operation_name if graphql else None,
         client_address=request.client.host if request.client else None,
     )
-    if exchange.error is not None:
-        record.error_codes = [exchange.error.code]
+    record.error_codes = exchange.error_codes
     if outcome is not None:
-        record.error_codes = outcome.error_codes
         record.fields = _field_accounts(outcome)
         record.records = _record_hashes(platform, outcome)
     return record
@@ -284,11 +287,7 @@ def _log(exchange: Exchange, status: int) -> None:
             "system": caller.system if caller else None,
             "purpose": exchange.purpose.value if exchange.purpose else None,
             "status": status,
-            "codes": exchange.outcome.error_codes
-            if exchange.outcome
-            else [exchange.error.code]
-            if exchange.error
-            else [],
+            "codes": exchange.error_codes,
             "duration_ms": round((time.perf_counter() - exchange.started) * 1000, 2),
         },
     )

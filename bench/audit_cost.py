@@ -48,7 +48,7 @@ from audit import verify
 from bench.audit_size import Growth, growth
 from bench.audit_switch import AuditSwitch, log_on_and_off, restore
 from bench.governed import Running
-from bench.measure import Budget, Stats, measure
+from bench.measure import Budget, Stats, measure, positive_ints
 from bench.pgstore import ADMIN_URL, temporary_store
 from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
 from schema.loader import load_catalog
@@ -88,13 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--n", type=_ints, default=(1, 100), help="N of the timed cells")
-    parser.add_argument("--concurrency", type=_ints, default=(16,), help="asyncio tasks")
+    parser.add_argument("--n", type=positive_ints, default=(1, 100), help="N of the timed cells")
+    parser.add_argument("--concurrency", type=positive_ints, default=(16,), help="asyncio tasks")
     parser.add_argument(
         "--seconds", type=float, help="timed seconds per variant and cell (default 12)"
     )
     parser.add_argument("--stores", type=_stores, default=STORES, help="sqlite,postgresql")
-    parser.add_argument("--size-n", type=_ints, default=(1, 100, 1000), help="N of the sizes")
+    parser.add_argument(
+        "--size-n", type=positive_ints, default=(1, 100, 1000), help="N of the sizes"
+    )
     parser.add_argument("--size-requests", type=int, help="requests per size (default 100)")
     parser.add_argument("--pg-admin", default=ADMIN_URL, help="PostgreSQL admin connection")
     args = parser.parse_args(argv)
@@ -107,13 +109,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.size_requests is None:
         args.size_requests = 10 if args.quick else 100
     return args
-
-
-def _ints(text: str) -> tuple[int, ...]:
-    values = tuple(int(part) for part in text.split(",") if part.strip())
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("a comma-separated list of positive integers")
-    return values
 
 
 def _stores(text: str) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import math
@@ -126,3 +127,11 @@ def _merged(parts: list[Stats]) -> Stats:
         statements=sum(part.statements for part in parts),
         store_statements=None if None in stores else sum(s or 0 for s in stores),
     )
+
+
+def positive_ints(text: str) -> tuple[int, ...]:
+    """An argparse type: a comma-separated list of positive integers (`--n 1,100,1000`)."""
+    values = tuple(int(part) for part in text.split(",") if part.strip())
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("a comma-separated list of positive integers")
+    return values

@@ -37,7 +37,7 @@ from graphql import print_schema
 
 from bench.floor import SqlFloor
 from bench.governed import GovernanceOffInProcess, GovernedEndToEnd, GovernedInProcess, Running
-from bench.measure import Budget, Stats, Variant, measure
+from bench.measure import Budget, Stats, Variant, measure, positive_ints
 from bench.plain import PlainGraphQL, Rows
 from bench.profiling import profile
 from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
@@ -65,8 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--n", type=_ints, default=(1, 100, 1000), help="enterprises(first: N)")
-    parser.add_argument("--concurrency", type=_ints, default=(1, 16), help="asyncio tasks")
+    parser.add_argument(
+        "--n", type=positive_ints, default=(1, 100, 1000), help="enterprises(first: N)"
+    )
+    parser.add_argument("--concurrency", type=positive_ints, default=(1, 16), help="asyncio tasks")
     parser.add_argument(
         "--seconds", type=float, help="timed seconds per variant and cell (default 5)"
     )
@@ -86,13 +88,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         else Budget(seconds=seconds, warmup=5, min_requests=20, rounds=3)
     )
     return args
-
-
-def _ints(text: str) -> tuple[int, ...]:
-    values = tuple(int(part) for part in text.split(",") if part.strip())
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("a comma-separated list of positive integers")
-    return values
 
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:

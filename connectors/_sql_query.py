@@ -1,4 +1,5 @@
-"""Translate a `Read` into one SQLAlchemy Core statement, every value a bound parameter.
+"""Translate a `Read` into one SQLAlchemy Core statement, every value a bound parameter,
+and shape what comes back; shared by the SQLite and the async SQL connectors.
 
 Ordering is portable across SQLite, PostgreSQL and MariaDB: NULL sorts lowest
 (`col IS NULL` first ascending, last descending), since MariaDB has no NULLS FIRST.
@@ -8,13 +9,16 @@ the last one ended under any ordering.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from connectors.base import And, Comparison, Not, Operator, Or, OrderKey, Predicate, Read, Row
+from errors import SourceUnavailable
 
+logger = logging.getLogger("gov_share.connectors")
 Condition = sa.ColumnElement[bool]
 
 
@@ -122,6 +126,20 @@ def _after(table: sa.Table, keys: Sequence[OrderKey], values: Sequence[Hashable]
         else:
             condition = sa.or_(column > value, sa.and_(column == value, condition))
     return condition
+
+
+def counts_per_match(result: Sequence[Sequence[Any]], read: Read) -> list[int]:
+    """The rows of `count_statement`, as one count per match value (or one in all)."""
+    if read.match_column is None:
+        return [int(result[0][0])]
+    counts = {row[0]: int(row[1]) for row in result}
+    return [counts.get(value, 0) for value in read.match_values or ()]
+
+
+def source_unavailable(source: str, exc: BaseException) -> SourceUnavailable:
+    # The driver's message may quote values from the statement: log its class only.
+    logger.warning("source unavailable", extra={"source": source, "error": type(exc).__name__})
+    return SourceUnavailable(f"source {source} is unavailable", source=source)
 
 
 def group_rows(rows: list[Row], read: Read) -> list[list[Row]]:

@@ -10,21 +10,21 @@ picks the connector for a URL.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from connectors._sql_query import count_statement, group_rows, select_statement
+from connectors._sql_query import (
+    count_statement,
+    counts_per_match,
+    group_rows,
+    select_statement,
+    source_unavailable,
+)
 from connectors.base import Capabilities, Read, Row, require_capabilities
 from connectors.sqlite import SqliteConnector
-from errors import SourceUnavailable
-
-logger = logging.getLogger("gov_share.connectors.sql")
 
 
 class SqlConnector:
@@ -50,12 +50,12 @@ class SqlConnector:
         try:
             table = await self._table(read.table)
             statement = select_statement(table, read, self.dialect)
-            async with self.engine.connect() as connection, self._deadline(connection):
+            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
                 result = await connection.execute(statement)
                 keys = list(result.keys())
                 rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise self._unavailable(exc) from None
+            raise source_unavailable(self.name, exc) from None
         return group_rows(rows, read)
 
     async def count(self, read: Read) -> list[int]:
@@ -63,30 +63,21 @@ class SqlConnector:
         try:
             table = await self._table(read.table)
             statement = count_statement(table, read, self.dialect)
-            async with self.engine.connect() as connection, self._deadline(connection):
+            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
                 result = (await connection.execute(statement)).all()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise self._unavailable(exc) from None
-        if read.match_column is None:
-            return [int(result[0][0])]
-        counts = {row[0]: int(row[1]) for row in result}
-        return [counts.get(value, 0) for value in read.match_values or ()]
+            raise source_unavailable(self.name, exc) from None
+        return counts_per_match(result, read)
 
     async def ping(self) -> None:
         try:
-            async with self.engine.connect() as connection, self._deadline(connection):
+            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise self._unavailable(exc) from None
+            raise source_unavailable(self.name, exc) from None
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-    @contextlib.asynccontextmanager
-    async def _deadline(self, connection: AsyncConnection) -> AsyncIterator[None]:
-        """Bound every statement; the server enforces the same bound on its side."""
-        async with asyncio.timeout(self.timeout_seconds):
-            yield
 
     async def _table(self, name: str) -> sa.Table:
         """Reflect the table once, so values come back in the source's own types."""
@@ -96,13 +87,6 @@ class SqlConnector:
                 await connection.run_sync(metadata.reflect, only=[name], views=True)
             self._tables[name] = metadata.tables[name]
         return self._tables[name]
-
-    def _unavailable(self, exc: BaseException) -> SourceUnavailable:
-        # The driver's message may quote values from the statement: log its class only.
-        logger.warning(
-            "source unavailable", extra={"source": self.name, "error": type(exc).__name__}
-        )
-        return SourceUnavailable(f"source {self.name} is unavailable", source=self.name)
 
 
 def open_connector(

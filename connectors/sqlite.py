@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,11 +18,15 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors._sql_query import count_statement, group_rows, select_statement
+from connectors._sql_query import (
+    count_statement,
+    counts_per_match,
+    group_rows,
+    select_statement,
+    source_unavailable,
+)
 from connectors.base import Capabilities, Read, Row, require_capabilities
-from errors import SourceUnavailable
 
-logger = logging.getLogger("gov_share.connectors.sqlite")
 Result = TypeVar("Result")
 
 
@@ -58,13 +61,7 @@ class SqliteConnector:
         try:
             return await asyncio.to_thread(work, *args)  # type: ignore[arg-type]
         except (SQLAlchemyError, OSError) as exc:
-            # The driver's message may quote values from the statement: log its class only.
-            logger.warning(
-                "source unavailable", extra={"source": self.name, "error": type(exc).__name__}
-            )
-            raise SourceUnavailable(
-                f"source {self.name} is unavailable", source=self.name
-            ) from None
+            raise source_unavailable(self.name, exc) from None
 
     def _read(self, read: Read) -> list[list[Row]]:
         statement = select_statement(self._table(read.table), read, self.dialect)
@@ -78,10 +75,7 @@ class SqliteConnector:
         statement = count_statement(self._table(read.table), read, self.dialect)
         with self._connection() as connection:
             result = connection.execute(statement).all()
-        if read.match_column is None:
-            return [int(result[0][0])]
-        counts = {row[0]: int(row[1]) for row in result}
-        return [counts.get(value, 0) for value in read.match_values or ()]
+        return counts_per_match(result, read)
 
     def _ping(self) -> None:
         with self._connection() as connection:

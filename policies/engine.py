@@ -11,7 +11,7 @@ import errors
 from policies.caller import Caller, Purpose
 from policies.decision import Decision, clear, denied
 from policies.rules import RuleSet
-from schema.catalog import Catalog, DataItem, Resource, ShareType
+from schema.catalog import Catalog, DataItem, Department, Resource, ShareType
 
 _CacheKey = tuple[str | None, str | None, str, str, Purpose | None]
 
@@ -52,10 +52,16 @@ class SharingPolicy:
         provider = self.catalog.provider_of[resource.id].department
         if caller.department == provider.code:
             return clear("provider:own_data")
-        return self._enforce(caller, resource, item, purpose)
+        return self._enforce(caller, resource, item, purpose, provider, field)
 
     def _enforce(
-        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose
+        self,
+        caller: Caller,
+        resource: Resource,
+        item: DataItem,
+        purpose: Purpose,
+        provider: Department,
+        field: str,
     ) -> Decision:
         allowed, rule = self.rules.enforcer.enforce_ex(
             caller.department,
@@ -66,7 +72,6 @@ class SharingPolicy:
         )
         if allowed:
             return clear("rule:" + ", ".join(["p", *rule]))
-        provider = self.catalog.provider_of[resource.id].department
         application = {
             "resource": resource.id,
             "resourceCode": resource.code,
@@ -77,7 +82,6 @@ class SharingPolicy:
             "purpose": purpose.value,
             "conditions": item.conditions,
         }
-        field = f"{resource.type_name}.{item.name}"
         return denied(
             "rules:no_match", errors.application_required(field, item.name_zh, application)
         )

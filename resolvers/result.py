@@ -100,7 +100,9 @@ def report(
             seen.add(identity)
             reported.append(_entry(original, error.path, None, error.locations))
         elif original is None:
-            reported.append({**error.formatted, "extensions": {"code": "BAD_USER_INPUT"}})
+            # graphql-core's own execution errors (a null for a non-null field) name
+            # fields, never values; the source broke the schema's promise, not the caller.
+            reported.append({**error.formatted, "extensions": {"code": "INTERNAL_ERROR"}})
         else:
             # The exception's text may quote data: log its type and place, never its message.
             logger.error(

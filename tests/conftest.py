@@ -3,7 +3,6 @@ platform served in-process through its real ASGI app."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -36,12 +35,6 @@ SOURCES = (
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def let_failed_sqlite_connects_settle() -> None:
-    """aiosqlite stops the thread of a failed connect without awaiting it; if the loop
-    closes first, that thread raises. Give it a moment while the loop still runs."""
-    await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from audit import AuditLog
 from auth import demo_key
 from server import create_app
 from settings import Settings
-from tests.conftest import SEED, Gateway, let_failed_sqlite_connects_settle, source_urls
+from tests.conftest import SEED, Gateway, source_urls
 
 pytestmark = pytest.mark.anyio
 
@@ -256,7 +256,6 @@ async def test_readiness_with_one_department_down(tmp_path: Path, demo_dir: Path
         [error] = body["errors"]
         assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
         assert "gone.db" not in json.dumps(body)
-    await let_failed_sqlite_connects_settle()
 
 
 async def test_audit_failure_serves_no_data(gateway: Gateway) -> None:

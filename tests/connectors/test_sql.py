@@ -11,7 +11,6 @@ import pytest
 
 from connectors import Capabilities, MemoryConnector, Page, Read, SqliteConnector, open_connector
 from errors import PushdownRefused, SourceUnavailable
-from tests.conftest import let_failed_sqlite_connects_settle
 
 pytestmark = pytest.mark.anyio
 
@@ -131,7 +130,6 @@ async def test_a_missing_database_is_unavailable_without_leaking_its_path(tmp_pa
             await connector.ping()
     finally:
         await connector.close()
-        await let_failed_sqlite_connects_settle()
 
 
 async def test_a_statement_past_its_timeout_is_unavailable(tmp_path: Path) -> None:
