@@ -10,10 +10,13 @@
     └── FieldError                    one field of the response is withheld
         ├── FieldDenied               NOT_SHARED / APPLICATION_REQUIRED
         │                             PURPOSE_REQUIRED / NOT_OPEN
+        │                             MASKED_ONLY / NOT_VERIFIABLE
+        │                             OUT_OF_SCOPE
         ├── SourceUnavailable         SOURCE_UNAVAILABLE
         ├── PushdownRefused           PUSHDOWN_REFUSED
         ├── LimitExceeded             LIMIT_EXCEEDED
-        └── BadCursor                 BAD_CURSOR
+        ├── BadCursor                 BAD_CURSOR
+        └── QuotaExceeded             QUOTA_EXCEEDED
 
 Messages never carry data values: they are built here from catalog names only.
 Startup errors (bad catalog or rule file) are `ConfigurationError`, not served.
@@ -91,6 +94,10 @@ class BadCursor(FieldError):
     code = "BAD_CURSOR"
 
 
+class QuotaExceeded(FieldError):
+    code = "QUOTA_EXCEEDED"
+
+
 class ConfigurationError(Exception):
     """A catalog, rule or settings file the platform refuses to start with."""
 
@@ -133,6 +140,32 @@ def not_open(field: str) -> FieldDenied:
     return FieldDenied(
         "NOT_OPEN",
         f"{field} is not open to the public: present a department system's API key",
+        field=field,
+    )
+
+
+def masked_only(field: str, name_zh: str) -> FieldDenied:
+    """Filtering, ordering or counting on a masked item would reveal it bit by bit."""
+    return FieldDenied(
+        "MASKED_ONLY",
+        f"{field} ({name_zh}) is shared with you masked: it cannot be filtered, ordered, "
+        "counted or paged on",
+        field=field,
+    )
+
+
+def not_verifiable(field: str, name_zh: str) -> FieldDenied:
+    return FieldDenied(
+        "NOT_VERIFIABLE",
+        f"{field} ({name_zh}) cannot be verified by you: it needs a grant for data_verification",
+        field=field,
+    )
+
+
+def out_of_scope(field: str, name_zh: str) -> FieldDenied:
+    return FieldDenied(
+        "OUT_OF_SCOPE",
+        f"{field} ({name_zh}) is withheld for records outside the scope of your grant",
         field=field,
     )
 

@@ -7,6 +7,7 @@ and stops the server with a `ConfigurationError` naming the file and the problem
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +17,9 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from connectors import Connector, open_connector
 from policies import SharingPolicy, load_rules
+from policies.grants import Grant, GrantStore, rules_of
+from policies.quota import VerificationQuota
+from policies.refresh import follow_grants
 from resolvers import Executor, Limits
 from schema.build import build_schema
 from schema.catalog import Catalog
@@ -35,9 +39,33 @@ class Platform:
     hasher: SubjectHasher
     sources: dict[str, Connector]
     store: AsyncEngine
+    grants: GrantStore
+    _following: asyncio.Task[None] | None = None
+
+    def install_grants(self, grants: list[Grant]) -> None:
+        """A new policy from the same rule files and the grants now in force."""
+        rules = load_rules(self.settings.policy_dir, self.catalog, rules_of(grants))
+        self.policy = self.executor.policy = SharingPolicy(self.catalog, rules)
+
+    async def start(self) -> None:
+        version = await self.grants.version()
+        self.install_grants(await self.grants.listed())
+        self._following = asyncio.create_task(
+            follow_grants(
+                self.grants,
+                self.install_grants,
+                interval=self.settings.policy_refresh_seconds,
+                seen=version,
+            ),
+            name="grants-follower",
+        )
 
     async def close(self) -> None:
         """Commit what the audit log still holds and sign its last checkpoint first."""
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
         await self.audit.close()
         for connector in self.sources.values():
             await connector.close()
@@ -74,7 +102,13 @@ async def build_platform(settings: Settings) -> Platform:
         ],
     )
     executor = Executor(
-        schema._schema, meanings, policy, by_resource, cursor_key=cursor_key, limits=limits
+        schema._schema,
+        meanings,
+        policy,
+        by_resource,
+        cursor_key=cursor_key,
+        limits=limits,
+        quota=VerificationQuota(store, settings.verification_quota_per_day),
     )
     return Platform(
         settings,
@@ -86,6 +120,7 @@ async def build_platform(settings: Settings) -> Platform:
         hasher,
         sources,
         store,
+        GrantStore(store),
     )
 
 

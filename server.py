@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.platform = await build_platform(settings)
+        await app.state.platform.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
         await app.state.platform.close()
@@ -215,7 +216,7 @@ def _audit_record(
         http_status=status,
         hash_key_id=platform.hasher.key_id,
         catalog_version=platform.catalog.version,
-        policy_version=platform.policy.version,
+        policy_version=(outcome.context.policy if outcome else platform.policy).version,
         duration_ms=(time.perf_counter() - exchange.started) * 1000,
         caller_department=caller.department if caller else None,
         caller_system=caller.system if caller else None,

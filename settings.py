@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
     audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
 
+    # How often a running server looks for new or revoked grants in the platform store.
+    policy_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Verification checks (数据校核) each caller system may make per Asia/Shanghai day.
+    verification_quota_per_day: int = Field(default=10_000, gt=0)
+
     max_first: int = Field(default=1000, gt=0)
     batch_bound: int = Field(default=1000, gt=0)
     statement_timeout_seconds: float = Field(default=5.0, gt=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -20,10 +21,21 @@ async def _register(settings: Settings, arguments: argparse.Namespace) -> str:
     try:
         registry = KeyRegistry(engine, demo=settings.demo)
         return await registry.register(
-            arguments.department, arguments.department_name, arguments.system, arguments.system_name
+            arguments.department,
+            arguments.department_name,
+            arguments.system,
+            arguments.system_name,
+            dict(arguments.attribute),
         )
     finally:
         await engine.dispose()
+
+
+def _attribute(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", name) or not value:
+        raise argparse.ArgumentTypeError(f"expected name=value, not {text!r}")
+    return name, value
 
 
 def main() -> None:
@@ -34,6 +46,13 @@ def main() -> None:
     register.add_argument("--department-name", required=True)
     register.add_argument("--system", required=True, help="system id, e.g. marriage-registry")
     register.add_argument("--system-name", required=True)
+    register.add_argument(
+        "--attribute",
+        type=_attribute,
+        action="append",
+        default=[],
+        help="name=value a grant's scope compares rows with, e.g. township=开元街道",
+    )
     arguments = parser.parse_args()
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

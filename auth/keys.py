@@ -13,6 +13,7 @@ class DemoSystem:
     department_name: str
     system_id: str
     system_name: str
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 DEMO_SYSTEMS = (
@@ -22,7 +23,14 @@ DEMO_SYSTEMS = (
     ),
     DemoSystem("11410581005000005D", "国家税务总局林州市税务局", "tax-admin", "税收征管系统"),
     DemoSystem("114105810050000024", "林州市市场监督管理局", "registration", "市场主体登记系统"),
-    DemoSystem("11410581005000008N", "林州市教育局", "school-enrolment", "义务教育招生入学系统"),
+    # Enrolment checks the household registration of children in its own township.
+    DemoSystem(
+        "11410581005000008N",
+        "林州市教育局",
+        "school-enrolment",
+        "义务教育招生入学系统",
+        (("township", "开元街道"),),
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,12 +22,26 @@ class KeyRegistry:
         self.demo = demo
 
     async def register(
-        self, department_code: str, department_name: str, system_id: str, system_name: str
+        self,
+        department_code: str,
+        department_name: str,
+        system_id: str,
+        system_name: str,
+        attributes: Mapping[str, str] | None = None,
     ) -> str:
-        """Store a new key's hash and return the key itself, which is shown only once."""
+        """Store a new key's hash and return the key itself, which is shown only once.
+
+        `attributes` are what grant scopes compare rows with (township, industry):
+        vouched for by the platform here, never taken from a request."""
         key = new_key()
         await self._insert(
-            key, department_code, department_name, system_id, system_name, demo=False
+            key,
+            department_code,
+            department_name,
+            system_id,
+            system_name,
+            dict(attributes or {}),
+            demo=False,
         )
         return key
 
@@ -41,6 +56,7 @@ class KeyRegistry:
                 system.department_name,
                 system.system_id,
                 system.system_name,
+                dict(system.attributes),
                 demo=True,
             )
 
@@ -54,7 +70,8 @@ class KeyRegistry:
         row = await self._lookup(hash_key(key.strip()))
         if row is None or row.revoked_at is not None or (row.demo and not self.demo):
             raise Unauthenticated("the API key is not valid")
-        return Caller(row.department_code, row.department_name, row.system_id, operator)
+        attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
+        return Caller(row.department_code, row.department_name, row.system_id, operator, attributes)
 
     async def _lookup(self, key_hash: str) -> sa.Row[Any] | None:
         try:
@@ -73,6 +90,7 @@ class KeyRegistry:
         department_name: str,
         system_id: str,
         system_name: str,
+        attributes: dict[str, str],
         *,
         demo: bool,
     ) -> None:
@@ -84,6 +102,7 @@ class KeyRegistry:
                     department_name=department_name,
                     system_id=system_id,
                     system_name=system_name,
+                    attributes=attributes,
                     demo=demo,
                     created_at=datetime.datetime.now(datetime.UTC),
                 )

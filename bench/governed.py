@@ -8,6 +8,7 @@ All three share one platform's connectors, so they read through the same pools; 
 from __future__ import annotations
 
 import contextlib
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
 from connectors import SqlConnector, SqliteConnector
 from platform_setup import Platform
 from policies import Caller, Decision, Purpose
-from policies.decision import clear
+from policies.decision import Action, clear
 from resolvers import Executor, GraphQLRequest
 from schema.catalog import DataItem, Resource
 from server import create_app
@@ -45,8 +46,16 @@ class GovernanceOff:
     """Clears every item for everyone. Benchmark code only: the platform has no setting
     that turns governance off; this object is passed to `Executor` by hand."""
 
+    version = "bench:off"
+
     def decide(
-        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
+        self,
+        caller: Caller,
+        resource: Resource,
+        item: DataItem,
+        purpose: Purpose | None,
+        now: datetime.datetime,
+        action: Action = Action.READ_CLEAR,
     ) -> Decision:
         return clear("bench:off")
 

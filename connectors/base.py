@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from errors import PushdownRefused
+from schema.masks import Mask
 
 Row = dict[str, Any]
 
@@ -91,6 +92,29 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Computed:
+    """A value the source computes from a column, so the column never leaves it: the
+    clear value (`mask` None) or its mask, on rows where `condition` is true (`holds`)
+    or not true (not `holds`; NULL counts as not true), NULL on the other rows; without
+    a condition, on every row. The connector knows no policy: only a column, a form and
+    a condition."""
+
+    label: str
+    column: str
+    mask: Mask | None = None
+    condition: Predicate | None = None
+    holds: bool = True
+
+
+@dataclass(frozen=True)
+class Flag:
+    """1 on rows where `condition` is true, else 0."""
+
+    label: str
+    condition: Predicate
+
+
+@dataclass(frozen=True)
 class Read:
     """Read `columns` of `table` matching `predicate`, ordered by `order` then the key
     column, one row set per value of `match_values` (or one in all)."""
@@ -103,6 +127,17 @@ class Read:
     page: Page | None = None
     predicate: Predicate | None = None
     order: tuple[OrderKey, ...] = ()
+    computed: tuple[Computed, ...] = ()
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The names of what each row holds: the columns, then the computed values."""
+        return (
+            *self.columns,
+            *(value.label for value in self.computed),
+            *(flag.label for flag in self.flags),
+        )
 
     @property
     def sort_keys(self) -> tuple[OrderKey, ...]:

@@ -81,7 +81,20 @@ class MemoryConnector:
                 cursor = dict(zip([key.column for key in read.sort_keys], after, strict=True))
                 rows = [row for row in rows if _compare(row, cursor, read.sort_keys) > 0]
             rows = rows[: read.page.limit]
-        return [{column: row[column] for column in read.columns} for row in rows]
+        return [_shaped(row, read) for row in rows]
+
+
+def _shaped(row: Row, read: Read) -> Row:
+    """The columns asked for, then the computed values and flags, as the SQL computes them."""
+    shaped = {column: row[column] for column in read.columns}
+    for value in read.computed:
+        inside = value.condition is None or _matches(row, value.condition)
+        raw = row[value.column]
+        shown = raw if value.mask is None else value.mask.apply(raw)
+        shaped[value.label] = shown if inside == value.holds else None
+    for flag in read.flags:
+        shaped[flag.label] = 1 if _matches(row, flag.condition) else 0
+    return shaped
 
 
 def _compare(a: Mapping[str, Any], b: Mapping[str, Any], keys: Sequence[OrderKey]) -> int:

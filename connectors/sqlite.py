@@ -1,19 +1,31 @@
-"""Read SQLite department databases: one worker-thread hop per statement.
+"""Read SQLite department databases in-process, with SQLite's progress handler as the
+statement timeout, which SQLite otherwise lacks.
 
-aiosqlite hands every cursor operation to its own thread — about five round trips per
-statement, ~1 ms of a small read (measured with bench/). SQLite runs in-process, so one
-`asyncio.to_thread` per statement is cheaper, and inside that thread SQLite's own
-progress handler enforces the statement timeout, which SQLite otherwise lacks.
+Each shape of read (`_sql_query.shape`) is compiled once: building, cache-keying and
+executing a Core statement costs SQLAlchemy several times what SQLite takes to answer
+a small read. The compiled text is sent with `exec_driver_sql`, so statement events
+(which tests and bench/ count) still fire, and its rows are read from the driver's
+cursor: SQLite's errors while fetching reach us unwrapped.
+
+A shape is read in a worker thread until one of its reads proves small (SQLite counts
+the virtual-machine instructions it runs); small shapes are then read on the event
+loop, since the hop to a thread and back, and the thread's contention with the event
+loop for the GIL, cost more than such a read (measured with bench/). On the event loop
+SQLite stops a read past `INLINE_LIMIT`, or one that would wait for a writer's lock,
+and the read runs again in a worker thread, where its shape stays. Both thresholds
+count instructions, not time, so which reads run where (and how many statements are
+sent) does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,12 +34,26 @@ from connectors._sql_query import (
     count_statement,
     counts_per_match,
     group_rows,
+    parameters,
     select_statement,
+    shape,
     source_unavailable,
 )
 from connectors.base import Capabilities, Read, Row, require_capabilities
 
-Result = TypeVar("Result")
+Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
+Processor = Callable[[Any], Any]
+Fetched = Sequence[Sequence[Any]]
+FAILURES = (SQLAlchemyError, sqlite3.Error, OSError)
+STEP = 1000
+"""SQLite calls the progress handler every STEP virtual-machine instructions."""
+INLINE_AFTER = 20
+"""A shape is read on the event loop once a read of it took at most this many steps
+(a fraction of a millisecond)..."""
+INLINE_LIMIT = 200
+"""...and goes back to the worker thread when a read of it would take more."""
+COMPILED_SHAPES = 512
+"""Shapes kept per source; past that the oldest is compiled again when next read."""
 
 
 class SqliteConnector:
@@ -37,68 +63,182 @@ class SqliteConnector:
     def __init__(self, name: str, url: str, *, timeout_seconds: float = 5.0) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
-        self.sync_engine = sa.create_engine(sa.make_url(url).set(drivername="sqlite"))
+        # Never wait for a lock on the event loop: only `_connection(wait=True)` does.
+        self.sync_engine = sa.create_engine(
+            sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}
+        )
         self._tables: dict[str, sa.Table] = {}
-        self._reflecting = threading.Lock()
+        self._statements: dict[tuple[Build, object], _Compiled] = {}
 
     async def read(self, read: Read) -> list[list[Row]]:
         require_capabilities(self, read)
-        return await self._run(self._read, read)
+        compiled = await self._compiled(select_statement, read)
+        return group_rows(compiled.rows(await self._fetch(compiled, read)), read)
 
     async def count(self, read: Read) -> list[int]:
         require_capabilities(self, read, count=True)
-        return await self._run(self._count, read)
+        compiled = await self._compiled(count_statement, read)
+        return counts_per_match(await self._fetch(compiled, read), read)
 
     async def ping(self) -> None:
-        await self._run(self._ping)
+        try:
+            await asyncio.to_thread(self._ping)
+        except FAILURES as exc:
+            raise source_unavailable(self.name, exc) from None
 
     async def close(self) -> None:
         self.sync_engine.dispose()
 
-    async def _run(
-        self, work: Callable[[Read], Result] | Callable[[], Result], *args: Read
-    ) -> Result:
+    async def _compiled(self, build: Build, read: Read) -> _Compiled:
+        key = (build, shape(read))
+        compiled = self._statements.get(key)
+        if compiled is None:
+            statement = build(await self._table(read.table), read, self.dialect)
+            compiled = _Compiled.of(statement, self.sync_engine.dialect, parameters(read))
+            if len(self._statements) >= COMPILED_SHAPES:
+                del self._statements[next(iter(self._statements))]
+            self._statements[key] = compiled
+        return compiled
+
+    async def _fetch(self, compiled: _Compiled, read: Read) -> Fetched:
+        values = compiled.values(parameters(read))
         try:
-            return await asyncio.to_thread(work, *args)  # type: ignore[arg-type]
-        except (SQLAlchemyError, OSError) as exc:
+            if compiled.inline:
+                with contextlib.suppress(_Deferred):
+                    return self._execute(compiled, values, inline=True)
+            return await asyncio.to_thread(self._execute, compiled, values, inline=False)
+        except FAILURES as exc:
             raise source_unavailable(self.name, exc) from None
 
-    def _read(self, read: Read) -> list[list[Row]]:
-        statement = select_statement(self._table(read.table), read, self.dialect)
-        with self._connection() as connection:
-            result = connection.execute(statement)
-            keys = list(result.keys())
-            rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
-        return group_rows(rows, read)
-
-    def _count(self, read: Read) -> list[int]:
-        statement = count_statement(self._table(read.table), read, self.dialect)
-        with self._connection() as connection:
-            result = connection.execute(statement).all()
-        return counts_per_match(result, read)
+    def _execute(self, compiled: _Compiled, values: tuple[Any, ...], *, inline: bool) -> Fetched:
+        progress = _Progress(self.timeout_seconds, INLINE_LIMIT if inline else None)
+        with self._connection(progress, wait=not inline) as connection:
+            try:
+                result = connection.exec_driver_sql(compiled.sql, values)
+                # The driver's own rows: SQLAlchemy's Row objects would only be copied.
+                fetched: Fetched = result.cursor.fetchall()
+            except FAILURES:
+                if not inline or progress.timed_out:
+                    raise
+                compiled.inline = not progress.over_limit
+                raise _Deferred from None
+            result.close()
+        if not inline:
+            compiled.inline = progress.steps <= INLINE_AFTER
+        return fetched
 
     def _ping(self) -> None:
-        with self._connection() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        with self._connection(_Progress(self.timeout_seconds), wait=True) as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[sa.Connection]:
+    def _connection(self, progress: _Progress, *, wait: bool) -> Iterator[sa.Connection]:
+        """A pooled connection that SQLite stops as `progress` says; with `wait`, one
+        that waits for a writer's lock until the timeout (in a worker thread only)."""
         with self.sync_engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
-            deadline = time.monotonic() + self.timeout_seconds
-            driver.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+            driver.set_progress_handler(progress, STEP)
+            if wait:
+                driver.execute(f"PRAGMA busy_timeout = {int(self.timeout_seconds * 1000)}")
             try:
                 yield connection
             finally:
                 driver.set_progress_handler(None, 0)
+                if wait:
+                    driver.execute("PRAGMA busy_timeout = 0")
 
-    def _table(self, name: str) -> sa.Table:
+    async def _table(self, name: str) -> sa.Table:
         """Reflect the table once, so values come back in the source's own types."""
-        with self._reflecting:
-            if name not in self._tables:
-                metadata = sa.MetaData()
-                with self._connection() as connection:
-                    metadata.reflect(connection, only=[name], views=True)
-                self._tables[name] = metadata.tables[name]
-            return self._tables[name]
+        if name not in self._tables:
+            try:
+                self._tables[name] = await asyncio.to_thread(self._reflect, name)
+            except FAILURES as exc:
+                raise source_unavailable(self.name, exc) from None
+        return self._tables[name]
+
+    def _reflect(self, name: str) -> sa.Table:
+        metadata = sa.MetaData()
+        with self._connection(_Progress(self.timeout_seconds), wait=True) as connection:
+            metadata.reflect(connection, only=[name], views=True)
+        return metadata.tables[name]
+
+
+class _Deferred(Exception):
+    """SQLite stopped a read on the event loop; it runs again in a worker thread."""
+
+
+class _Progress:
+    """SQLite's progress handler: counts a statement's steps, and stops it when the
+    timeout has passed or, with a `limit`, after that many steps."""
+
+    def __init__(self, seconds: float, limit: int | None = None) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.limit = limit
+        self.steps = 0
+        self.timed_out = self.over_limit = False
+
+    def __call__(self) -> bool:
+        self.steps += 1
+        self.over_limit = self.limit is not None and self.steps > self.limit
+        self.timed_out = time.monotonic() > self.deadline
+        return self.over_limit or self.timed_out
+
+
+@dataclass
+class _Compiled:
+    """One shape's statement as SQLite takes it, with what SQLAlchemy would do to the
+    values on the way in (dates to text) and out (text to dates, to Decimal)."""
+
+    sql: str
+    names: tuple[str, ...]
+    """The parameter of each `?`, in order: a name `parameters` gives, or a constant."""
+    binders: tuple[Processor | None, ...]
+    constants: Mapping[str, Any]
+    labels: tuple[str, ...]
+    converters: tuple[tuple[str, Processor], ...]
+    inline: bool = False
+    """Read on the event loop: see the module docstring."""
+
+    @classmethod
+    def of(cls, statement: sa.Select[Any], dialect: sa.Dialect, named: dict[str, Any]) -> _Compiled:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        # The names of `parameters` must be where the statement binds these values.
+        assert all(compiled.params[name] == named[name] for name in names if name in named)
+        binders = tuple(_bind_processor(compiled.binds[name], dialect) for name in names)
+        constants = {
+            name: _processed(binder, compiled.params[name])
+            for name, binder in zip(names, binders, strict=True)
+            if name not in named
+        }
+        columns = statement.selected_columns
+        converters = [
+            (label, converter)
+            for label, column in zip(columns.keys(), columns, strict=True)
+            if (converter := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+        labels = tuple(columns.keys())
+        return cls(str(compiled), names, binders, constants, labels, tuple(converters))
+
+    def values(self, named: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            self.constants[name] if name in self.constants else _processed(binder, named[name])
+            for name, binder in zip(self.names, self.binders, strict=True)
+        )
+
+    def rows(self, fetched: Fetched) -> list[Row]:
+        rows = [dict(zip(self.labels, values, strict=True)) for values in fetched]
+        for label, converter in self.converters:
+            for row in rows:
+                row[label] = converter(row[label])
+        return rows
+
+
+def _bind_processor(bind: sa.BindParameter[Any], dialect: sa.Dialect) -> Processor | None:
+    processor: Processor | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+def _processed(binder: Processor | None, value: Any) -> Any:
+    return value if binder is None else binder(value)

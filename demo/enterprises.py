@@ -32,6 +32,7 @@ class Enterprise(NamedTuple):
     business_scope: str
     status: str
     contact_phone: str
+    industry: str
 
     @property
     def active(self) -> bool:
@@ -85,6 +86,7 @@ def _enterprise(
         business_scope=_scope(rng, industry),
         status="存续" if featured else words.ENTERPRISE_STATUSES.pick(rng),
         contact_phone=_contact_phone(rng),
+        industry=industry,
     )
 
 

@@ -17,6 +17,7 @@ class Person(NamedTuple):
     ethnicity: str
     birth_date: date
     household_address: str
+    township: str
     phone: str
 
     @property
@@ -50,5 +51,6 @@ def _person(rng: Random, age: int, taken: set[str]) -> Person:
         ethnicity=words.ETHNICITIES.pick(rng),
         birth_date=birth,
         household_address=places.address(rng, place, dwelling=True),
+        township=place,
         phone=identity.mobile_number(rng),
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+PUBLIC_ROLE = "role:public"
 
 
 class Purpose(StrEnum):
@@ -27,10 +30,21 @@ class Caller:
     department_name: str | None = None
     system: str | None = None
     operator: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    """What grant scopes compare rows with (township, industry), from the API key."""
 
     @property
     def is_public(self) -> bool:
         return self.department is None
+
+    @property
+    def subject(self) -> str:
+        """Who the sharing model asks about: the department, or the public role."""
+        return self.department or PUBLIC_ROLE
+
+    @property
+    def attribute_values(self) -> Mapping[str, str]:
+        return dict(self.attributes)
 
     @property
     def system_subject(self) -> str:

@@ -1,38 +1,97 @@
-"""Load the Casbin model and the admins' rule files, refusing rules that make no sense.
+"""Load the Casbin model, the admins' rule files and the stored grants, refusing rules
+that make no sense.
 
-A rule that names an unknown resource or item, grants a not_shared item (Art. 4) or
-touches an item the catalog already shares unconditionally is a start-up error naming
-its file and line: a policy admin's typo must not silently grant or withhold data.
+A rule that names an unknown resource or item, grants a not_shared item (Art. 4),
+touches an item the catalog already shares unconditionally, or masks an item the
+catalog gives no mask is a start-up error naming its file and line: a policy admin's
+typo must not silently grant or withhold data. Grants are checked the same way when
+they are made (`python -m policies grant`).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
+import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import casbin
 
 from errors import ConfigurationError
-from policies.caller import Purpose
+from policies.caller import PUBLIC_ROLE, Purpose
+from policies.decision import Action
+from policies.scope import Scope
 from schema.catalog import Catalog, ShareType
 from schema.loader import files_version
 
-ACTIONS = frozenset({"read"})
 DEPARTMENT = re.compile(r"[0-9A-Z]{18}")
 SYSTEM = re.compile(r"[0-9A-Z]{18}/[a-z0-9][a-z0-9-]*")
 GROUP = re.compile(r"group:[a-z0-9_]+")
 PURPOSES = frozenset(p.value for p in Purpose) | {"*"}
+ACTIONS = frozenset(a.value for a in Action)
+
+
+def instant(moment: datetime.datetime) -> str:
+    """A time as the model compares it: UTC, fixed width, so text order is time order."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One `p` tuple of the model, from a rule file line or a stored grant."""
+
+    subject: str
+    obj: str
+    action: str
+    purpose: str
+    scope: str = ""
+    valid_from: str = ""
+    valid_until: str = ""
+    basis: str = ""
+
+    def values(self) -> list[str]:
+        return [
+            self.subject,
+            self.obj,
+            self.action,
+            self.purpose,
+            self.scope,
+            self.valid_from,
+            self.valid_until,
+            self.basis,
+        ]
+
+    @property
+    def resource_id(self) -> str:
+        return self.obj.partition(".")[0]
 
 
 @dataclass(frozen=True)
 class RuleSet:
     enforcer: casbin.Enforcer
     version: str
+    rules: tuple[Rule, ...] = ()
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The scopes rules name, per resource: what the server asks the model about."""
+
+    def next_change(self, resource_id: str, item: str, now: str) -> str | None:
+        """The earliest rule start or end after `now` that could touch this item: a
+        cached decision for it is stale from then on."""
+        times = [
+            moment
+            for rule in self.rules
+            if rule.resource_id == resource_id and rule.obj.partition(".")[2] in ("*", item)
+            for moment in (rule.valid_from, rule.valid_until)
+            if moment > now
+        ]
+        return min(times, default=None)
 
 
-def load_rules(policy_dir: Path, catalog: Catalog) -> RuleSet:
+def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) -> RuleSet:
+    """The rule files, then `grants` (already checked when they were made)."""
     model = policy_dir / "model.conf"
     if not model.is_file():
         raise ConfigurationError(str(model), "", "the Casbin model file is missing")
@@ -40,9 +99,29 @@ def load_rules(policy_dir: Path, catalog: Catalog) -> RuleSet:
     enforcer = casbin.Enforcer(str(model))
     rows = [(path, line_no, row) for path in files for line_no, row in _rows(path)]
     groups = {row[2] for _, _, row in rows if row[0] == "g" and len(row) == 3}
-    for path, line_no, row in rows:
-        _add(enforcer, catalog, groups, path, line_no, row)
-    return RuleSet(enforcer, files_version([model, *files]))
+    rules = [_add(enforcer, catalog, groups, path, line_no, row) for path, line_no, row in rows]
+    for grant in grants:
+        enforcer.add_named_policy("p", *grant.values())
+    every = tuple(rule for rule in [*rules, *grants] if rule is not None)
+    scopes: dict[str, set[str]] = {}
+    for rule in every:
+        if rule.scope:
+            scopes.setdefault(rule.resource_id, set()).add(rule.scope)
+    return RuleSet(
+        enforcer,
+        _version(files_version([model, *files]), grants),
+        every,
+        {resource: tuple(sorted(texts)) for resource, texts in scopes.items()},
+    )
+
+
+def _version(files: str, grants: Sequence[Rule]) -> str:
+    if not grants:
+        return files
+    digest = hashlib.new("sm3", files.encode())
+    for grant in grants:
+        digest.update("\0".join(grant.values()).encode() + b"\n")
+    return digest.hexdigest()[:16]
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -63,7 +142,7 @@ def _add(
     path: Path,
     line_no: int,
     row: list[str],
-) -> None:
+) -> Rule | None:
     where = f"line {line_no}"
     kind, *values = row
     if kind == "g" and len(values) == 2:
@@ -71,17 +150,22 @@ def _add(
         if problem:
             raise ConfigurationError(str(path), where, problem)
         enforcer.add_named_grouping_policy("g", *values)
-    elif kind == "p" and len(values) == 4:
-        problem = _subject_problem(values[0], groups) or _rule_problem(catalog, *values)
+        return None
+    if kind == "p" and len(values) == 4:
+        subject, obj, action, purpose = values
+        problem = subject_problem(subject, groups) or rule_problem(
+            catalog, subject, obj, action, purpose
+        )
         if problem:
             raise ConfigurationError(str(path), where, problem)
-        enforcer.add_named_policy("p", *values)
-    else:
-        raise ConfigurationError(
-            str(path),
-            where,
-            "expected 'p, subject, resource.item, read, purpose' or 'g, member, group'",
-        )
+        rule = Rule(subject, obj, action, purpose, basis=f"{path.name}:{line_no}")
+        enforcer.add_named_policy("p", *rule.values())
+        return rule
+    raise ConfigurationError(
+        str(path),
+        where,
+        "expected 'p, subject, resource.item, action, purpose' or 'g, member, group'",
+    )
 
 
 def _group_problem(member: str, group: str) -> str | None:
@@ -94,33 +178,59 @@ def _group_problem(member: str, group: str) -> str | None:
     return None
 
 
-def _subject_problem(subject: str, groups: set[str]) -> str | None:
-    if GROUP.fullmatch(subject):
+def subject_problem(subject: str, groups: set[str] | None) -> str | None:
+    """`groups` None: groups are not known here (a grant), so none is accepted."""
+    if GROUP.fullmatch(subject) and groups is not None:
         return None if subject in groups else f"group {subject!r} has no members (no 'g' line)"
     if DEPARTMENT.fullmatch(subject) or SYSTEM.fullmatch(subject):
         return None
-    return (
-        f"subject {subject!r} is not a department code, "
-        "'<department code>/<system>' or 'group:<name>'"
-    )
+    if subject == PUBLIC_ROLE and groups is not None:
+        return None  # rule files may mask for the public; grants go to departments
+    others = "" if groups is None else f", 'group:<name>' or {PUBLIC_ROLE}"
+    return f"subject {subject!r} is not a department code or '<department code>/<system>'{others}"
 
 
-def _rule_problem(catalog: Catalog, subject: str, obj: str, act: str, purpose: str) -> str | None:
-    if act not in ACTIONS:
-        return f"unknown action {act!r}; expected one of {sorted(ACTIONS)}"
+def rule_problem(
+    catalog: Catalog, subject: str, obj: str, action: str, purpose: str, scope: str = ""
+) -> str | None:
+    if action not in ACTIONS:
+        return f"unknown action {action!r}; expected one of {sorted(ACTIONS)}"
     if purpose not in PURPOSES:
         return f"unknown purpose {purpose!r}; expected one of {sorted(PURPOSES)}"
     resource_id, _, item_name = obj.partition(".")
     if resource_id not in catalog.resources or not item_name:
         return f"{obj!r} does not name a catalog resource as 'resource.item' or 'resource.*'"
-    if item_name == "*":
-        return None
     resource = catalog.resources[resource_id]
+    if scope and action == Action.READ_MASKED:
+        return "a read_masked grant covers every row: scopes apply to read_clear and verify"
+    if scope:
+        problem = _scope_problem(scope, {item.name for item in resource.items})
+        if problem:
+            return problem
+    if subject == PUBLIC_ROLE and action != Action.READ_MASKED:
+        return f"{PUBLIC_ROLE} may only be given read_masked: the public reads open data only"
+    if item_name == "*":
+        if action == Action.READ_MASKED and not any(item.mask for item in resource.items):
+            return f"{resource_id} has no masked items: read_masked cannot apply to it"
+        return None
     if item_name not in {item.name for item in resource.items}:
         return f"{item_name!r} is not a data item of {resource_id!r}"
-    share_type = resource.item(item_name).share_type
-    if share_type is ShareType.NOT_SHARED:
+    item = resource.item(item_name)
+    if item.share_type is ShareType.NOT_SHARED:
         return f"{obj} is not_shared: no rule can grant it (Art. 4)"
-    if share_type is ShareType.UNCONDITIONAL:
+    if item.share_type is ShareType.UNCONDITIONAL and subject != PUBLIC_ROLE:
         return f"{obj} is unconditional: every department has it already, a rule is misleading"
+    if action == Action.READ_MASKED and item.mask is None:
+        return f"{obj} has no mask in the catalog: read_masked cannot apply to it"
+    return None
+
+
+def _scope_problem(scope: str, items: set[str]) -> str | None:
+    try:
+        parsed = Scope.parse(scope)
+    except ValueError as exc:
+        return str(exc)
+    unknown = sorted(term.item for term in parsed.terms if term.item not in items)
+    if unknown:
+        return f"scope names items the resource does not have: {', '.join(unknown)}"
     return None

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from connectors import Page
 from policies import Caller, Purpose
+from policies.quota import Quota
 from resolvers.cursor import CursorCodec
 from resolvers.filters import ConnectionQuery
-from resolvers.governance import Governance
+from resolvers.governance import Governance, Policy
 from resolvers.loaders import Accessed, Loaders
 from resolvers.plan import Plan
 
@@ -35,6 +36,9 @@ class RequestContext:
     cursors: CursorCodec
     max_first: int
     accessed: Accessed
+    policy: Policy
+    quota: Quota
+    """The policy this request is decided by, fixed at its start (grants may change)."""
     plan: Plan | None = None
     governance: Governance = field(default_factory=Governance)
     listings: dict[int, Listing] = field(default_factory=dict)

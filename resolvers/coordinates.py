@@ -47,4 +47,11 @@ class LookupField:
     resource: Resource
 
 
-Meaning = ItemField | RelationshipField | ListField | LookupField
+@dataclass(frozen=True)
+class VerifyField:
+    """A root field that checks claimed values against one record (数据校核)."""
+
+    resource: Resource
+
+
+Meaning = ItemField | RelationshipField | ListField | LookupField | VerifyField

@@ -8,6 +8,7 @@ for the audit log to record.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,14 +29,17 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
+import errors
 from connectors import Connector
+from errors import FieldDenied
 from policies import Caller, Purpose
+from policies.quota import Quota, Unlimited
 from resolvers.context import RequestContext
-from resolvers.coordinates import Meaning
+from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec
 from resolvers.governance import Policy, govern
 from resolvers.loaders import Accessed, Loaders
-from resolvers.plan import Coordinate, PlanError, plan_operation
+from resolvers.plan import Coordinate, PlanError, Selection, plan_operation
 from resolvers.result import Accounting, account, report
 
 
@@ -86,6 +90,7 @@ class Executor:
         *,
         cursor_key: bytes,
         limits: Limits,
+        quota: Quota | None = None,
     ) -> None:
         self.schema = schema
         self.meanings = meanings
@@ -93,6 +98,7 @@ class Executor:
         self.connectors = connectors
         self.cursor_key = cursor_key
         self.limits = limits
+        self.quota = quota or Unlimited()
         self._rules = (*specified_rules, *limits.rules)
         self._prepare = functools.lru_cache(maxsize=512)(self._parse_and_validate)
 
@@ -123,8 +129,20 @@ class Executor:
             result = await result
         assert context.plan is not None
         accounting = account(result.data, context.plan, context.governance)
-        errors = report(result.errors or [], context.governance, accounting)
-        return ExecutionOutcome(True, result.data, errors, context, accounting)
+        withheld = self._withheld(context)
+        reported = report(result.errors or [], context.governance, accounting, withheld)
+        return ExecutionOutcome(True, result.data, reported, context, accounting)
+
+    def _withheld(self, context: RequestContext) -> list[tuple[FieldDenied, Selection]]:
+        assert context.plan is not None
+        withheld = []
+        for coordinate in sorted(context.accessed.out_of_scope):
+            meaning = self.meanings[coordinate]
+            assert isinstance(meaning, ItemField)
+            field_name = f"{coordinate[0]}.{coordinate[1]}"
+            error = errors.out_of_scope(field_name, meaning.item.name_zh)
+            withheld.append((error, context.plan.touched[coordinate][0]))
+        return withheld
 
     def _context(self, caller: Caller, purpose: Purpose | None) -> RequestContext:
         accessed = Accessed()
@@ -133,6 +151,8 @@ class Executor:
             purpose=purpose,
             loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
             cursors=CursorCodec(self.cursor_key, caller.department or "public"),
+            policy=self.policy,
+            quota=self.quota,
             max_first=self.limits.max_first,
             accessed=accessed,
         )
@@ -150,7 +170,12 @@ class Executor:
         }
         context.plan = plan_operation(self.schema, operation, fragments, variables)
         context.governance = govern(
-            context.plan, self.meanings, self.policy, context.caller, context.purpose
+            context.plan,
+            self.meanings,
+            context.policy,
+            context.caller,
+            context.purpose,
+            datetime.datetime.now(datetime.UTC),
         )
         context.loaders.projections = context.governance.projections
 

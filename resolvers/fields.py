@@ -82,6 +82,43 @@ def lookup_resolver(resource: Resource) -> Resolver:
     return _named(resolve, f"lookup_{resource.id}")
 
 
+def verify_resolver(resource: Resource, claims: type) -> Resolver:
+    """True when the record with this key holds every claimed value, else False; the
+    stored values never leave the department database, and each call spends one check
+    of the caller's daily quota."""
+    coordinate = ("Query", f"verify{resource.type_name}")
+    key = resource.item(resource.key_item)
+
+    async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> bool | None:
+        context: RequestContext = info.context
+        if not context.governance.allowed(coordinate):
+            return None
+        if not await context.quota.spend(context.caller):
+            raise errors.QuotaExceeded(
+                f"the daily verification quota of {context.caller.system_subject} is spent",
+            )
+        check = context.governance.verifications[_response_path(info.path)]
+        return await context.loaders.verify(resource, check)
+
+    parameters = [
+        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
+        ),
+        inspect.Parameter(
+            key.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[key.data_type]
+        ),
+        inspect.Parameter("claims", inspect.Parameter.KEYWORD_ONLY, annotation=claims),
+    ]
+    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {
+        "info": strawberry.Info,
+        key.name: SCALARS[key.data_type],
+        "claims": claims,
+    }
+    return _named(resolve, f"verify_{resource.id}")
+
+
 def to_one_resolver(meaning: RelationshipField) -> Resolver:
     coordinate = (meaning.resource.type_name, meaning.relationship.name)
     from_column, target, to_item = meaning.from_item.column, meaning.target, meaning.to_item

@@ -7,17 +7,29 @@ denied (type, field) to report at its first occurrence.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import errors
+from connectors import And, Computed, Flag
 from errors import FieldDenied
 from policies import Caller, Decision, Purpose
-from policies.decision import clear, denied
-from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
+from policies.decision import Action, Outcome, clear, denied
+from resolvers.coordinates import (
+    ItemField,
+    ListField,
+    LookupField,
+    Meaning,
+    RelationshipField,
+    VerifyField,
+)
 from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
 from resolvers.plan import Coordinate, Plan, Selection
+from resolvers.showing import ComputedItems, Shown, scope_condition
+from resolvers.verification import Verification, plan_verification
 from schema.catalog import Cardinality, DataItem, Resource
 
 ItemDecider = Callable[[Resource, DataItem, str], Decision]
@@ -26,8 +38,17 @@ ItemDecider = Callable[[Resource, DataItem, str], Decision]
 class Policy(Protocol):
     """What governance asks of the policy room; `SharingPolicy` is the one that serves."""
 
+    @property
+    def version(self) -> str: ...
+
     def decide(
-        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
+        self,
+        caller: Caller,
+        resource: Resource,
+        item: DataItem,
+        purpose: Purpose | None,
+        now: datetime.datetime,
+        action: Action = Action.READ_CLEAR,
     ) -> Decision: ...
 
 
@@ -37,7 +58,10 @@ class Projection:
 
     columns: tuple[str, ...]
     visible: tuple[tuple[str, str], ...]
-    """(item name, column) pairs the caller selected and may read."""
+    """(item name, column) pairs the caller selected and may read in clear."""
+    shown: tuple[Shown, ...] = ()
+    computed: tuple[Computed, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,8 @@ class Governance:
     queries: dict[tuple[str, ...], ConnectionQuery] = field(default_factory=dict)
     """The filter and order of each connection selection, by its response path."""
     sort_columns: dict[Resource, set[str]] = field(default_factory=dict)
+    verifications: dict[tuple[str, ...], Verification] = field(default_factory=dict)
+    """The check of each verification selection, by its response path."""
     denials: list[Denial] = field(default_factory=list)
 
     def query(self, path: tuple[str, ...]) -> ConnectionQuery:
@@ -71,6 +97,7 @@ def govern(
     policy: Policy,
     caller: Caller,
     purpose: Purpose | None,
+    now: datetime.datetime,
 ) -> Governance:
     governance = Governance()
     item_decisions: dict[tuple[str, str], Decision] = {}
@@ -80,22 +107,66 @@ def govern(
         governance.uses.setdefault(coordinate, set()).add(use)
         key = (resource.id, data_item.name)
         if key not in item_decisions:
-            item_decisions[key] = policy.decide(caller, resource, data_item, purpose)
-        return item_decisions[key]
+            item_decisions[key] = policy.decide(caller, resource, data_item, purpose, now)
+        if use == "select":
+            return item_decisions[key]
+        return _for_use(item_decisions[key], resource, data_item, use)
 
+    def check(resource: Resource, data_item: DataItem) -> Decision:
+        coordinate = (resource.type_name, data_item.name)
+        governance.uses.setdefault(coordinate, set()).add("verify")
+        return policy.decide(caller, resource, data_item, purpose, now, Action.VERIFY)
+
+    attributes = caller.attribute_values
     for coordinate, selections in plan.touched.items():
         meaning = meanings.get(coordinate)
         if meaning is None:
             continue
-        uses = _connection_uses(
-            meaning, selections, governance.queries, governance.sort_columns, item
-        )
-        decision = _decide(meaning, selections, item, caller, uses)
+        if isinstance(meaning, VerifyField):
+            decision = _verified(meaning.resource, selections, governance, check, caller)
+        else:
+            uses = _connection_uses(meaning, selections, governance, item, attributes)
+            decision = _decide(meaning, selections, item, caller, uses)
         governance.decisions[coordinate] = decision
     governance.denials = _reachable_denials(plan, governance)
-    governance.projections = _projections(plan, meanings, governance)
+    governance.projections = _projections(plan, meanings, governance, attributes)
     governance.denials = _with_applications(governance.denials)
     return governance
+
+
+def _verified(
+    resource: Resource,
+    selections: list[Selection],
+    governance: Governance,
+    check: Callable[[Resource, DataItem], Decision],
+    caller: Caller,
+) -> Decision:
+    field_name = f"Query.verify{resource.type_name}"
+    if caller.is_public:
+        return denied("public", errors.not_open(field_name))
+    decisions: list[Decision] = []
+    for selection in selections:
+        verification, claimed = plan_verification(resource, selection, check, caller)
+        governance.verifications[selection.path] = verification
+        decisions += claimed
+    joined = _joined(field_name, decisions)
+    if joined.denial is not None:
+        return joined
+    return Decision(Outcome.VERIFIED, joined.basis)
+
+
+def _for_use(decision: Decision, resource: Resource, item: DataItem, use: str) -> Decision:
+    """Filtering, ordering, paging or joining on an item needs it clear: a masked value
+    could be learned bit by bit through `_gt` or `_like`. A scoped item may be filtered
+    and ordered within its scope (the connection is restricted to it), never joined."""
+    if decision.denial is not None:
+        return decision
+    field_name = f"{resource.type_name}.{item.name}"
+    if decision.outcome is not Outcome.CLEAR:
+        return denied(decision.basis, errors.masked_only(field_name, item.name_zh))
+    if decision.scoped and use not in ("filter", "order"):
+        return denied(decision.basis, errors.out_of_scope(field_name, item.name_zh))
+    return decision
 
 
 def _decide(
@@ -124,12 +195,13 @@ def _decide(
 def _connection_uses(
     meaning: Meaning,
     selections: list[Selection],
-    queries: dict[tuple[str, ...], ConnectionQuery],
-    sort_columns: dict[Resource, set[str]],
+    governance: Governance,
     item: ItemDecider,
+    attributes: Mapping[str, str],
 ) -> list[Decision]:
     """Every item a connection filters, orders or pages on is decided as if read, and the
-    translated query is kept for the resolver of each selection."""
+    translated query is kept for the resolver of each selection, restricted to the
+    scope of every scoped item it filters or orders on."""
     if (
         isinstance(meaning, RelationshipField)
         and meaning.relationship.cardinality is Cardinality.MANY
@@ -141,16 +213,35 @@ def _connection_uses(
         return []
     uses = []
     for selection in selections:
-        query = queries[selection.path] = connection_query(resource, selection.arguments)
-        uses += [item(resource, filtered, "filter") for filtered in query.filtered]
+        query = connection_query(resource, selection.arguments)
+        decided = [item(resource, filtered, "filter") for filtered in query.filtered]
         for ordered in query.ordered:
             decision = item(resource, ordered, "order")
-            uses.append(decision)
+            decided.append(decision)
             if decision.allowed:
-                sort_columns.setdefault(resource, set()).add(ordered.column)
+                governance.sort_columns.setdefault(resource, set()).add(ordered.column)
         if _uses_cursor(selection):
-            uses.append(item(resource, resource.item(resource.key_item), "cursor"))
+            decided.append(item(resource, resource.item(resource.key_item), "cursor"))
+        governance.queries[selection.path] = _restricted(query, resource, decided, attributes)
+        uses += decided
     return uses
+
+
+def _restricted(
+    query: ConnectionQuery,
+    resource: Resource,
+    decided: list[Decision],
+    attributes: Mapping[str, str],
+) -> ConnectionQuery:
+    scopes = [
+        scope_condition(resource, decision.scopes, attributes)
+        for decision in decided
+        if decision.scoped
+    ]
+    if not scopes:
+        return query
+    operands = (query.predicate, *scopes) if query.predicate is not None else tuple(scopes)
+    return dataclasses.replace(query, predicate=And(operands))
 
 
 def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
@@ -197,13 +288,17 @@ def _joined(field_name: str, decisions: list[Decision]) -> Decision:
 
 
 def _projections(
-    plan: Plan, meanings: Mapping[Coordinate, Meaning], governance: Governance
+    plan: Plan,
+    meanings: Mapping[Coordinate, Meaning],
+    governance: Governance,
+    attributes: Mapping[str, str],
 ) -> dict[str, Projection]:
     columns: dict[str, dict[str, None]] = {}
     visible: dict[str, list[tuple[str, str]]] = {}
+    computing: dict[str, ComputedItems] = {}
 
     def need(resource: Resource, column: str) -> None:
-        columns.setdefault(resource.id, dict.fromkeys(_internal_columns(resource)))[column] = None
+        columns.setdefault(resource.id, dict.fromkeys(internal_columns(resource)))[column] = None
 
     for resource, sort_columns in governance.sort_columns.items():
         for column in sort_columns:  # read for cursors; served only if also selected
@@ -213,22 +308,36 @@ def _projections(
         if meaning is None or not governance.allowed(coordinate):
             continue
         if isinstance(meaning, ItemField):
-            need(meaning.resource, meaning.item.column)
-            visible.setdefault(meaning.resource.id, []).append(
-                (meaning.item.name, meaning.item.column)
-            )
+            decision = governance.decisions[coordinate]
+            if decision.clear and not decision.scoped:
+                need(meaning.resource, meaning.item.column)
+                visible.setdefault(meaning.resource.id, []).append(
+                    (meaning.item.name, meaning.item.column)
+                )
+            else:
+                need(meaning.resource, meaning.resource.item(meaning.resource.key_item).column)
+                computing.setdefault(meaning.resource.id, ComputedItems()).add(
+                    meaning.resource, meaning.item, decision, attributes
+                )
         elif isinstance(meaning, RelationshipField):
             need(meaning.resource, meaning.from_item.column)
             need(meaning.target, meaning.to_item.column)
         else:
             need(meaning.resource, meaning.resource.item(meaning.resource.key_item).column)
+    empty = ComputedItems()
     return {
-        resource_id: Projection(tuple(cols), tuple(visible.get(resource_id, ())))
+        resource_id: Projection(
+            tuple(cols),
+            tuple(visible.get(resource_id, ())),
+            tuple(computing.get(resource_id, empty).shown),
+            tuple(computing.get(resource_id, empty).computed),
+            tuple(computing.get(resource_id, empty).flags),
+        )
         for resource_id, cols in columns.items()
     }
 
 
-def _internal_columns(resource: Resource) -> list[str]:
+def internal_columns(resource: Resource) -> list[str]:
     """Key and subject columns are read for keyset order and the audit log, never served
     unless selected and permitted; the catalog requires them to be unconditional."""
     names = [resource.key_item, *resource.subject_items]

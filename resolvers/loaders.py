@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from aiodataloader import DataLoader
 
-from connectors import Connector, OrderKey, Page, Predicate, Read, Row
+from connectors import Comparison, Connector, Flag, Operator, OrderKey, Page, Predicate, Read, Row
 from resolvers.filters import UNFILTERED, ConnectionQuery
-from resolvers.governance import Projection
+from resolvers.governance import Projection, internal_columns
+from resolvers.showing import Shown
+from resolvers.verification import Verification
 from schema.catalog import DataItem, Resource
 
 
@@ -39,15 +42,22 @@ class Accessed:
 
     keys: dict[str, set[Hashable]] = field(default_factory=dict)
     subjects: dict[str, set[Hashable]] = field(default_factory=dict)
+    out_of_scope: set[tuple[str, str]] = field(default_factory=set)
+    """(type, field) withheld from some record outside the caller's grant scope."""
+    _columns: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
+    """The key column, then the subject columns, of each resource recorded."""
 
     def record(self, resource: Resource, records: list[Record]) -> None:
-        key_column = resource.item(resource.key_item).column
-        subject_columns = [resource.item(name).column for name in resource.subject_items]
-        keys = self.keys.setdefault(resource.id, set())
+        """Called once per connection per parent row, so it looks up no items itself."""
+        columns = self._columns.get(resource.id)
+        if columns is None:
+            names = (resource.key_item, *resource.subject_items)
+            columns = self._columns[resource.id] = tuple(resource.item(n).column for n in names)
+        rows = [record.hidden for record in records]
+        self.keys.setdefault(resource.id, set()).update(map(itemgetter(columns[0]), rows))
         subjects = self.subjects.setdefault(resource.id, set())
-        for record in records:
-            keys.add(record.hidden[key_column])
-            subjects.update(record.hidden[column] for column in subject_columns)
+        for column in columns[1:]:
+            subjects.update(map(itemgetter(column), rows))
 
 
 LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
@@ -121,6 +131,22 @@ class Loaders:
         [rows] = await self.connectors[resource.id].read(read)
         return self._records(resource, rows)
 
+    async def verify(self, resource: Resource, check: Verification) -> bool:
+        """One statement: the record's key and subjects (for the audit log), and a flag
+        the database computes from the claims; the claimed items are never selected."""
+        key_column = resource.item(resource.key_item).column
+        read = Read(
+            resource.table,
+            tuple(dict.fromkeys(internal_columns(resource))),
+            key_column,
+            predicate=Comparison(key_column, Operator.EQ, check.key),
+            page=Page(1, probe=False),
+            flags=(Flag("_matches", check.condition),),
+        )
+        [rows] = await self.connectors[resource.id].read(read)
+        self.accessed.record(resource, [Record({}, row) for row in rows])
+        return bool(rows) and bool(rows[0]["_matches"])
+
     async def count(self, resource: Resource, query: ConnectionQuery) -> int:
         read = self._read(resource, None, None, None, query)
         [total] = await self.connectors[resource.id].count(read)
@@ -138,6 +164,7 @@ class Loaders:
         if match_column is not None and match_column not in columns:
             columns = (*columns, match_column)
         key_column = resource.item(resource.key_item).column
+        projection = self.projections[resource.id]
         return Read(
             resource.table,
             columns,
@@ -147,8 +174,28 @@ class Loaders:
             page,
             query.predicate,
             query.order,
+            projection.computed,
+            projection.flags,
         )
 
     def _records(self, resource: Resource, rows: list[Row]) -> list[Record]:
-        visible = self.projections[resource.id].visible
-        return [Record({name: row[column] for name, column in visible}, row) for row in rows]
+        projection = self.projections[resource.id]
+        visible = projection.visible
+        records = [Record({name: row[column] for name, column in visible}, row) for row in rows]
+        for shown in projection.shown:
+            for record in records:
+                record[shown.name] = self._shown(resource, shown, record.hidden)
+        return records
+
+    def _shown(self, resource: Resource, shown: Shown, row: Row) -> Any:
+        """A masked or scoped item's value as the source computed it for this row."""
+        if shown.flag is None or row[shown.flag]:
+            value = row[shown.label]
+        elif shown.outside is not None:
+            value = row[shown.outside]
+        else:
+            self.accessed.out_of_scope.add((resource.type_name, shown.name))
+            return None
+        if shown.as_text and value is not None and not isinstance(value, str):
+            return str(value)
+        return value

@@ -14,7 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from errors import FieldError, GovShareError
+from errors import FieldDenied, FieldError, GovShareError
 from resolvers.governance import Governance
 from resolvers.plan import Coordinate, Plan, Selection
 
@@ -80,13 +80,19 @@ def _first_path(
 
 
 def report(
-    execution_errors: Iterable[GraphQLError], governance: Governance, accounting: Accounting
+    execution_errors: Iterable[GraphQLError],
+    governance: Governance,
+    accounting: Accounting,
+    withheld: Iterable[tuple[FieldDenied, Selection]] = (),
 ) -> list[dict[str, Any]]:
-    """Denials first, at their first occurrence; then execution errors, deduplicated."""
+    """Denials first, at their first occurrence; then values withheld from records
+    outside a grant's scope, once per field; then execution errors, deduplicated."""
     reported: list[dict[str, Any]] = []
     for denial in governance.denials:
         path = accounting.first_paths.get(denial.coordinate)
         reported.append(_entry(denial.error, path, denial.first.node.loc))
+    for notice, selection in withheld:
+        reported.append(_entry(notice, None, selection.node.loc))
     seen: set[tuple[str, Any]] = set()
     for error in execution_errors:
         original = error.original_error

@@ -19,7 +19,15 @@ from strawberry.types.field import StrawberryField
 
 from policies import Purpose
 from resolvers.context import RequestContext
-from schema.catalog import CATEGORY_DIGIT, Catalog, DataItem, Department, Resource, ShareType
+from schema.catalog import (
+    CATEGORY_DIGIT,
+    Catalog,
+    DataItem,
+    Department,
+    MaskedFor,
+    Resource,
+    ShareType,
+)
 
 PURPOSE_ZH = {
     Purpose.ADMINISTRATIVE_BASIS: "行政依据",
@@ -319,6 +327,8 @@ def _access(
         f"purpose {' or '.join(purposes) or 'declared'}; conditions: "
         f"{item.conditions} Once granted, query it: {query}."
     )
+    if item.mask is not None and item.masked_for is MaskedFor.ALL_DEPARTMENTS:
+        advice += f" Until then it comes back masked ({item.mask.rule})."
     return {**terms, **where, "available": True, "how": "apply_to_provider", "advice": advice}
 
 

@@ -19,11 +19,18 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from resolvers import fields
-from resolvers.coordinates import ItemField, ListField, LookupField, Meaning, RelationshipField
+from resolvers.coordinates import (
+    ItemField,
+    ListField,
+    LookupField,
+    Meaning,
+    RelationshipField,
+    VerifyField,
+)
 from resolvers.plan import Coordinate
 from schema.browse import catalog_field
 from schema.catalog import Cardinality, Catalog, DataItem, Resource, ShareType
-from schema.inputs import SCALARS, order_input, where_input
+from schema.inputs import SCALARS, claims_input, order_input, where_input
 
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
@@ -108,7 +115,8 @@ def _fill(
     cls = classes[resource.id]
     annotations: dict[str, Any] = {}
     for item in resource.items:
-        kind = SCALARS[item.data_type] | None
+        # A maskable item's masked form is text (an income band), so the field is a String.
+        kind = (str if item.mask is not None else SCALARS[item.data_type]) | None
         setattr(
             cls,
             item.name,
@@ -180,10 +188,21 @@ def _root_fields(
     default_first: int,
 ) -> list[StrawberryField]:
     lookup_name = resource.lookup_field
+    verify_name = f"verify{resource.type_name}"
     meanings[("Query", resource.list_field)] = ListField(resource)
     meanings[("Query", lookup_name)] = LookupField(resource)
+    meanings[("Query", verify_name)] = VerifyField(resource)
     key = resource.item(resource.key_item)
     return [
+        strawberry.field(
+            name=verify_name,
+            resolver=fields.verify_resolver(resource, claims_input(resource)),
+            graphql_type=bool | None,
+            description=(
+                f"数据校核：你持有的{resource.name_zh}信息是否与记录一致（只答是否，不返回记录的值；"
+                "按日限额）。"
+            ),
+        ),
         strawberry.field(
             name=resource.list_field,
             resolver=fields.list_resolver(resource, default_first, *inputs),
@@ -206,4 +225,14 @@ def _describe(item: DataItem) -> str:
         parts.append(f"共享条件：{item.conditions}")
     if item.legal_basis:
         parts.append(f"不予共享依据：{item.legal_basis}")
+    if item.mask is not None:
+        parts.append(f"脱敏规则：{MASK_ZH[item.mask.rule]}（{item.mask.rule}）")
     return "｜".join(parts)
+
+
+MASK_ZH = {
+    "hide_middle": "隐去中间部分",
+    "keep_through": "仅保留至乡镇（街道）",
+    "band": "以档次代替金额",
+    "surname": "仅保留姓氏",
+}

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from schema.masks import Mask
+
 GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
 SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -90,6 +92,14 @@ class DataType(StrEnum):
     FLOAT = "F"
 
 
+class MaskedFor(StrEnum):
+    """Who sees a conditional item masked without a clear grant (部分共享给所有部门)."""
+
+    ALL_DEPARTMENTS = "all_departments"
+    GRANTED = "granted"
+    """Only consumers a read_masked rule or grant names."""
+
+
 class Cardinality(StrEnum):
     ONE = "one"
     MANY = "many"
@@ -142,6 +152,10 @@ class DataItem(_Model):
     conditions: Text | None = None
     legal_basis: Text | None = None
     name_en: Text | None = None
+    mask: Mask | None = None
+    """How the item is shown masked: to departments without a clear grant (conditional
+    items) or to the public (open resources)."""
+    masked_for: MaskedFor = MaskedFor.ALL_DEPARTMENTS
 
     @property
     def english_name(self) -> str:
@@ -154,6 +168,8 @@ class DataItem(_Model):
             raise ValueError("a not_shared item must cite its legal_basis (Art. 4)")
         if self.share_type is ShareType.CONDITIONAL and not self.conditions:
             raise ValueError("a conditional item must state its conditions (Art. 7)")
+        if self.share_type is ShareType.NOT_SHARED and self.mask is not None:
+            raise ValueError("a not_shared item is never shown, masked or not (Art. 4)")
         return self
 
 

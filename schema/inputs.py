@@ -17,7 +17,7 @@ from typing import Any
 
 import strawberry
 
-from schema.catalog import DataType, Resource
+from schema.catalog import DataType, Resource, ShareType
 
 SCALARS: dict[DataType, type] = {
     DataType.CHARACTER: str,
@@ -103,3 +103,20 @@ def order_input(resource: Resource) -> type:
         )
     cls.__annotations__ = {item.name: OrderDirection | None for item in resource.items}
     return strawberry.input(cls, one_of=True, description=f"Sort {resource.name_zh} by one item.")
+
+
+def claims_input(resource: Resource) -> type:
+    """What a verification query may claim: whole values of items, compared for equality
+    only (no prefixes, ranges or patterns). not_shared items cannot even be checked."""
+    cls = types.new_class(f"{resource.type_name}Claims", (), {})
+    annotations: dict[str, Any] = {}
+    for item in resource.items:
+        if item.name == resource.key_item or item.share_type is ShareType.NOT_SHARED:
+            continue
+        kind = SCALARS[item.data_type] | None
+        setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
+        annotations[item.name] = kind
+    cls.__annotations__ = annotations
+    return strawberry.input(
+        cls, description=f"Values you hold for one {resource.name_zh}, to check against it."
+    )

@@ -18,6 +18,8 @@ api_keys = sa.Table(
     sa.Column("demo", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # What grant scopes compare rows with: {"township": "横水镇"} (0004_grants).
+    sa.Column("attributes", sa.JSON, nullable=False, server_default="{}"),
 )
 
 audit_records = sa.Table(
@@ -80,4 +82,33 @@ audit_exports = sa.Table(
     sa.Column("checkpoint", sa.Text, nullable=False),
     sa.Column("exported_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("chain_id", "to_seq", name="uq_audit_exports_chain_to_seq"),
+)
+
+# Providers' conditional approvals (0004_grants, policies/grants.py).
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("consumer", sa.String(140), nullable=False),
+    sa.Column("resource_id", sa.String(64), nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("purposes", sa.JSON, nullable=False),
+    sa.Column("scope", sa.String(400), nullable=False, server_default=""),
+    sa.Column("valid_from", sa.DateTime(timezone=True)),
+    sa.Column("valid_until", sa.DateTime(timezone=True)),
+    sa.Column("reference", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+sa.Index("ix_grants_changed_at", grants.c.changed_at)
+
+# Verification checks used per caller system and Asia/Shanghai day (0004_grants).
+verification_usage = sa.Table(
+    "verification_usage",
+    metadata,
+    sa.Column("caller_system", sa.String(140), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("used", sa.Integer, nullable=False),
 )

@@ -38,12 +38,28 @@ async def test_the_first_query_runs_as_described(gateway: Gateway) -> None:
     body = (await gateway.query(query.group(1))).json()
     codes = {error["extensions"]["field"]: error["extensions"]["code"] for error in body["errors"]}
     assert codes == {
-        "Person.phone": "APPLICATION_REQUIRED",
         "TaxRegistration.creditRating": "APPLICATION_REQUIRED",
         "TaxRegistration.annualTaxPaid": "NOT_SHARED",
     }
     people = [edge["node"]["legalRepresentative"] for edge in body["data"]["enterprises"]["edges"]]
-    assert all(person["householdAddress"] for person in people)
+    assert all(person["householdAddress"].endswith("号") for person in people)
+    assert all(re.fullmatch(r"1[0-9]{2}\*{4}[0-9]{4}", person["phone"]) for person in people)
+
+
+async def test_the_sharing_example_masks_as_described(gateway: Gateway) -> None:
+    query = next(
+        block
+        for block in re.findall(r"```graphql\n(.+?)\n```", README, re.S)
+        if "township householdAddress phone" in block
+    )
+    masked = await gateway.query(query, system="school-enrolment", purpose="work_reference")
+    people = [edge["node"] for edge in masked.json()["data"]["persons"]["edges"]]
+    assert all(person["householdAddress"].endswith(f"{person['township']}***") for person in people)
+    assert all(re.fullmatch(r"1[0-9]{2}\*{4}[0-9]{4}", person["phone"]) for person in people)
+    registry = (await gateway.query(query, system="marriage-registry")).json()
+    people = [edge["node"] for edge in registry["data"]["persons"]["edges"]]
+    assert all(not person["householdAddress"].endswith("***") for person in people)
+    assert all("****" in person["phone"] for person in people)
 
 
 def test_registering_a_key_prints_it_once_and_stores_its_hash(tmp_path: Path) -> None:

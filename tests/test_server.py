@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -182,14 +183,19 @@ async def test_purpose_is_checked(gateway: Gateway) -> None:
 
 
 async def test_a_grant_holds_for_its_purpose_only(gateway: Gateway) -> None:
+    """The marriage registry reads household addresses clear for administrative use; for
+    another purpose it sees them as every department does, cut after the township."""
     query = "{ persons(first: 2) { edges { node { householdAddress } } } }"
-    granted = (await gateway.query(query, purpose="data_verification")).json()
-    assert "errors" not in granted and all(
-        e["node"]["householdAddress"] for e in granted["data"]["persons"]["edges"]
-    )
-    refused = (await gateway.query(query, purpose="work_reference")).json()
-    assert refused["errors"][0]["extensions"]["code"] == "APPLICATION_REQUIRED"
-    assert refused["errors"][0]["extensions"]["application"]["purpose"] == "work_reference"
+    granted = (await gateway.query(query, purpose="administrative_basis")).json()
+    clear = [e["node"]["householdAddress"] for e in granted["data"]["persons"]["edges"]]
+    assert "errors" not in granted and all(address[-1] == "号" for address in clear)
+    other = (await gateway.query(query, purpose="work_reference")).json()
+    masked = [e["node"]["householdAddress"] for e in other["data"]["persons"]["edges"]]
+    assert "errors" not in other
+    assert [address.removesuffix("***") for address in masked] == [
+        re.match(r".+?(街道|镇|乡)", address)[0]  # type: ignore[index]
+        for address in clear
+    ]
 
 
 async def test_the_audit_record_says_who_what_why(gateway: Gateway, department_db: Any) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 
 from policies.caller import PUBLIC, Caller, Purpose
-from policies.decision import Decision
+from policies.decision import Action, Decision, Outcome
 from policies.engine import SharingPolicy
+from policies.grants import Grant, rules_of
 from policies.rules import RuleSet, load_rules
-from schema.catalog import Catalog, ShareType
+from schema.catalog import Catalog, MaskedFor, ShareType
 from schema.loader import load_catalog
 from settings import ROOT
 
@@ -36,6 +38,7 @@ DEPARTMENTS = (
     SCHOOL_ENROLMENT,
 )
 PURPOSES: tuple[Purpose | None, ...] = (None, *Purpose)
+NOW = datetime.datetime(2026, 11, 25, 9, 30, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +70,24 @@ def decide(
     policy: SharingPolicy, caller: Caller, resource_id: str, item: str, purpose: Purpose | None
 ) -> Decision:
     resource = policy.catalog.resources[resource_id]
-    return policy.decide(caller, resource, resource.item(item), purpose)
+    return policy.decide(caller, resource, resource.item(item), purpose, NOW)
 
 
 def denial_code(decision: Decision) -> str | None:
     return None if decision.denial is None else decision.denial.code
+
+
+def fate(decision: Decision) -> str:
+    """ "clear", "masked" or the denial's code."""
+    return decision.denial.code if decision.denial else decision.outcome.value
+
+
+def ungranted(policy: SharingPolicy, resource_id: str, item: str) -> str:
+    """What a department with no rule for a conditional item gets: the catalog decides."""
+    data_item = policy.catalog.resources[resource_id].item(item)
+    if data_item.mask is not None and data_item.masked_for is MaskedFor.ALL_DEPARTMENTS:
+        return "masked"
+    return "APPLICATION_REQUIRED"
 
 
 def application(decision: Decision) -> dict[str, Any]:
@@ -137,41 +153,39 @@ def test_granted_purpose_is_clear_and_names_the_rule(policy: SharingPolicy) -> N
         policy, MARRIAGE_REGISTRY, "person", "householdAddress", Purpose.ADMINISTRATIVE_BASIS
     )
     assert decision.allowed
-    assert decision.basis.startswith("rule:p, ")
-    assert decision.basis == (
-        "rule:p, 11410581005000006G/marriage-registry, person.householdAddress, read, "
-        "administrative_basis"
-    )
+    assert decision.clear
+    assert decision.basis == "public_security.csv:3"
 
 
 def test_other_purpose_requires_an_application(policy: SharingPolicy) -> None:
     decision = decide(
-        policy, MARRIAGE_REGISTRY, "person", "householdAddress", Purpose.WORK_REFERENCE
+        policy, MARRIAGE_REGISTRY, "enterprise", "legalRepIdNumber", Purpose.WORK_REFERENCE
     )
     assert not decision.allowed
     assert decision.denial is not None
-    assert decision.denial.extensions["field"] == "Person.householdAddress"
+    assert decision.denial.extensions["field"] == "Enterprise.legalRepIdNumber"
+    enterprise = policy.catalog.resources["enterprise"]
     assert application(decision) == {
-        "resource": "person",
-        "resourceCode": "10101001/000001",
-        "resourceName": "人口基础信息",
-        "provider": "林州市公安局",
-        "providerCode": "114105810050000011",
-        "fields": ["householdAddress"],
+        "resource": "enterprise",
+        "resourceCode": enterprise.code,
+        "resourceName": "市场主体登记信息",
+        "provider": "林州市市场监督管理局",
+        "providerCode": MARKET_REGULATION,
+        "fields": ["legalRepIdNumber"],
         "purpose": "work_reference",
-        "conditions": "限行政依据、业务协同用途，经公安局批准后使用。",
+        "conditions": "限行政依据、数据校核用途，经市场监督管理局批准后使用。",
     }
-    assert "林州市公安局" in decision.denial.message
+    assert "林州市市场监督管理局" in decision.denial.message
 
 
 def test_system_rule_does_not_extend_to_other_systems(policy: SharingPolicy) -> None:
     purpose = Purpose.ADMINISTRATIVE_BASIS
     assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", purpose).allowed
     other = decide(policy, SOCIAL_RELIEF, "person", "householdAddress", purpose)
-    assert denial_code(other) == "APPLICATION_REQUIRED"
+    assert other.outcome is Outcome.MASKED  # what every department sees without a grant
     no_system = Caller(CIVIL_AFFAIRS, "林州市民政局")
-    assert denial_code(decide(policy, no_system, "person", "householdAddress", purpose)) == (
-        "APPLICATION_REQUIRED"
+    assert decide(policy, no_system, "person", "householdAddress", purpose).outcome is (
+        Outcome.MASKED
     )
 
 
@@ -180,21 +194,20 @@ def test_group_rule_applies_to_each_member_department(policy: SharingPolicy) -> 
     for caller in (MARRIAGE_REGISTRY, SOCIAL_RELIEF, HOUSING_PERMITS):
         decision = decide(policy, caller, "person", "phone", purpose)
         assert decision.allowed, caller
-        assert decision.basis == (
-            "rule:p, group:social_services, person.phone, read, business_collaboration"
-        )
+        assert decision.clear
+        assert decision.basis == "public_security.csv:6"
 
 
 def test_group_rule_does_not_apply_to_non_members(policy: SharingPolicy) -> None:
     purpose = Purpose.BUSINESS_COLLABORATION
     for caller in (TAX_COLLECTION, MARKET_SUPERVISION, SCHOOL_ENROLMENT):
         decision = decide(policy, caller, "person", "phone", purpose)
-        assert denial_code(decision) == "APPLICATION_REQUIRED", caller
+        assert decision.outcome is Outcome.MASKED, caller
 
 
 def test_group_rule_is_limited_to_its_purpose(policy: SharingPolicy) -> None:
     decision = decide(policy, HOUSING_PERMITS, "person", "phone", Purpose.ADMINISTRATIVE_BASIS)
-    assert denial_code(decision) == "APPLICATION_REQUIRED"
+    assert decision.outcome is Outcome.MASKED
 
 
 def test_resource_wildcard_covers_every_conditional_item(policy: SharingPolicy) -> None:
@@ -207,18 +220,20 @@ def test_resource_wildcard_covers_every_conditional_item(policy: SharingPolicy) 
     for item in conditional:
         decision = decide(policy, TAX_COLLECTION, "enterprise", item, Purpose.ADMINISTRATIVE_BASIS)
         assert decision.allowed, item
-        assert decision.basis == (
-            "rule:p, 11410581005000005D, enterprise.*, read, administrative_basis"
-        )
+        assert decision.clear
+        assert decision.basis == "market_regulation.csv:6"
         other = decide(policy, TAX_COLLECTION, "enterprise", item, Purpose.WORK_REFERENCE)
-        assert denial_code(other) == "APPLICATION_REQUIRED", item
+        assert fate(other) == ungranted(policy, "enterprise", item), item
 
 
 def test_resource_wildcard_stays_within_its_resource(policy: SharingPolicy) -> None:
     purpose = Purpose.ADMINISTRATIVE_BASIS
     for resource_id, item in (("person", "householdAddress"), ("land_parcel", "boundary")):
         decision = decide(policy, TAX_COLLECTION, resource_id, item, purpose)
-        assert denial_code(decision) == "APPLICATION_REQUIRED", (resource_id, item)
+        assert fate(decision) == ungranted(policy, resource_id, item), (resource_id, item)
+    assert fate(decide(policy, TAX_COLLECTION, "land_parcel", "boundary", purpose)) == (
+        "APPLICATION_REQUIRED"
+    )
 
 
 def test_department_reads_its_own_conditional_items(policy: SharingPolicy) -> None:
@@ -237,9 +252,11 @@ def test_department_without_rules_gets_no_conditional_item(policy: SharingPolicy
     for resource_id, item in items_of(policy.catalog, ShareType.CONDITIONAL):
         for purpose in Purpose:
             decision = decide(policy, SCHOOL_ENROLMENT, resource_id, item, purpose)
-            assert denial_code(decision) == "APPLICATION_REQUIRED", (resource_id, item, purpose)
-            assert application(decision)["fields"] == [item]
-            assert application(decision)["purpose"] == purpose.value
+            expected = ungranted(policy, resource_id, item)
+            assert fate(decision) == expected, (resource_id, item, purpose)
+            if expected == "APPLICATION_REQUIRED":
+                assert application(decision)["fields"] == [item]
+                assert application(decision)["purpose"] == purpose.value
 
 
 def test_public_reads_unconditional_items_of_open_resources(policy: SharingPolicy) -> None:
@@ -249,9 +266,14 @@ def test_public_reads_unconditional_items_of_open_resources(policy: SharingPolic
         if item.share_type is not ShareType.UNCONDITIONAL:
             continue
         for purpose in PURPOSES:
-            decision = policy.decide(PUBLIC, enterprise, item, purpose)
-            assert decision.allowed, (item.name, purpose)
-            assert decision.basis == "catalog:open_to_public"
+            decision = policy.decide(PUBLIC, enterprise, item, purpose, NOW)
+            if item.mask is None:
+                assert decision.clear, (item.name, purpose)
+                assert decision.basis == "catalog:open_to_public"
+            else:  # a legal representative's name keeps the surname for the public
+                assert decision.outcome is Outcome.MASKED, (item.name, purpose)
+                assert decision.mask == item.mask
+                assert decision.basis == "catalog:masked_for_public"
 
 
 def test_public_is_refused_everything_else(policy: SharingPolicy) -> None:
@@ -263,7 +285,7 @@ def test_public_is_refused_everything_else(policy: SharingPolicy) -> None:
             if resource.open_to_public and item.share_type is ShareType.UNCONDITIONAL:
                 continue
             for purpose in PURPOSES:
-                decision = policy.decide(PUBLIC, resource, item, purpose)
+                decision = policy.decide(PUBLIC, resource, item, purpose, NOW)
                 assert denial_code(decision) == "NOT_OPEN", (resource.id, item.name, purpose)
                 refused += 1
     assert refused
@@ -299,10 +321,77 @@ def test_cache_keeps_systems_and_purposes_apart(policy: SharingPolicy) -> None:
     """A cached grant must not answer for another system or another purpose."""
     granted = Purpose.ADMINISTRATIVE_BASIS
     assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", granted).allowed
-    assert not decide(policy, SOCIAL_RELIEF, "person", "householdAddress", granted).allowed
+    assert not decide(policy, SOCIAL_RELIEF, "person", "householdAddress", granted).clear
     other = Purpose.WORK_REFERENCE
-    assert not decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", other).allowed
+    assert not decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", other).clear
     assert denial_code(decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", None)) == (
         "PURPOSE_REQUIRED"
     )
     assert decide(policy, MARRIAGE_REGISTRY, "person", "householdAddress", granted).allowed
+
+
+def test_a_cached_decision_expires_when_a_grant_starts_and_ends(catalog: Catalog) -> None:
+    """No clock is faked: the decision is asked for at given times, as each request does."""
+    start, end = NOW + datetime.timedelta(hours=1), NOW + datetime.timedelta(hours=2)
+    grant = Grant(
+        consumer=EDUCATION,
+        resource_id="person",
+        items=("phone",),
+        action=Action.READ_CLEAR,
+        purposes=(Purpose.BUSINESS_COLLABORATION,),
+        reference="林公数〔2026〕12号",
+        valid_from=start,
+        valid_until=end,
+        id=7,
+    )
+    rules = load_rules(ROOT / "policies", catalog, rules_of([grant]))
+    policy = SharingPolicy(catalog, rules)
+    person = catalog.resources["person"]
+    phone, purpose = person.item("phone"), Purpose.BUSINESS_COLLABORATION
+
+    def at(moment: datetime.datetime) -> Decision:
+        return policy.decide(SCHOOL_ENROLMENT, person, phone, purpose, moment)
+
+    before = at(NOW)
+    assert before.outcome is Outcome.MASKED
+    assert at(start - datetime.timedelta(microseconds=1)) is before  # still cached
+    during = at(start)
+    assert during.clear and during.basis == "grant:7"
+    assert at(end - datetime.timedelta(microseconds=1)) is during
+    assert at(end).outcome is Outcome.MASKED
+
+
+def test_a_scoped_grant_is_clear_only_inside_its_scope(catalog: Catalog) -> None:
+    grant = Grant(
+        consumer=f"{EDUCATION}/enrolment",
+        resource_id="person",
+        items=("householdAddress",),
+        action=Action.READ_CLEAR,
+        purposes=(Purpose.ADMINISTRATIVE_BASIS,),
+        reference="林公数〔2026〕12号",
+        scope="township=township",
+        id=8,
+    )
+    policy = SharingPolicy(catalog, load_rules(ROOT / "policies", catalog, rules_of([grant])))
+    decision = decide(
+        policy, SCHOOL_ENROLMENT, "person", "householdAddress", Purpose.ADMINISTRATIVE_BASIS
+    )
+    assert decision.clear and decision.basis == "grant:8"
+    assert [scope.text for scope in decision.scopes] == ["township=township"]
+    assert decision.fallback is not None and decision.fallback.outcome is Outcome.MASKED
+    other = decide(policy, SCHOOL_ENROLMENT, "person", "householdAddress", Purpose.WORK_REFERENCE)
+    assert other.outcome is Outcome.MASKED and not other.scoped
+
+
+def test_verification_needs_a_verify_rule_or_clear_reading(policy: SharingPolicy) -> None:
+    registration = policy.catalog.resources["marriage_registration"]
+    certificate = registration.item("certificateNumber")
+    purpose = Purpose.DATA_VERIFICATION
+    tax = policy.decide(TAX_COLLECTION, registration, certificate, purpose, NOW, Action.VERIFY)
+    assert tax.outcome is Outcome.VERIFIED and tax.basis == "civil_affairs.csv:7"
+    reading = policy.decide(TAX_COLLECTION, registration, certificate, purpose, NOW)
+    assert fate(reading) == "APPLICATION_REQUIRED"  # verifying is not reading
+    other = policy.decide(SCHOOL_ENROLMENT, registration, certificate, purpose, NOW, Action.VERIFY)
+    assert fate(other) == "NOT_VERIFIABLE"
+    name = registration.item("partyAName")  # unconditional: anyone may check it
+    assert policy.decide(SCHOOL_ENROLMENT, registration, name, None, NOW, Action.VERIFY).clear

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from schema.loader import load_catalog
 from settings import ROOT
 
 CIVIL_AFFAIRS = "11410581005000006G"
+NOW = datetime.datetime(2026, 11, 25, 9, 30, tzinfo=datetime.UTC)
 EDUCATION = "11410581005000008N"
 
 
@@ -58,26 +60,28 @@ def test_the_real_rules_load(catalog: Catalog) -> None:
 
 def test_unknown_resource_is_refused(policy_dir: Path, catalog: Catalog) -> None:
     error = load_error(
-        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, people.name, read, administrative_basis"
+        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, people.name, read_clear, administrative_basis"
     )
     assert "'people.name'" in error.problem
     assert "catalog resource" in error.problem
 
 
 def test_unknown_resource_with_wildcard_is_refused(policy_dir: Path, catalog: Catalog) -> None:
-    error = load_error(policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, people.*, read, *")
+    error = load_error(policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, people.*, read_clear, *")
     assert "'people.*'" in error.problem
 
 
 def test_resource_without_item_is_refused(policy_dir: Path, catalog: Catalog) -> None:
-    error = load_error(policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person, read, *")
+    error = load_error(policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person, read_clear, *")
     assert "'person'" in error.problem
     assert "resource.item" in error.problem
 
 
 def test_unknown_item_of_known_resource_is_refused(policy_dir: Path, catalog: Catalog) -> None:
     error = load_error(
-        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person.nickname, read, administrative_basis"
+        policy_dir,
+        catalog,
+        f"p, {CIVIL_AFFAIRS}, person.nickname, read_clear, administrative_basis",
     )
     assert "'nickname'" in error.problem
     assert "'person'" in error.problem
@@ -87,7 +91,7 @@ def test_granting_a_not_shared_item_is_refused(policy_dir: Path, catalog: Catalo
     error = load_error(
         policy_dir,
         catalog,
-        f"p, {CIVIL_AFFAIRS}, tax_registration.annualTaxPaid, read, administrative_basis",
+        f"p, {CIVIL_AFFAIRS}, tax_registration.annualTaxPaid, read_clear, administrative_basis",
     )
     assert "tax_registration.annualTaxPaid" in error.problem
     assert "not_shared" in error.problem
@@ -96,7 +100,7 @@ def test_granting_a_not_shared_item_is_refused(policy_dir: Path, catalog: Catalo
 
 def test_granting_an_unconditional_item_is_refused(policy_dir: Path, catalog: Catalog) -> None:
     error = load_error(
-        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person.name, read, administrative_basis"
+        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person.name, read_clear, administrative_basis"
     )
     assert "person.name" in error.problem
     assert "unconditional" in error.problem
@@ -111,13 +115,15 @@ def test_unknown_action_is_refused(policy_dir: Path, catalog: Catalog) -> None:
 
 
 def test_unknown_purpose_is_refused(policy_dir: Path, catalog: Catalog) -> None:
-    error = load_error(policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person.phone, read, curiosity")
+    error = load_error(
+        policy_dir, catalog, f"p, {CIVIL_AFFAIRS}, person.phone, read_clear, curiosity"
+    )
     assert "'curiosity'" in error.problem
     assert "purpose" in error.problem
 
 
 def test_rule_without_subject_is_refused(policy_dir: Path, catalog: Catalog) -> None:
-    error = load_error(policy_dir, catalog, "p, , person.phone, read, administrative_basis")
+    error = load_error(policy_dir, catalog, "p, , person.phone, read_clear, administrative_basis")
     assert "subject" in error.problem
 
 
@@ -125,14 +131,14 @@ def test_rule_without_subject_is_refused(policy_dir: Path, catalog: Catalog) -> 
     "line",
     [
         pytest.param(f"p, {CIVIL_AFFAIRS}, person.phone, read", id="p-too-few-columns"),
-        pytest.param(f"p, {CIVIL_AFFAIRS}, person.phone, read, *, extra", id="p-too-many"),
+        pytest.param(f"p, {CIVIL_AFFAIRS}, person.phone, read_clear, *, extra", id="p-too-many"),
         pytest.param(f"g, {CIVIL_AFFAIRS}", id="g-too-few-columns"),
         pytest.param("x, a, b", id="unknown-kind"),
     ],
 )
 def test_malformed_line_is_refused(policy_dir: Path, catalog: Catalog, line: str) -> None:
     error = load_error(policy_dir, catalog, line)
-    assert "expected 'p, subject, resource.item, read, purpose'" in error.problem
+    assert "expected 'p, subject, resource.item, action, purpose'" in error.problem
     assert "'g, member, group'" in error.problem
 
 
@@ -153,12 +159,12 @@ def test_malformed_line_is_refused(policy_dir: Path, catalog: Catalog, line: str
             id="columns-swapped",
         ),
         pytest.param(
-            "p, 1141058100500000, person.phone, read, *",
+            "p, 1141058100500000, person.phone, read_clear, *",
             "is not a department code",
             id="mistyped-department-code",
         ),
         pytest.param(
-            "p, group:nobody, person.phone, read, *", "has no members", id="undeclared-group"
+            "p, group:nobody, person.phone, read_clear, *", "has no members", id="undeclared-group"
         ),
     ],
 )
@@ -199,28 +205,28 @@ def test_comments_and_blank_lines_are_ignored(policy_dir: Path, catalog: Catalog
 
 def test_wildcard_item_and_purpose_are_accepted(policy_dir: Path, catalog: Catalog) -> None:
     """`person.*` with purpose `*` grants every conditional person item for any purpose."""
-    add_rule_file(policy_dir, f"p, {EDUCATION}, person.*, read, *")
+    add_rule_file(policy_dir, f"p, {EDUCATION}, person.*, read_clear, *")
     policy = SharingPolicy(catalog, load_rules(policy_dir, catalog))
     person = catalog.resources["person"]
     education = Caller(EDUCATION, "林州市教育局", "enrolment")
     for name in ("householdAddress", "phone"):
         for purpose in Purpose:
-            decision = policy.decide(education, person, person.item(name), purpose)
-            assert decision.allowed, (name, purpose)
-            assert decision.basis == f"rule:p, {EDUCATION}, person.*, read, *"
+            decision = policy.decide(education, person, person.item(name), purpose, NOW)
+            assert decision.clear, (name, purpose)
+            assert decision.basis == "zz.csv:3"
 
 
 def test_wildcard_rule_does_not_reach_not_shared_items(policy_dir: Path, catalog: Catalog) -> None:
     """`resource.*` is accepted for a resource with not_shared items, but grants only
     its conditional ones: the catalog stays the ceiling."""
-    add_rule_file(policy_dir, f"p, {EDUCATION}, tax_registration.*, read, *")
+    add_rule_file(policy_dir, f"p, {EDUCATION}, tax_registration.*, read_clear, *")
     policy = SharingPolicy(catalog, load_rules(policy_dir, catalog))
     tax = catalog.resources["tax_registration"]
     education = Caller(EDUCATION, "林州市教育局", "enrolment")
     purpose = Purpose.ADMINISTRATIVE_BASIS
-    assert policy.decide(education, tax, tax.item("creditRating"), purpose).allowed
+    assert policy.decide(education, tax, tax.item("creditRating"), purpose, NOW).allowed
     for name in ("annualTaxPaid", "bankAccount"):
-        decision = policy.decide(education, tax, tax.item(name), purpose)
+        decision = policy.decide(education, tax, tax.item(name), purpose, NOW)
         assert decision.denial is not None
         assert decision.denial.code == "NOT_SHARED"
 
@@ -234,7 +240,7 @@ def test_version_changes_when_a_rule_file_changes(policy_dir: Path, catalog: Cat
     rule_file = policy_dir / "rules" / "market_regulation.csv"
     rule_file.write_text(
         rule_file.read_text(encoding="utf-8")
-        + f"p, {EDUCATION}, enterprise.contactPhone, read, business_collaboration\n",
+        + f"p, {EDUCATION}, enterprise.contactPhone, read_clear, business_collaboration\n",
         encoding="utf-8",
     )
     changed = load_rules(policy_dir, catalog).version
@@ -243,7 +249,7 @@ def test_version_changes_when_a_rule_file_changes(policy_dir: Path, catalog: Cat
 
 def test_version_changes_when_a_rule_file_is_added(policy_dir: Path, catalog: Catalog) -> None:
     original = load_rules(policy_dir, catalog).version
-    add_rule_file(policy_dir, f"p, {EDUCATION}, person.phone, read, business_collaboration")
+    add_rule_file(policy_dir, f"p, {EDUCATION}, person.phone, read_clear, business_collaboration")
     assert load_rules(policy_dir, catalog).version != original
 
 

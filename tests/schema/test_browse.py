@@ -237,10 +237,13 @@ async def test_conditional_items_name_the_provider_to_apply_to(gateway: Gateway)
     }
     access = match["access"]
     assert (access["available"], access["how"]) == (True, "apply_to_provider")
-    assert access["conditions"] == "限行政依据、业务协同用途，经公安局批准后使用。"
+    assert access["conditions"] == (
+        "限行政依据、业务协同用途，经公安局批准后使用；未经批准的部门仅见乡镇（街道）。"
+    )
     assert access["purposes"] == ["administrative_basis", "business_collaboration"]
     assert (access["listField"], access["field"]) == ("persons", "householdAddress")
     assert "林州市公安局" in access["advice"] and "10101001/000001" in access["advice"]
+    assert access["advice"].endswith("Until then it comes back masked (keep_through).")
 
 
 async def test_a_provider_reads_its_own_conditional_items_directly(gateway: Gateway) -> None:
