@@ -68,17 +68,7 @@ def lookup_resolver(resource: Resource) -> Resolver:
             return None
         return context.loaders.single(resource, match).load(arguments[match.name])
 
-    parameters = [
-        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter(
-            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
-        ),
-        inspect.Parameter(
-            match.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[match.data_type]
-        ),
-    ]
-    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    resolve.__annotations__ = {"info": strawberry.Info, match.name: SCALARS[match.data_type]}
+    _keyword_arguments(resolve, {match.name: SCALARS[match.data_type]})
     return _named(resolve, f"lookup_{resource.id}")
 
 
@@ -100,22 +90,7 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
         check = context.governance.verifications[_response_path(info.path)]
         return await context.loaders.verify(resource, check)
 
-    parameters = [
-        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter(
-            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info
-        ),
-        inspect.Parameter(
-            key.name, inspect.Parameter.KEYWORD_ONLY, annotation=SCALARS[key.data_type]
-        ),
-        inspect.Parameter("claims", inspect.Parameter.KEYWORD_ONLY, annotation=claims),
-    ]
-    resolve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    resolve.__annotations__ = {
-        "info": strawberry.Info,
-        key.name: SCALARS[key.data_type],
-        "claims": claims,
-    }
+    _keyword_arguments(resolve, {key.name: SCALARS[key.data_type], "claims": claims})
     return _named(resolve, f"verify_{resource.id}")
 
 
@@ -259,6 +234,22 @@ def _response_path(path: Path) -> tuple[str, ...]:
             keys.append(step.key)
         step = step.prev
     return tuple(reversed(keys))
+
+
+def _keyword_arguments(resolver: Resolver, arguments: dict[str, type]) -> None:
+    """Declare arguments named after catalog items, which a `def` cannot spell out,
+    for strawberry to build the field from."""
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [
+        inspect.Parameter("root", positional),
+        inspect.Parameter("info", positional, annotation=strawberry.Info),
+        *(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind)
+            for name, kind in arguments.items()
+        ),
+    ]
+    resolver.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolver.__annotations__ = {"info": strawberry.Info, **arguments}
 
 
 def _typed(resolver: Resolver, where: type, order: type) -> Resolver:

@@ -6,6 +6,7 @@ reason when the catalog cannot permit it, and managed end to end through
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import os
 import re
@@ -22,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from policies.caller import Purpose
+from policies.caller import Caller, Purpose
 from policies.decision import Action
 from policies.grants import Grant, GrantRefused, GrantStore, checked, rules_of
+from policies.quota import VerificationQuota
 from policies.rules import load_rules
 from schema.loader import load_catalog
 from settings import ROOT
@@ -581,3 +583,36 @@ async def test_the_command_line_refuses_a_malformed_scope(store: Store) -> None:
     assert refused.code == 2, refused.err
     assert refused.err.startswith("grant refused: scope term 'township'")
     assert (await cli(store, "grants", "--all")).out == ""
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has no roles
+async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: Store) -> None:
+    """On PostgreSQL the server logs in with the writer role only: it follows grants and
+    counts verification checks, and a grant can only come from the platform's admins."""
+    made = await store.grants.add(
+        Grant(
+            consumer=ENROLMENT,
+            resource_id="person",
+            items=("phone",),
+            action=Action.READ_CLEAR,
+            purposes=(Purpose.BUSINESS_COLLABORATION,),
+            reference="林公数〔2026〕12号",
+        ),
+        CATALOG,
+    )
+    url = store.env["GOV_SHARE_PLATFORM_STORE_URL"]
+    role = f"{store.env['GOV_SHARE_AUDIT_ROLE_PREFIX']}_writer"
+    writer = create_async_engine(url, connect_args={"server_settings": {"role": role}})
+    try:
+        as_writer = GrantStore(writer)
+        assert [grant.id for grant in await as_writer.listed()] == [made.id]
+        quota = VerificationQuota(writer, per_day=2)
+        caller = Caller(EDUCATION, "林州市教育局", "school-enrolment")
+        assert [await quota.spend(caller) for _ in range(3)] == [True, True, False]
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await as_writer.add(dataclasses.replace(made, id=None), CATALOG)
+        with pytest.raises(DBAPIError, match="permission denied"):
+            assert made.id is not None
+            await as_writer.revoke(made.id)
+    finally:
+        await writer.dispose()

@@ -24,13 +24,11 @@ Revision ID: 0003
 Revises: 0002
 """
 
-import re
-
-from alembic import context, op
+from alembic import op
 from sqlalchemy.engine import Connection
 
 from audit.chain import LOCK_KEY
-from settings import Settings
+from store.roles import role_prefix
 
 revision = "0003"
 down_revision = "0002"
@@ -45,7 +43,7 @@ TABLES = ("audit_records", "audit_exports", "audit_chain")
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        _postgresql_upgrade(bind, _role_prefix())
+        _postgresql_upgrade(bind, role_prefix())
     elif bind.dialect.name == "sqlite":
         for statement in _SQLITE_TRIGGERS:
             bind.exec_driver_sql(statement)
@@ -54,17 +52,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        _postgresql_downgrade(bind, _role_prefix())
+        _postgresql_downgrade(bind, role_prefix())
     elif bind.dialect.name == "sqlite":
         for name in _SQLITE_TRIGGER_NAMES:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def _role_prefix() -> str:
-    prefix = context.config.attributes.get("audit_role_prefix") or Settings().audit_role_prefix
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,40}", prefix):
-        raise ValueError(f"audit_role_prefix {prefix!r} is not a plain lower-case identifier")
-    return str(prefix)
 
 
 _SQLITE_TRIGGER_NAMES = (

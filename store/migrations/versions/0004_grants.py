@@ -8,12 +8,18 @@ notices new or revoked grants by polling one row.
 API keys gain `attributes`: what a grant's scope compares rows with (the consumer's
 township, its industry), set by the platform when the key is issued, never by a query.
 
+On PostgreSQL the server's writer role (0003) may read API keys and grants and count
+verification checks; it cannot make, change or revoke a grant or a key: that is the
+platform's administration, with another role.
+
 Revision ID: 0004
 Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+from store.roles import role_prefix
 
 revision = "0004"
 down_revision = "0003"
@@ -47,9 +53,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("attributes", sa.JSON, nullable=False, server_default="{}"))
+    if op.get_bind().dialect.name == "postgresql":
+        writer = f'"{role_prefix()}_writer"'
+        op.execute(f"GRANT SELECT ON api_keys, grants TO {writer}")
+        op.execute(f"GRANT SELECT, INSERT, UPDATE ON verification_usage TO {writer}")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        writer = f'"{role_prefix()}_writer"'
+        op.execute(f"REVOKE ALL ON api_keys, grants, verification_usage FROM {writer}")
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("attributes")
     op.drop_table("verification_usage")
