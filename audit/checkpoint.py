@@ -141,8 +141,8 @@ class Checkpointer:
     async def checkpoint(self, engine: AsyncEngine, *, unless_at: int = 0) -> Checkpoint | None:
         """None while the chain is empty, or still at seq `unless_at` (already signed)."""
         async with engine.connect() as connection:
-            chain_id = await read_chain_id(connection)
-            head = await read_head(connection, chain_id)
+            chain_id = await connection.run_sync(read_chain_id)
+            head = await connection.run_sync(read_head, chain_id)
             first = await first_seq(connection, chain_id)
         if head.seq in (0, unless_at):
             return None

@@ -8,7 +8,13 @@ the queue, a batch at a time (everything queued, up to `batch_size`), appending 
 batch to the chain in one transaction. The task exists only while records are
 pending, so a log needs no start(); `close()` waits for it and writes a last
 checkpoint. One task is also the in-process lock: a log never links two batches to
-one head, and `appending()` makes other processes wait their turn.
+one head, and `locked()` makes other processes wait their turn.
+
+A batch is one transaction of a few statements. On SQLite it runs in one hop to a
+thread of the log's own, through pysqlite (`store.thread_engine`): through aiosqlite
+each statement costs several round trips to its thread, each waiting for a busy event
+loop, and the records' callers wait with them. Elsewhere it runs in one
+`AsyncConnection.run_sync()` on the store engine.
 """
 
 from __future__ import annotations
@@ -17,21 +23,34 @@ import asyncio
 import logging
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.chain import Head, append, appending, prepare, read_chain_id
+from audit.chain import Head, append, data_version, locked, prepare, read_chain_id, read_head
 from audit.checkpoint import Checkpoint, Checkpointer
 from audit.record import AuditRecord
 from errors import AuditUnavailable
 from settings import Settings
-from store import audit_records
+from store import audit_records, thread_engine
 
 logger = logging.getLogger("gov_share.audit")
 
 _UNAVAILABLE = "the audit log cannot be written; no data is served"
+
+# Where a connection keeps what it last appended (`sa.Connection.info`: per DBAPI
+# connection, so a head is never trusted on a connection other than the one that read
+# the data_version with it).
+_APPENDED = "gov_share.audit.appended"
+
+
+@dataclass(frozen=True)
+class _Appended:
+    version: int
+    head: Head
 
 
 class AuditLog:
@@ -54,6 +73,12 @@ class AuditLog:
         self._chain_id: str | None = None
         self._closed = False
         self._checkpointed: tuple[float, int] = (time.monotonic(), 0)
+        self._thread: tuple[sa.Engine, ThreadPoolExecutor] | None = None
+        if engine.dialect.name == "sqlite":
+            # One thread, the log's own: the shared default executor also runs source
+            # reads, and a batch queued behind them keeps every caller in it waiting.
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+            self._thread = (thread_engine(engine), executor)
 
     @classmethod
     def from_settings(cls, engine: AsyncEngine, settings: Settings) -> AuditLog:
@@ -86,6 +111,10 @@ class AuditLog:
         self._closed = True
         if self._writer is not None:
             await self._writer
+        if self._thread is not None:
+            engine, executor = self._thread
+            executor.shutdown()
+            engine.dispose()
         if self.checkpointer is not None:
             await self._checkpoint()
 
@@ -122,10 +151,38 @@ class AuditLog:
                 await self._checkpoint()
 
     async def _append(self, rows: list[dict[str, Any]]) -> Head:
-        async with appending(self.engine) as connection:
+        if self._thread is not None:
+            engine, executor = self._thread
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(executor, self._append_through, engine, rows)
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(self._append_on, rows)
+
+    def _append_through(self, engine: sa.Engine, rows: list[dict[str, Any]]) -> Head:
+        with engine.connect() as connection:
+            return self._append_on(connection, rows)
+
+    def _append_on(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> Head:
+        """The whole batch: lock, read the head, link, insert, commit.
+
+        The head is read only if another connection may have moved it: on SQLite this
+        connection remembers the head it committed and the data_version it read then.
+        Taken out before the batch, so a batch that fails (committed or not) leaves
+        nothing remembered behind.
+        """
+        known: _Appended | None = connection.info.pop(_APPENDED, None)
+        with locked(connection):
             if self._chain_id is None:
-                self._chain_id = await read_chain_id(connection)
-            return await append(connection, self._chain_id, rows)
+                self._chain_id = read_chain_id(connection)
+            version = data_version(connection)
+            if known is not None and known.version == version:
+                head = known.head
+            else:
+                head = read_head(connection, self._chain_id)
+            head = append(connection, self._chain_id, rows, head)
+        if version is not None:
+            connection.info[_APPENDED] = _Appended(version, head)
+        return head
 
     def _checkpoint_due(self, head: Head) -> bool:
         at, seq = self._checkpointed

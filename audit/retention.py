@@ -56,12 +56,12 @@ async def retain(
     now = (now or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
     cutoff = now - datetime.timedelta(days=retention_days)
     async with engine.connect() as connection:
-        chain_id = await read_chain_id(connection)
+        chain_id = await connection.run_sync(read_chain_id)
         first = await first_seq(connection, chain_id)
         to_seq = await _last_expired(connection, chain_id, cutoff)
         if first is None or to_seq is None or to_seq < first:
             return None
-        anchor = await anchor_before(connection, chain_id, first)
+        anchor = await connection.run_sync(anchor_before, chain_id, first)
         if anchor.seq != first - 1:
             raise BrokenSegment(RecordsRemoved(anchor.seq + 1, first - 1))
         segment = await export_segment(

@@ -138,7 +138,7 @@ async def verify(
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="REPEATABLE READ")
-        chain_id = await read_chain_id(connection)
+        chain_id = await connection.run_sync(read_chain_id)
         checkpoints, invalid = _signed(lines, keys, chain_id)
         problem: Problem | None = invalid
         by_seq: dict[int, list[Checkpoint]] = defaultdict(list)
@@ -146,7 +146,7 @@ async def verify(
             by_seq[checkpoint.seq].append(checkpoint)
         latest = max(checkpoints, key=lambda checkpoint: checkpoint.seq, default=None)
         first = await first_seq(connection, chain_id)
-        anchor = await anchor_before(connection, chain_id, first)
+        anchor = await connection.run_sync(anchor_before, chain_id, first)
         walk = ChainWalk(chain_id, anchor, by_seq)
         if problem is None and anchor.seq > 0:
             problem = await _check_anchor(connection, chain_id, anchor, by_seq, keys)

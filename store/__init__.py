@@ -4,8 +4,8 @@ SQLite by default; any SQLAlchemy async URL in production. Department data never
 lives here.
 """
 
-from store.engine import store_engine
+from store.engine import store_engine, thread_engine
 from store.migrate import upgrade
 from store.tables import api_keys, audit_records, metadata
 
-__all__ = ["api_keys", "audit_records", "metadata", "store_engine", "upgrade"]
+__all__ = ["api_keys", "audit_records", "metadata", "store_engine", "thread_engine", "upgrade"]

@@ -85,6 +85,12 @@ async def store(
 
 
 @pytest.fixture
+async def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
+    async for made in _store("sqlite", tmp_path, monkeypatch):
+        yield made
+
+
+@pytest.fixture
 async def postgres_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
     async for made in _store("postgresql", tmp_path, monkeypatch):
         yield made

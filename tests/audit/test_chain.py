@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from audit import AuditLog, verify
 from audit.chain import GENESIS, HASHED, UNHASHED, canonical, content, prepare, record_hash
@@ -96,6 +97,25 @@ async def test_batches_close_at_batch_size(store: Store) -> None:
     assert (await verify(store.engine)).ok
 
 
+async def test_a_batch_past_sqlites_parameter_limit_is_inserted_in_parts(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    columns = len(audit_records.c)
+    monkeypatch.setattr(SQLiteDialect_pysqlite, "insertmanyvalues_max_parameters", 3 * columns)
+    commits = _count_commits(sqlite_store.engine)
+    inserts: list[str] = []
+
+    @event.listens_for(sqlite_store.engine.sync_engine, "before_cursor_execute")
+    def _statement(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO audit_records"):
+            inserts.append(statement)
+
+    await write_records(AuditLog(sqlite_store.engine), 10)
+    assert (commits[0], len(inserts)) == (1, 4)  # one batch: 3 + 3 + 3 + 1 rows
+    assert [row["seq"] for row in await sqlite_store.rows()] == list(range(1, 11))
+    assert (await verify(sqlite_store.engine)).ok
+
+
 async def test_two_logs_on_one_store_do_not_fork(store: Store) -> None:
     """Two server processes: separate engines, one chain, appends serialised by the store."""
     first, second = AuditLog(store.another_engine()), AuditLog(store.another_engine())
@@ -103,6 +123,31 @@ async def test_two_logs_on_one_store_do_not_fork(store: Store) -> None:
     assert [row["seq"] for row in await store.rows()] == list(range(1, 121))
     result = await verify(store.engine)
     assert result.ok and result.records == 120, str(result)
+
+
+async def test_a_log_reads_the_head_again_only_after_another_connection_wrote(
+    sqlite_store: Store,
+) -> None:
+    """The head a log committed is reused while PRAGMA data_version says no other
+    connection has written; once another one has, the head is read again, not forked."""
+    reads: list[str] = []
+
+    @event.listens_for(sqlite_store.engine.sync_engine, "before_cursor_execute")
+    def _statement(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT audit_records.seq"):
+            reads.append(statement)
+
+    first, second = AuditLog(sqlite_store.engine), AuditLog(sqlite_store.another_engine())
+    await write_records(first, 1)
+    await write_records(first, 1)
+    assert len(reads) == 1
+    await write_records(second, 1)  # second's own engine: not counted here
+    await write_records(first, 1)
+    assert len(reads) == 2
+    await first.close()
+    await second.close()
+    assert [row["seq"] for row in await sqlite_store.rows()] == [1, 2, 3, 4]
+    assert (await verify(sqlite_store.engine)).ok
 
 
 async def test_what_was_written_is_what_verifies(store: Store) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from audit import AuditLog, Checkpoint, verify
 from errors import AuditUnavailable
+from store import thread_engine
 from tests.audit.conftest import Store, checkpointer, keys_of, make_record, write_records
 
 pytestmark = pytest.mark.anyio
@@ -99,3 +100,21 @@ async def test_a_checkpoint_that_cannot_be_written_does_not_fail_writes(
         await log.close()  # the writer signs after its callers return: wait for it
     assert [row["seq"] for row in await store.rows()] == [1]
     assert "audit checkpoint failed" in caplog.text
+
+
+async def test_the_writers_sqlite_connections_are_the_store_engines(sqlite_store: Store) -> None:
+    """The writer's own connections (pysqlite, one thread hop per batch) run the store
+    engine's connect listeners, store_engine's (WAL, synchronous=FULL) and any added
+    later, and the store engine's listeners see their commits."""
+    engine = thread_engine(sqlite_store.engine)
+    seen: list[str] = []
+    store_events = sqlite_store.engine.sync_engine
+    event.listen(store_events, "connect", lambda _connection, _record: seen.append("connect"))
+    event.listen(store_events, "commit", lambda _connection: seen.append("commit"))
+    try:
+        with engine.begin() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        engine.dispose()
+    assert seen == ["connect", "commit"]
