@@ -69,6 +69,12 @@ class SharingPolicy:
         if ceiling is not None:
             return ceiling
         assert purpose is not None  # the ceiling refuses a conditional item without one
+        return self._by_rules(caller, resource, item, purpose, now)
+
+    def _by_rules(
+        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose, now: str
+    ) -> Decision:
+        """A conditional item for another department: what its rules and grants give."""
         granted = self._granted(caller, resource, item, Action.READ_CLEAR, purpose, now)
         if granted.everywhere is not None:
             return clear(granted.everywhere)
@@ -78,15 +84,18 @@ class SharingPolicy:
     def _verify(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None, now: str
     ) -> Decision:
-        """Reading clear includes checking; a verify rule allows checking alone."""
-        reading = self._read(caller, resource, item, purpose, now)
+        """Reading clear includes checking; a verify rule allows checking alone. Where
+        the catalog decides, only a clear item can be checked (not one masked for the
+        public)."""
+        ceiling = self._ceiling(caller, resource, item, purpose)
+        if ceiling is not None and ceiling.outcome is Outcome.MASKED:
+            return self._unverifiable(resource, item)
+        if ceiling is not None:
+            return ceiling
+        assert purpose is not None  # the ceiling refuses a conditional item without one
+        reading = self._by_rules(caller, resource, item, purpose, now)
         if reading.clear and not reading.scoped:
             return reading
-        ceiling = self._ceiling(caller, resource, item, purpose)
-        if ceiling is not None and ceiling.denial is not None:
-            return ceiling  # not_shared, not open, no purpose: no rule changes that
-        if purpose is None or item.share_type is not ShareType.CONDITIONAL:
-            return self._unverifiable(resource, item)
         granted = self._granted(caller, resource, item, Action.VERIFY, purpose, now)
         if granted.everywhere is not None:
             return Decision(Outcome.VERIFIED, granted.everywhere)

@@ -11,6 +11,7 @@ they are made (`python -m policies grant`).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import re
@@ -53,16 +54,7 @@ class Rule:
     basis: str = ""
 
     def values(self) -> list[str]:
-        return [
-            self.subject,
-            self.obj,
-            self.action,
-            self.purpose,
-            self.scope,
-            self.valid_from,
-            self.valid_until,
-            self.basis,
-        ]
+        return list(dataclasses.astuple(self))
 
     @property
     def resource_id(self) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import asyncmy
 import asyncpg
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
@@ -74,3 +76,13 @@ async def engine_database(engine: str, sqlite_path: str) -> AsyncIterator[str]:
             yield url
     else:
         yield f"sqlite+aiosqlite:///{sqlite_path}"
+
+
+async def source_rows(url: str, sql: str) -> list[dict[str, Any]]:
+    """A department database read directly, past the platform: the tests' oracle."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [dict(row) for row in (await connection.execute(sa.text(sql))).mappings()]
+    finally:
+        await engine.dispose()

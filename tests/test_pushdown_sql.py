@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
@@ -31,7 +30,7 @@ from schema.loader import load_catalog
 from schema.masks import HideMiddle, KeepThrough
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving, source_urls
-from tests.engines import postgres_database
+from tests.engines import postgres_database, source_rows
 
 pytestmark = pytest.mark.anyio
 CATALOG = load_catalog(ROOT / "schema" / "departments")
@@ -162,13 +161,7 @@ def recorder(gateway: Gateway) -> Iterator[Recorder]:
 
 
 async def rows(sources: dict[str, str], source: str, sql: str) -> list[dict[str, Any]]:
-    """The department database read directly: the oracle for what was served."""
-    engine = create_async_engine(sources[source])
-    try:
-        async with engine.connect() as connection:
-            return [dict(row) for row in (await connection.execute(sa.text(sql))).mappings()]
-    finally:
-        await engine.dispose()
+    return await source_rows(sources[source], sql)
 
 
 async def ask(gateway: Gateway, query: str, *, system: str, purpose: str) -> dict[str, Any]:

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from demo import DemoScale, generate_demo_data
 from policies.caller import Purpose
@@ -23,7 +21,7 @@ from schema.loader import load_catalog
 from schema.masks import Band, HideMiddle, KeepThrough, Surname
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
-from tests.engines import postgres_database
+from tests.engines import postgres_database, source_rows
 
 pytestmark = pytest.mark.anyio
 CATALOG = load_catalog(ROOT / "schema" / "departments")
@@ -83,13 +81,7 @@ async def gateway(sources: dict[str, str], tmp_path: Path) -> AsyncIterator[Gate
 
 
 async def rows(sources: dict[str, str], source: str, sql: str) -> list[dict[str, Any]]:
-    """Read the department database directly: the oracle the responses are held to."""
-    engine = create_async_engine(sources[source])
-    try:
-        async with engine.connect() as connection:
-            return [dict(row) for row in (await connection.execute(sa.text(sql))).mappings()]
-    finally:
-        await engine.dispose()
+    return await source_rows(sources[source], sql)
 
 
 async def ask(
