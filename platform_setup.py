@@ -83,7 +83,7 @@ async def build_platform(settings: Settings) -> Platform:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
     store = store_engine(settings.store_url())
-    keys = KeyRegistry(store, demo=settings.demo)
+    keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
     sources = _sources(settings, catalog)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     # How often a running server looks for new or revoked grants in the platform store.
     policy_refresh_seconds: float = Field(default=5.0, gt=0)
+    # How long a server trusts an API key it checked: a key revoked in the store stops
+    # working within this time. 0: every request looks its key up.
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
     # Verification checks (数据校核) each caller system may make per Asia/Shanghai day.
     verification_quota_per_day: int = Field(default=10_000, gt=0)
 

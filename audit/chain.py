@@ -18,13 +18,14 @@ before the head is read). Per-instance chains would let several server processes
 append without waiting, but an auditor would then have to prove that no whole chain
 went missing, and a cut-off tail of one chain could hide among the others; with one
 chain, one checkpoint covers everything, and the lock is held only for one indexed
-read and one insert per batch (group commit keeps that rare).
+read and one insert per batch (group commit keeps that rare). A writer that knows the
+head it committed last skips even that: its INSERT carries the head as a guard
+(`audit.insert.insert_if_head`), and only a guard that fails sends it to the lock.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -111,39 +112,97 @@ def content(row: Mapping[str, Any]) -> dict[str, Any]:
     return hashed
 
 
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+).encode
+# The members a record gets only when it is linked, in the canonical (sorted) order.
+_LINKED = ("chain_id", "seq")
+_ORDER = tuple(sorted(HASHED))
+
+
 def canonical(row: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        content(row), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode()
+    return _ENCODE(content(row)).encode()
 
 
 def record_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
-    return hashlib.new("sm3", prev_hash.encode("ascii") + canonical(row)).hexdigest()
+    return _sm3(prev_hash, canonical(row))
 
 
-def prepare(record: AuditRecord) -> dict[str, Any]:
+def _sm3(prev_hash: str, canonical_form: bytes) -> str:
+    return hashlib.new("sm3", prev_hash.encode("ascii") + canonical_form).hexdigest()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A record ready to be linked: the row to insert, with the JSON columns as their
+    canonical text (encoded once, stored as it is hashed), and the record's canonical
+    form in three pieces around the two members linking gives it. Linking is then two
+    joins and one SM3, which is all the writer does per record."""
+
+    row: dict[str, Any]
+    pieces: tuple[str, str, str]
+
+    def canonical(self, chain_id: str, seq: int) -> bytes:
+        before_chain, before_seq, after_seq = self.pieces
+        return f"{before_chain}{_ENCODE(chain_id)}{before_seq}{seq}{after_seq}".encode()
+
+
+def prepare(record: AuditRecord) -> Prepared:
     """The row to insert, normalised so that what is read back hashes the same.
 
-    Raises ValueError for a record that has no canonical form (a naive time, NaN, a
-    value JSON cannot carry): such a record fails alone, before it joins a batch.
+    Raises ValueError or TypeError for a record that has no canonical form (a naive
+    time, NaN, a value JSON cannot carry, a key that would come back as another): such
+    a record fails alone, before it joins a batch.
     """
     row = record.as_row()
     occurred = row["occurred_at"]
     if not isinstance(occurred, datetime.datetime) or occurred.tzinfo is None:
         raise ValueError("occurred_at must be a timezone-aware datetime")
     row["occurred_at"] = occurred.astimezone(datetime.UTC)
-    for name in _JSON:
-        row[name] = json.loads(json.dumps(row[name], allow_nan=False))
     row["http_status"] = int(row["http_status"])
     row["duration_ms"] = float(row["duration_ms"])
-    # What the JSON columns now hold encodes; the other columns must too. Encoding them
-    # alone spares a full canonical form per record: link() makes the one that is hashed.
-    canonical({**row, **dict.fromkeys(_JSON), "chain_id": "", "seq": 0})
-    return row
+    _string_keys(row["records"])
+    for name in _JSON:
+        row[name] = _ENCODE(row[name])
+    members = (f'"{name}":' + ("\0" if name in _LINKED else _member(name, row)) for name in _ORDER)
+    # No member holds a NUL: JSON escapes control characters in every string.
+    before_chain, before_seq, after_seq = ("{" + ",".join(members) + "}").split("\0")
+    return Prepared(row, (before_chain, before_seq, after_seq))
+
+
+def _member(name: str, row: Mapping[str, Any]) -> str:
+    """One member's value as canonical() encodes it from a stored row."""
+    value = row[name]
+    if name in _JSON:
+        return str(value)  # encoded already
+    if name in _TIMES:
+        return _ENCODE(utc_text(value))
+    return _ENCODE(value)
+
+
+def _string_keys(records: Mapping[Any, Mapping[Any, Any]]) -> None:
+    """JSON turns a key 1 into "1", which sorts differently: the text read back would
+    not be the text hashed. The other JSON columns have fixed keys."""
+    for resource, hashes in records.items():
+        if not isinstance(resource, str) or not all(isinstance(k, str) for k in hashes):
+            raise TypeError("record hashes must be keyed by strings")
+
+
+def link_prepared(head: Head, chain_id: str, entries: Sequence[Prepared]) -> Head:
+    """Give each record its place after `head`, in order; returns the new head. A record
+    linked again (after another writer moved the head) simply gets its new place."""
+    for entry in entries:
+        seq = head.seq + 1
+        digest = _sm3(head.hash, entry.canonical(chain_id, seq))
+        entry.row.update(chain_id=chain_id, seq=seq, prev_hash=head.hash, record_hash=digest)
+        head = Head(seq, digest)
+    return head
 
 
 def link(head: Head, chain_id: str, rows: Sequence[dict[str, Any]]) -> Head:
-    """Give each row its place after `head`, in order; returns the new head."""
+    """Give each row (as read from the store) its place after `head`, in order; returns
+    the new head. The migration that chained the records written before chains existed
+    uses it."""
     for row in rows:
         row.update(chain_id=chain_id, seq=head.seq + 1, prev_hash=head.hash)
         row["record_hash"] = record_hash(head.hash, row)
@@ -190,86 +249,9 @@ async def appending(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield connection
 
 
-# The reads and the insert below take a sync connection: the audit writer runs a whole
-# append in one worker-thread hop on SQLite, or in one `AsyncConnection.run_sync()`;
-# async callers use `run_sync()` too.
-
-
-def append(
-    connection: sa.Connection, chain_id: str, rows: Sequence[dict[str, Any]], head: Head
-) -> Head:
-    """Link rows after `head` and insert them; call inside `locked()`."""
-    head = link(head, chain_id, rows)
-    _insert(connection, list(rows))
-    return head
-
-
-def data_version(connection: sa.Connection) -> int | None:
-    """SQLite's PRAGMA data_version: it changes when another connection commits to the
-    file, and not when this one does. Read inside `locked()`, no other connection can
-    commit before this transaction ends. None on other databases."""
-    if connection.dialect.name != "sqlite":
-        return None
-    return int(connection.exec_driver_sql("PRAGMA data_version").scalar_one())
-
-
-def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """One statement for the batch where that is cheaper.
-
-    On SQLite every row of an executemany is a pysqlite step that hands the GIL back to
-    the event loop and waits to get it back, so a multi-row INSERT (as many rows as the
-    parameter limit allows) commits a batch sooner (measured with bench/audit_cost.py's
-    setup: on/off 0.83 -> 0.93 at N=1). asyncpg pipelines an executemany in one round
-    trip, and one prepared statement serves every batch size, so elsewhere it stays.
-    """
-    if connection.dialect.name != "sqlite":
-        connection.execute(audit_records.insert(), rows)
-        return
-    insert = _rows_insert(connection.dialect)
-    size = connection.dialect.insertmanyvalues_max_parameters // len(insert.columns)
-    for start in range(0, len(rows), size):
-        part = rows[start : start + size]
-        connection.exec_driver_sql(insert.statement(len(part)), insert.parameters(part))
-
-
-class _RowsInsert:
-    """A multi-row INSERT into audit_records as driver SQL, for SQLite (qmark).
-
-    `insert().values(rows)` is compiled anew for every batch, as no two batches bind the
-    same literal rows, and compiling 23 columns a row cost more than the rest of the
-    batch together (bench/audit_cost.py's setup: a batch's insert 2.8 -> 0.7 ms). Here
-    the text is a join, and the values go through the columns' own bind processors, so
-    what is stored is what SQLAlchemy stores.
-    """
-
-    def __init__(self, dialect: sa.Dialect) -> None:
-        self.columns = tuple(column for column in audit_records.c if not column.primary_key)
-        self._processors = tuple(
-            (column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
-            for column in self.columns
-        )
-        quote = dialect.identifier_preparer.quote
-        names = ", ".join(quote(column.name) for column in self.columns)
-        self._head = f"INSERT INTO {quote(audit_records.name)} ({names}) VALUES "
-        self._row = "(" + ", ".join("?" * len(self.columns)) + ")"
-
-    def statement(self, rows: int) -> str:
-        return self._head + ", ".join([self._row] * rows)
-
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
-        """A tuple, row after row: exec_driver_sql would take a list for executemany."""
-        values: list[Any] = []
-        for row in rows:
-            values.extend(
-                row[name] if process is None else process(row[name])
-                for name, process in self._processors
-            )
-        return tuple(values)
-
-
-@functools.lru_cache(maxsize=8)
-def _rows_insert(dialect: sa.Dialect) -> _RowsInsert:
-    return _RowsInsert(dialect)
+# The reads below take a sync connection: the audit writer runs a whole append in one
+# worker-thread hop on SQLite, or in one `AsyncConnection.run_sync()`; async callers
+# use `run_sync()` too.
 
 
 def read_chain_id(connection: sa.Connection) -> str:

@@ -10,11 +10,19 @@ pending, so a log needs no start(); `close()` waits for it and writes a last
 checkpoint. One task is also the in-process lock: a log never links two batches to
 one head, and `locked()` makes other processes wait their turn.
 
-A batch is one transaction of a few statements. On SQLite it runs in one hop to a
-thread of the log's own, through pysqlite (`store.thread_engine`): through aiosqlite
-each statement costs several round trips to its thread, each waiting for a busy event
-loop, and the records' callers wait with them. Elsewhere it runs in one
-`AsyncConnection.run_sync()` on the store engine.
+A batch is, in the common case, one statement: the log remembers the head it last
+committed, links the batch to it, and inserts it only if that head is still the
+newest record (`insert.insert_if_head`, in autocommit). Only when another writer has
+moved the head (another server process), or on the first batch, does it take the
+chain's lock, read the head and link again. Each statement a batch saves is a round
+trip on PostgreSQL and, on SQLite, a release of the GIL that the writer thread then
+waits up to a switch interval (5 ms) to get back from a busy event loop, with the
+batch's callers waiting too.
+
+On SQLite a batch runs in one hop to a thread of the log's own, through pysqlite
+(`store.thread_engine`): through aiosqlite each statement costs several round trips
+to its thread. Elsewhere it runs in one `AsyncConnection.run_sync()` on the store
+engine.
 """
 
 from __future__ import annotations
@@ -24,16 +32,16 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.chain import Head, append, data_version, locked, prepare, read_chain_id, read_head
+from audit.chain import Head, Prepared, link_prepared, locked, prepare, read_chain_id, read_head
 from audit.checkpoint import Checkpoint, Checkpointer
+from audit.insert import fits_one_statement, insert, insert_if_head
 from audit.record import AuditRecord
-from errors import AuditUnavailable
+from errors import AuditUnavailable, ConfigurationError
 from settings import Settings
 from store import audit_records, thread_engine
 
@@ -41,16 +49,12 @@ logger = logging.getLogger("gov_share.audit")
 
 _UNAVAILABLE = "the audit log cannot be written; no data is served"
 
-# Where a connection keeps what it last appended (`sa.Connection.info`: per DBAPI
-# connection, so a head is never trusted on a connection other than the one that read
-# the data_version with it).
-_APPENDED = "gov_share.audit.appended"
+# Locked appends tried per batch: on PostgreSQL another process's unlocked append
+# (`insert_if_head`) can take the seq a locked one linked to, and the unique
+# (chain_id, seq) refuses the later one; linked again, it goes through.
+_LOCKED_ATTEMPTS = 3
 
-
-@dataclass(frozen=True)
-class _Appended:
-    version: int
-    head: Head
+STORES = ("sqlite", "postgresql")
 
 
 class AuditLog:
@@ -64,13 +68,21 @@ class AuditLog:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if engine.dialect.name not in STORES:
+            raise ConfigurationError(
+                "settings",
+                "platform_store_url",
+                f"the platform store is SQLite or PostgreSQL, not {engine.dialect.name}",
+            )
         self.engine = engine
         self.checkpointer = checkpointer
         self.batch_size = batch_size
         self.checkpoint_interval_seconds = checkpoint_interval_seconds
-        self._pending: deque[tuple[dict[str, Any], asyncio.Future[None]]] = deque()
+        self._pending: deque[tuple[Prepared, asyncio.Future[None]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._chain_id: str | None = None
+        self._head: Head | None = None
+        """The head this log last committed; None until then, and after a failed batch."""
         self._closed = False
         self._checkpointed: tuple[float, int] = (time.monotonic(), 0)
         self._thread: tuple[sa.Engine, ThreadPoolExecutor] | None = None
@@ -96,12 +108,12 @@ class AuditLog:
         if self._closed:
             raise AuditUnavailable(_UNAVAILABLE)
         try:
-            row = prepare(record)
+            entry = prepare(record)
         except (ValueError, TypeError) as exc:
             _log_failure([record.request_id], exc)
             raise AuditUnavailable(_UNAVAILABLE) from None
         done = asyncio.get_running_loop().create_future()
-        self._pending.append((row, done))
+        self._pending.append((entry, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="audit-writer")
         await done
@@ -135,53 +147,74 @@ class AuditLog:
             size = min(self.batch_size, len(self._pending))
             batch = [self._pending.popleft() for _ in range(size)]
             try:
-                head = await self._append([row for row, _ in batch])
+                head = await self._append([entry for entry, _ in batch])
             except BaseException as exc:  # cancelled too: no caller may wait forever
+                self._head = None  # whatever was committed or not, read it again
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(AuditUnavailable(_UNAVAILABLE))
                 if not isinstance(exc, Exception):
                     raise
-                _log_failure([row["request_id"] for row, _ in batch], exc)
+                _log_failure([entry.row["request_id"] for entry, _ in batch], exc)
                 continue
+            self._head = head
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
             if self._checkpoint_due(head):
                 await self._checkpoint()
 
-    async def _append(self, rows: list[dict[str, Any]]) -> Head:
+    async def _append(self, entries: list[Prepared]) -> Head:
         if self._thread is not None:
             engine, executor = self._thread
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(executor, self._append_through, engine, rows)
+            return await loop.run_in_executor(executor, self._append_through, engine, entries)
         async with self.engine.connect() as connection:
-            return await connection.run_sync(self._append_on, rows)
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await connection.run_sync(self._append_on, entries)
 
-    def _append_through(self, engine: sa.Engine, rows: list[dict[str, Any]]) -> Head:
+    def _append_through(self, engine: sa.Engine, entries: list[Prepared]) -> Head:
         with engine.connect() as connection:
-            return self._append_on(connection, rows)
+            return self._append_on(connection, entries)
 
-    def _append_on(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> Head:
-        """The whole batch: lock, read the head, link, insert, commit.
+    def _append_on(self, connection: sa.Connection, entries: list[Prepared]) -> Head:
+        """The whole batch: after the remembered head if it still is the head, else
+        under the chain's lock after the head read then."""
+        known, chain_id = self._head, self._chain_id
+        if (
+            known is not None
+            and chain_id is not None
+            and fits_one_statement(connection, len(entries))
+        ):
+            head = link_prepared(known, chain_id, entries)
+            if self._inserted_after(connection, known, entries):
+                return head
+        attempts = _LOCKED_ATTEMPTS
+        while True:
+            try:
+                return self._append_locked(connection, entries)
+            except sa.exc.IntegrityError:
+                attempts -= 1
+                if not attempts:
+                    raise
 
-        The head is read only if another connection may have moved it: on SQLite this
-        connection remembers the head it committed and the data_version it read then.
-        Taken out before the batch, so a batch that fails (committed or not) leaves
-        nothing remembered behind.
-        """
-        known: _Appended | None = connection.info.pop(_APPENDED, None)
+    @staticmethod
+    def _inserted_after(connection: sa.Connection, head: Head, entries: list[Prepared]) -> bool:
+        """One statement, on a connection in autocommit; False if another writer has
+        moved the head (nothing was inserted then)."""
+        try:
+            inserted = insert_if_head(connection, [entry.row for entry in entries], head.hash)
+        except sa.exc.IntegrityError:  # PostgreSQL: a record took the seq meanwhile
+            inserted = False
+        connection.rollback()  # ends SQLAlchemy's own transaction; the database has none
+        return inserted
+
+    def _append_locked(self, connection: sa.Connection, entries: list[Prepared]) -> Head:
         with locked(connection):
             if self._chain_id is None:
                 self._chain_id = read_chain_id(connection)
-            version = data_version(connection)
-            if known is not None and known.version == version:
-                head = known.head
-            else:
-                head = read_head(connection, self._chain_id)
-            head = append(connection, self._chain_id, rows, head)
-        if version is not None:
-            connection.info[_APPENDED] = _Appended(version, head)
+            head = link_prepared(read_head(connection, self._chain_id), self._chain_id, entries)
+            insert(connection, [entry.row for entry in entries])
         return head
 
     def _checkpoint_due(self, head: Head) -> bool:

@@ -1,9 +1,20 @@
-"""The key registry in the platform store: register, seed demo keys, authenticate."""
+"""The key registry in the platform store: register, seed demo keys, authenticate.
+
+A key that checked out is remembered for `cache_seconds` (settings: 5 s, like the grant
+follower's refresh): every request presents its key, and a store round trip for each
+(through aiosqlite, several hops to a thread, each waiting for the GIL on a busy
+server) cost more than the audit record it then commits. So a key revoked in the
+store stops working within `cache_seconds`; a key that does not check out is looked
+up every time, never remembered.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,11 +26,25 @@ from errors import AuditUnavailable, Unauthenticated
 from policies import PUBLIC, Caller
 from store import api_keys
 
+# Keys remembered at most; the least recently used is forgotten first.
+CACHED_KEYS = 10_000
+
 
 class KeyRegistry:
-    def __init__(self, engine: AsyncEngine, *, demo: bool) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        demo: bool,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.demo = demo
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        self._known: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+        """Key hash -> (checked at, the caller without an operator)."""
 
     async def register(
         self,
@@ -67,11 +92,37 @@ class KeyRegistry:
         scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
-        row = await self._lookup(hash_key(key.strip()))
+        key_hash = hash_key(key.strip())
+        caller = self._remembered(key_hash)
+        if caller is None:
+            caller = await self._checked(key_hash)
+            self._remember(key_hash, caller)
+        return dataclasses.replace(caller, operator=operator)
+
+    async def _checked(self, key_hash: str) -> Caller:
+        row = await self._lookup(key_hash)
         if row is None or row.revoked_at is not None or (row.demo and not self.demo):
             raise Unauthenticated("the API key is not valid")
         attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
-        return Caller(row.department_code, row.department_name, row.system_id, operator, attributes)
+        return Caller(row.department_code, row.department_name, row.system_id, None, attributes)
+
+    def _remembered(self, key_hash: str) -> Caller | None:
+        known = self._known.get(key_hash)
+        if known is None:
+            return None
+        checked_at, caller = known
+        if self._clock() - checked_at >= self.cache_seconds:
+            del self._known[key_hash]
+            return None
+        self._known.move_to_end(key_hash)
+        return caller
+
+    def _remember(self, key_hash: str, caller: Caller) -> None:
+        if self.cache_seconds <= 0:
+            return
+        self._known[key_hash] = (self._clock(), caller)
+        if len(self._known) > CACHED_KEYS:
+            self._known.popitem(last=False)
 
     async def _lookup(self, key_hash: str) -> sa.Row[Any] | None:
         try:

@@ -66,10 +66,14 @@ def thread_engine(store: AsyncEngine) -> sa.Engine:
     driver: its connections get the store engine's connect listeners (WAL and
     synchronous=FULL, and whatever else was registered there), and the store engine's
     listeners see its transactions and statements.
+
+    Its connections are in autocommit: a statement is its own transaction, and one of
+    several statements is begun explicitly (`audit.chain.locked`: BEGIN IMMEDIATE).
+    pysqlite's own implicit BEGIN before a write would cost a statement more.
     """
     if store.dialect.name != "sqlite":
         raise ValueError("a thread engine is for SQLite stores")
-    engine = sa.create_engine(store.url.set(drivername="sqlite"))
+    engine = sa.create_engine(store.url.set(drivername="sqlite"), isolation_level="AUTOCOMMIT")
     source = store.sync_engine
     event.listen(engine, "connect", lambda *args: source.pool.dispatch.connect(*args))
     for name in _PASSED_ON:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from audit import AuditLog, AuditRecord, FieldAccount
+from audit.chain import prepare
 from audit.checkpoint import Checkpointer, CheckpointFile, Signer, key_id
 from store import store_engine, upgrade
 from store.tables import audit_records
@@ -165,6 +167,14 @@ def make_record(
     for name, value in changes.items():
         setattr(record, name, value)
     return record
+
+
+def stored_row(record: AuditRecord) -> dict[str, Any]:
+    """The record's row as a store gives it back: the JSON columns decoded."""
+    row = prepare(record).row
+    for name in ("error_codes", "fields", "records"):
+        row[name] = json.loads(row[name])
+    return row
 
 
 def checkpointer(tmp_path: Path, private_key: Ed25519PrivateKey | None = None) -> Checkpointer:

@@ -14,15 +14,27 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from audit import AuditLog, verify
-from audit.chain import GENESIS, HASHED, UNHASHED, canonical, content, prepare, record_hash
+from audit.chain import (
+    GENESIS,
+    HASHED,
+    UNHASHED,
+    Head,
+    canonical,
+    content,
+    link_prepared,
+    prepare,
+    record_hash,
+)
 from errors import AuditUnavailable
 from store.migrate import MIGRATIONS
 from store.tables import audit_records
-from tests.audit.conftest import Store, make_record, write_records
+from tests.audit.conftest import Store, make_record, stored_row, write_records
 
 pytestmark = pytest.mark.anyio
 
@@ -34,23 +46,31 @@ def test_every_column_is_hashed_or_declared_unhashed() -> None:
 
 
 def test_record_hash_is_sm3_of_prev_hash_and_canonical_json() -> None:
-    row = prepare(make_record(occurred_at=datetime.datetime(2026, 11, 25, 15, 30, tzinfo=_CST)))
-    row.update(chain_id="c", seq=1)
+    record = make_record(occurred_at=datetime.datetime(2026, 11, 25, 15, 30, tzinfo=_CST))
+    values = record.as_row() | {"chain_id": "c", "seq": 1}
     text = json.dumps(
-        {name: row[name] for name in HASHED} | {"occurred_at": "2026-11-25T07:30:00.000000Z"},
+        {name: values[name] for name in HASHED} | {"occurred_at": "2026-11-25T07:30:00.000000Z"},
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    assert canonical(row) == text.encode()
     assert "林民登字" in text  # UTF-8, not \u-escaped
     expected = hashlib.new("sm3", GENESIS.encode() + text.encode()).hexdigest()
-    assert record_hash(GENESIS, row) == expected
+
+    entry = prepare(record)
+    assert entry.canonical("c", 1) == text.encode()  # as the writer hashes it
+    assert link_prepared(Head(0, GENESIS), "c", [entry]) == Head(1, expected)
+    assert entry.row["record_hash"] == expected
+    stored = stored_row(record) | {"chain_id": "c", "seq": 1}
+    assert canonical(stored) == text.encode()  # as verify hashes it
+    assert record_hash(GENESIS, stored) == expected
 
 
 def test_a_stored_time_hashes_like_the_written_one() -> None:
     """SQLite gives back a naive UTC time, PostgreSQL an aware one, an export a string."""
-    row = prepare(make_record(occurred_at=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=_CST)))
+    row = stored_row(
+        make_record(occurred_at=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=_CST))
+    )
     row.update(chain_id="c", seq=1)
     naive = {**row, "occurred_at": datetime.datetime(2026, 1, 1, 19, 4, 5, 6)}
     text = {**row, "occurred_at": "2026-01-01T19:04:05.000006Z"}
@@ -73,7 +93,7 @@ async def test_a_record_without_canonical_form_fails_alone(store: Store) -> None
 
 
 async def test_200_concurrent_writes_group_commit_into_one_unforked_chain(store: Store) -> None:
-    commits = _count_commits(store.engine)
+    batches = _count_inserts(store.engine)
     log = AuditLog(store.engine)
     records = await write_records(log, 200)
 
@@ -84,16 +104,50 @@ async def test_200_concurrent_writes_group_commit_into_one_unforked_chain(store:
     assert all(
         row["prev_hash"] == before["record_hash"] for before, row in itertools.pairwise(rows)
     )
-    assert 1 <= commits[0] < 20, "concurrent writes should share transactions"
+    assert 1 <= batches[0] < 20, "concurrent writes should share statements"
     result = await verify(store.engine)
     assert result.ok, str(result)
     assert (result.records, result.head.seq) == (200, 200)
 
 
 async def test_batches_close_at_batch_size(store: Store) -> None:
-    commits = _count_commits(store.engine)
+    batches = _count_inserts(store.engine)
     await write_records(AuditLog(store.engine, batch_size=10), 35)
-    assert commits[0] == 4
+    assert batches[0] == 4
+    assert (await verify(store.engine)).ok
+
+
+async def test_after_its_first_batch_a_lone_log_appends_in_one_statement(store: Store) -> None:
+    """The head the log committed is still the head: no lock, no read, no transaction
+    of several statements; the INSERT itself checks the head."""
+    statements: list[str] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _statement(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    log = AuditLog(store.engine)
+    await write_records(log, 1)
+    assert any("audit_records.seq" in statement for statement in statements)  # head read
+    statements.clear()
+    for _ in range(3):
+        await write_records(log, 4)
+    assert len(statements) == 3
+    assert all(statement.startswith("INSERT INTO audit_records") for statement in statements)
+    assert [row["seq"] for row in await store.rows()] == list(range(1, 14))
+    assert (await verify(store.engine)).ok
+
+
+async def test_a_log_whose_head_moved_links_its_batch_again(store: Store) -> None:
+    """Another log appended since: the one-statement INSERT inserts nothing, and the batch
+    is linked after the new head under the lock: no fork, no failure."""
+    first, second = AuditLog(store.engine), AuditLog(store.another_engine())
+    await write_records(first, 2)
+    await write_records(second, 2)
+    records = await write_records(first, 3)
+    rows = await store.rows()
+    assert [row["seq"] for row in rows] == list(range(1, 8))
+    assert [row["request_id"] for row in rows[4:]] == [record.request_id for record in records]
     assert (await verify(store.engine)).ok
 
 
@@ -177,7 +231,7 @@ async def test_the_migration_chains_records_written_before_it(store: Store) -> N
         columns = [name for name in HASHED if name not in ("chain_id", "seq")]
         table = sa.table("audit_records", *(sa.column(name) for name in columns))
         for record in legacy:
-            row = prepare(record)
+            row = stored_row(record)
             values = {name: row[name] for name in columns}
             for name in ("error_codes", "fields", "records"):
                 values[name] = json.dumps(values[name])
@@ -192,6 +246,18 @@ async def test_the_migration_chains_records_written_before_it(store: Store) -> N
 
 
 _CST = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _count_inserts(engine: Any) -> list[int]:
+    """Statements inserting audit records: one per batch (within the parameter limit)."""
+    inserts = [0]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _insert(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO audit_records"):
+            inserts[0] += 1
+
+    return inserts
 
 
 def _count_commits(engine: Any) -> list[int]:
@@ -212,3 +278,46 @@ def _migrate(url: str, revision: str) -> None:
         command.upgrade(config, revision)
     else:
         command.downgrade(config, revision)
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)  # quotes, NULs, 汉字, surrogates out
+_OPTIONAL = st.none() | _TEXT
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    texts=st.fixed_dictionaries(
+        {
+            name: _OPTIONAL
+            for name in ("caller_department", "operator", "purpose_reference", "operation_name")
+        }
+    ),
+    duration_ms=st.floats(allow_nan=False, allow_infinity=False),
+    status=st.integers(100, 599),
+    codes=st.lists(_TEXT, max_size=3),
+    hashes=st.dictionaries(_TEXT, st.dictionaries(_TEXT, st.lists(_TEXT, max_size=2), max_size=2)),
+    seq=st.integers(1, 2**62),
+)
+def test_the_writers_canonical_form_is_the_one_verify_recomputes(
+    texts: dict[str, str | None],
+    duration_ms: float,
+    status: int,
+    codes: list[str],
+    hashes: dict[str, dict[str, list[str]]],
+    seq: int,
+) -> None:
+    """The writer hashes a canonical form made in pieces when the record is prepared;
+    verify hashes canonical() of the row read back. They must agree on every record."""
+    record = make_record(
+        duration_ms=duration_ms, http_status=status, error_codes=codes, records=hashes, **texts
+    )
+    entry = prepare(record)
+    stored = stored_row(record) | {"chain_id": "chain", "seq": seq}
+    assert entry.canonical("chain", seq) == canonical(stored)
+
+
+def test_a_record_whose_hashes_are_not_keyed_by_text_has_no_canonical_form() -> None:
+    """{1: ...} would be stored as {"1": ...}, which sorts differently: verify would
+    call an intact record altered. It fails alone instead."""
+    with pytest.raises(TypeError):
+        prepare(make_record(records={"person": {1: ["a"]}}))  # type: ignore[dict-item]

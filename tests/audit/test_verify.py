@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import AuditLog, Verification, verify
 from audit.__main__ import main
-from audit.chain import prepare, record_hash
+from audit.chain import record_hash
 from audit.checkpoint import Checkpointer, CheckpointFile, Signer, public_key_pem
 from audit.problems import (
     AnchorMismatch,
@@ -24,7 +24,7 @@ from audit.problems import (
     TailTruncated,
 )
 from store.tables import audit_records
-from tests.audit.conftest import Store, checkpointer, keys_of, make_record
+from tests.audit.conftest import Store, checkpointer, keys_of, make_record, stored_row
 
 pytestmark = pytest.mark.anyio
 RECORDS = 20
@@ -54,7 +54,7 @@ async def request_id(store: Store, seq: int) -> str:
 
 async def forge(store: Store, seq: int, prev_hash: str, chain_id: str | None = None) -> str:
     """Insert a well-formed record: right prev_hash, right record_hash."""
-    row = prepare(make_record(99, operator="forged"))
+    row = stored_row(make_record(99, operator="forged"))
     row.update(chain_id=chain_id or (await store.rows())[0]["chain_id"], seq=seq)
     row.update(prev_hash=prev_hash, record_hash=record_hash(prev_hash, row))
     async with store.engine.begin() as connection:

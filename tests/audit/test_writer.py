@@ -19,9 +19,27 @@ from tests.audit.conftest import Store, checkpointer, keys_of, make_record, writ
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_failed_commit_fails_every_caller_of_the_batch(store: Store) -> None:
+async def test_a_failed_insert_fails_every_caller_of_the_batch(store: Store) -> None:
+    """A batch after the first is one INSERT (it commits itself): that INSERT fails."""
     log = AuditLog(store.engine)
     await log.write(make_record())
+    failing = [True]
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _insert_fails(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if failing[0] and statement.startswith("INSERT INTO audit_records"):
+            failing[0] = False
+            raise sa.exc.OperationalError(statement, {}, Exception("disk I/O error"))
+
+    await _every_caller_fails_then_the_log_recovers(store, log)
+
+
+async def test_a_failed_commit_fails_every_caller_of_the_batch(store: Store) -> None:
+    """The first batch, and any after another writer moved the head, is a transaction
+    under the chain's lock: its COMMIT fails."""
+    log = AuditLog(store.engine)
+    await log.write(make_record())
+    await AuditLog(store.another_engine()).write(make_record())  # the head moved
     failing = [True]
 
     @event.listens_for(store.engine.sync_engine, "commit")
@@ -30,15 +48,26 @@ async def test_a_failed_commit_fails_every_caller_of_the_batch(store: Store) -> 
             failing[0] = False
             raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
+    await _every_caller_fails_then_the_log_recovers(store, log, committed=2)
+    assert not failing[0], "the batch went through a transaction"
+
+
+async def _every_caller_fails_then_the_log_recovers(
+    store: Store, log: AuditLog, committed: int = 1
+) -> None:
     results = await asyncio.gather(
         *(log.write(make_record(n)) for n in range(40)), return_exceptions=True
     )
     assert all(isinstance(result, AuditUnavailable) for result in results)
     assert len({id(result) for result in results}) == 40  # one error per caller
-    assert [row["seq"] for row in await store.rows()] == [1]  # nothing of the batch stayed
+    seqs = list(range(1, committed + 1))
+    assert [row["seq"] for row in await store.rows()] == seqs  # nothing of the batch stayed
 
     await write_records(log, 3)  # the log recovers, and links to the committed head
-    assert [row["seq"] for row in await store.rows()] == [1, 2, 3, 4]
+    assert [row["seq"] for row in await store.rows()] == [
+        *seqs,
+        *(s + committed for s in (1, 2, 3)),
+    ]
     assert (await verify(store.engine)).ok
 
 
