@@ -297,7 +297,7 @@ def _throughput_table(report: Report, args: argparse.Namespace) -> str:
     print(
         f"{'store':<10} {'N':>5} {'conc':>4} {'on req/s':>9} {'off req/s':>9} {'on/off':>7}"
         f" {'p50 on':>7} {'p50 off':>7} {'p99 on':>7} {'p99 off':>7}"
-        f" {'store stmts/req on':>18} {'off':>4}  verdict"
+        f" {'store stmts/req on':>18} {'off':>4} {'CPU ms/req on':>13} {'off':>5}  verdict"
     )
     verdicts: list[bool] = []
     for cell in report.cells:
@@ -308,9 +308,13 @@ def _throughput_table(report: Report, args: argparse.Namespace) -> str:
             f"{cell.store:<10} {cell.n:>5} {cell.concurrency:>4} {on.rate:>9.1f}"
             f" {off.rate:>9.1f} {cell.ratio:>7.3f} {on.percentile(50):>7.1f}"
             f" {off.percentile(50):>7.1f} {on.percentile(99):>7.1f} {off.percentile(99):>7.1f}"
-            f" {_per_request(on):>18} {_per_request(off):>4}  {'PASS' if passed else 'FAIL'}"
+            f" {_per_request(on):>18} {_per_request(off):>4} {on.cpu_per_request:>13.2f}"
+            f" {off.cpu_per_request:>5.2f}  {'PASS' if passed else 'FAIL'}"
         )
-    print("  latencies in ms; store stmts: platform-store statements (key lookup, audit append)")
+    print(
+        "  latencies in ms; store stmts: platform-store statements (key lookup, audit append);"
+        "\n  CPU: the process's, all threads; a ratio below CPU off/on is time spent waiting"
+    )
     for skipped in report.skipped:
         print(f"  not measured: {skipped}")
     wanted = len(args.stores) * len(args.n) * len(args.concurrency)

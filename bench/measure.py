@@ -31,6 +31,8 @@ class Stats:
     latencies: tuple[float, ...]
     statements: int
     store_statements: int | None = None
+    cpu: float = 0.0
+    """Process CPU seconds (all threads) while the requests ran."""
 
     @property
     def rate(self) -> float:
@@ -45,6 +47,11 @@ class Stats:
     @property
     def per_request(self) -> float:
         return self.statements / self.requests
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Milliseconds: what a request cost the process, apart from time spent waiting."""
+        return self.cpu / self.requests * 1000
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ async def _timed(
     statements = variant.statements
     store = getattr(variant, "store_statements", None)
     latencies: list[float] = []
+    cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
     issued = 0
@@ -108,6 +116,7 @@ async def _timed(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     store_after = getattr(variant, "store_statements", None)
     return Stats(
         requests=len(latencies),
@@ -115,6 +124,7 @@ async def _timed(
         latencies=tuple(latencies),
         statements=variant.statements - statements,
         store_statements=None if store is None or store_after is None else store_after - store,
+        cpu=cpu,
     )
 
 
@@ -126,6 +136,7 @@ def _merged(parts: list[Stats]) -> Stats:
         latencies=tuple(latency for part in parts for latency in part.latencies),
         statements=sum(part.statements for part in parts),
         store_statements=None if None in stores else sum(s or 0 for s in stores),
+        cpu=sum(part.cpu for part in parts),
     )
 
 
