@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
+import audit.log
 from audit import AuditLog, verify
 from audit.chain import (
     GENESIS,
@@ -177,6 +178,28 @@ async def test_two_logs_on_one_store_do_not_fork(store: Store) -> None:
     assert [row["seq"] for row in await store.rows()] == list(range(1, 121))
     result = await verify(store.engine)
     assert result.ok and result.records == 120, str(result)
+
+
+async def test_a_locked_append_that_lost_a_race_links_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL another process's one-statement append does not wait for the lock:
+    it can take the seq a locked append has just linked to. The unique (chain_id, seq)
+    refuses the locked one, which reads the head again and goes through."""
+    await write_records(AuditLog(store.engine), 2)
+    first = (await store.rows())[0]
+    stale = [Head(first["seq"], first["record_hash"])]  # as read just before the race
+    real = audit.log.read_head
+
+    def read_head(connection: sa.Connection, chain_id: str) -> Head:
+        return stale.pop() if stale else real(connection, chain_id)
+
+    monkeypatch.setattr(audit.log, "read_head", read_head)
+    [record] = await write_records(AuditLog(store.engine), 1)  # a fresh log: the lock
+    rows = await store.rows()
+    assert [row["seq"] for row in rows] == [1, 2, 3]
+    assert rows[2]["request_id"] == record.request_id
+    assert (await verify(store.engine)).ok
 
 
 async def test_a_log_reads_the_head_again_only_after_another_connection_wrote(
