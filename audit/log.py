@@ -54,7 +54,7 @@ _UNAVAILABLE = "the audit log cannot be written; no data is served"
 # (chain_id, seq) refuses the later one; linked again, it goes through.
 _LOCKED_ATTEMPTS = 3
 
-STORES = ("sqlite", "postgresql")
+_STORES = ("sqlite", "postgresql")
 
 
 class AuditLog:
@@ -68,7 +68,7 @@ class AuditLog:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        if engine.dialect.name not in STORES:
+        if engine.dialect.name not in _STORES:
             raise ConfigurationError(
                 "settings",
                 "platform_store_url",
