@@ -23,6 +23,7 @@ class Listing:
     query: ConnectionQuery
     sort_columns: tuple[str, ...]
     edge_cursors: bool
+    page_info: bool
     start_cursor: bool
     end_cursor: bool
     counted: bool

@@ -46,7 +46,7 @@ def list_resolver(resource: Resource, default_first: int, where: type, order: ty
         orderBy: Any = None,
     ) -> Connection | None:
         context: RequestContext = info.context
-        if not context.governance.allowed(coordinate):
+        if coordinate not in context.governance.allowed:
             return None
         listing = _listing(context, info, resource, first, after)
         records = await context.loaders.page(resource, listing.page, listing.query)
@@ -64,7 +64,7 @@ def lookup_resolver(resource: Resource) -> Resolver:
         root: None, info: strawberry.Info, **arguments: Any
     ) -> Awaitable[Record | None] | None:
         context: RequestContext = info.context
-        if not context.governance.allowed(coordinate):
+        if coordinate not in context.governance.allowed:
             return None
         return context.loaders.single(resource, match).load(arguments[match.name])
 
@@ -81,7 +81,7 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
 
     async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> bool | None:
         context: RequestContext = info.context
-        if not context.governance.allowed(coordinate):
+        if coordinate not in context.governance.allowed:
             return None
         if not await context.quota.spend(context.caller):
             raise errors.QuotaExceeded(
@@ -101,7 +101,7 @@ def to_one_resolver(meaning: RelationshipField) -> Resolver:
     def resolve(root: Record, info: strawberry.Info) -> Awaitable[Record | None] | None:
         context: RequestContext = info.context
         value = root.hidden.get(from_column)
-        if value is None or not context.governance.allowed(coordinate):
+        if value is None or coordinate not in context.governance.allowed:
             return None
         return context.loaders.single(target, to_item).load(value)
 
@@ -124,7 +124,7 @@ def to_many_resolver(
     ) -> Connection | None:
         context: RequestContext = info.context
         value = root.hidden.get(from_column)
-        if value is None or not context.governance.allowed(coordinate):
+        if value is None or coordinate not in context.governance.allowed:
             return None
         listing = _listing(context, info, target, first, after)
         loaders = context.loaders
@@ -164,6 +164,7 @@ def _listing(
             sort_columns=sort_columns,
             # Cursors are encrypted (~10 µs each): made only where the operation asks.
             edge_cursors=_selected(context, f"{resource.type_name}Edge", "cursor"),
+            page_info=_selected(context, f"{resource.type_name}Connection", "pageInfo"),
             start_cursor=_selected(context, "PageInfo", "startCursor"),
             end_cursor=_selected(context, "PageInfo", "endCursor"),
             counted=_selected(context, f"{resource.type_name}Connection", "totalCount"),
@@ -202,28 +203,42 @@ def _connection(
     listing: Listing,
     count: Awaitable[int] | None,
 ) -> Connection:
-    first = listing.page.first
-    shown = records[:first]
-    context.accessed.record(resource, shown)
-
-    def cursor(record: Record) -> str:
-        values = [record.hidden[column] for column in listing.sort_columns]
-        return context.cursors.encode(resource.id, values, listing.query.signature)
-
+    """Only what the operation selects: this runs once per parent row."""
+    shown = records[: listing.page.first]
     if listing.edge_cursors:
-        edges = [{"node": record, "cursor": cursor(record)} for record in shown]
+        edges = [{"node": r, "cursor": _cursor(context, resource, listing, r)} for r in shown]
     else:
         edges = [{"node": record} for record in shown]
+    connection: Connection = {"edges": edges}
+    if listing.page_info:
+        connection["pageInfo"] = _page_info(context, resource, records, listing)
+    if count is not None:
+        connection["totalCount"] = count
+    return connection
+
+
+def _page_info(
+    context: RequestContext, resource: Resource, records: list[Record], listing: Listing
+) -> dict[str, Any]:
+    first = listing.page.first
+    shown = records[:first]
     return {
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": len(records) > first,
-            "hasPreviousPage": listing.page.after is not None,
-            "startCursor": cursor(shown[0]) if shown and listing.start_cursor else None,
-            "endCursor": cursor(shown[-1]) if shown and listing.end_cursor else None,
-        },
-        "totalCount": count,
+        "hasNextPage": len(records) > first,
+        "hasPreviousPage": listing.page.after is not None,
+        "startCursor": (
+            _cursor(context, resource, listing, shown[0])
+            if shown and listing.start_cursor
+            else None
+        ),
+        "endCursor": (
+            _cursor(context, resource, listing, shown[-1]) if shown and listing.end_cursor else None
+        ),
     }
+
+
+def _cursor(context: RequestContext, resource: Resource, listing: Listing, record: Record) -> str:
+    values = [record.hidden[column] for column in listing.sort_columns]
+    return context.cursors.encode(resource.id, values, listing.query.signature)
 
 
 def _response_path(path: Path) -> tuple[str, ...]:

@@ -7,7 +7,9 @@ denial is one error per (type, field), never one per row.
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,11 +57,14 @@ def _count(
         for obj in objects:
             value = obj.get(key)
             if isinstance(value, list):
-                below.extend(item for item in value if item is not None)
+                below.extend(filter(_present, value))  # C-level: a generator took twice as long
             elif value is not None:
                 below.append(value)
         if below:
             _count(below, selection.children, counts)
+
+
+_present = functools.partial(operator.is_not, None)
 
 
 def _first_path(

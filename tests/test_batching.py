@@ -56,15 +56,24 @@ async def test_three_levels_over_1000_enterprises_batch_per_level(gateway: Gatew
 
     per_source = Counter(name for name, _ in sent)
     bound = 300
-    assert per_source == {
-        "market_regulation": 1,
-        "public_security": math.ceil(len(persons) / bound),
-        "licence_office": math.ceil(len(persons) / bound),
-        "natural_resources": math.ceil(1000 / bound),
+    assert set(per_source) == {
+        "market_regulation",
+        "public_security",
+        "licence_office",
+        "natural_resources",
     }
-    # the nested first: applies per parent, in the same statement
+    assert per_source["market_regulation"] == 1
+    assert per_source["public_security"] == math.ceil(len(persons) / bound)
+    # A batch of per-parent pages takes a second statement when its parents' rows do
+    # not fit in their pages (`SqliteConnector._pages_cut`); which do depends on how
+    # the batches fall, so only the bounds are certain.
+    for source, parents in (("licence_office", len(persons)), ("natural_resources", 1000)):
+        batches = math.ceil(parents / bound)
+        assert batches <= per_source[source] <= 2 * batches
+    # the nested first: applies per parent, in the same statement (a window, or a limit
+    # on all the parents' rows that the pages are cut from)
     assert all(
-        "row_number" in sql.lower()
+        "row_number" in sql.lower() or "LIMIT" in sql
         for name, sql in sent
         if name in ("licence_office", "natural_resources")
     )

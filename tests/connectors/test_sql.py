@@ -64,21 +64,29 @@ async def test_keys_answer_one_row_set_each_in_order(
     assert {row["holder_id_number"] for row in answer[2]} == {holders[0]}
 
 
-async def test_first_applies_per_parent_in_one_statement(
+async def test_first_applies_per_parent_cut_from_one_read_or_by_a_window(
     licences: SqliteConnector, demo_dir: Path
 ) -> None:
+    """Pages are cut from one ordered read of all the parents' rows while those fit in
+    the pages; a read that comes back full is read again with the window function, and
+    its shape by the window alone from then on."""
     holders = tuple(_holders(demo_dir, 20))
+    memory = _memory_copy(demo_dir)
     statements: list[str] = []
     from sqlalchemy import event
 
     event.listen(licences.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     await licences.read(Read("licence", COLUMNS, "licence_number", page=Page(1)))  # reflect first
     statements.clear()
-    answer = await licences.read(
-        Read("licence", COLUMNS, "licence_number", "holder_id_number", holders, Page(1))
+    few, many = (
+        Read("licence", COLUMNS, "licence_number", "holder_id_number", holders, Page(first))
+        for first in (9, 1)  # 10 rows a holder fit; 2 each do not (each has 2 or more)
     )
-    assert len(statements) == 1 and "row_number" in statements[0].lower()
-    assert [len(rows) for rows in answer] == [2] * len(holders)  # first + 1 each
+    answers = [await licences.read(read) for read in (few, many, many)]
+    assert ["row_number" in sql.lower() for sql in statements] == [False, False, True, True]
+    assert answers[0] == await memory.read(few)
+    assert answers[1] == answers[2] == await memory.read(many)
+    assert [len(rows) for rows in answers[1]] == [2] * len(holders)  # first + 1 each
 
 
 async def test_keyset_after_continues_where_the_page_ended(licences: SqliteConnector) -> None:

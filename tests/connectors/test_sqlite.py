@@ -72,7 +72,7 @@ async def test_one_shape_is_compiled_once_and_read_with_each_reads_values(
 ) -> None:
     statements: list[str] = []
     event.listen(licences.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    for holders, first in [(("H1", "H2"), 2), (("H3", "H0"), 4), (("H6", "H5"), 1)]:
+    for holders, first in [(("H1", "H2"), 9), (("H3", "H0"), 12), (("H6", "H5"), 10)]:
         assert await licences.read(_by_holder(holders, first)) == _expected(holders, first)
     assert len(set(statements)) == 1
     assert threads == [False, True, True]  # the first read proved the shape small
@@ -82,11 +82,11 @@ async def test_a_read_past_the_event_loops_limit_moves_to_a_worker_thread(
     licences: SqliteConnector, threads: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     holders = ("H1", "H2", "H3")
-    await licences.read(_by_holder(holders, 3))
+    await licences.read(_by_holder(holders, 9))
     monkeypatch.setattr(connectors.sqlite, "STEP", 1)
     monkeypatch.setattr(connectors.sqlite, "INLINE_LIMIT", 0)
-    assert await licences.read(_by_holder(holders, 3)) == _expected(holders, 3)
-    assert await licences.read(_by_holder(holders, 3)) == _expected(holders, 3)
+    assert await licences.read(_by_holder(holders, 9)) == _expected(holders, 9)
+    assert await licences.read(_by_holder(holders, 9)) == _expected(holders, 9)
     assert threads == [False, True, False, False]  # stopped on the loop, run again, then kept
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors import Capabilities, Connector, MemoryConnector
+from connectors import Capabilities, Connector, MemoryConnector, Page
 from policies import Caller, Purpose, SharingPolicy, load_rules
 from resolvers import Executor, GraphQLRequest, Limits
 from resolvers.execution import ExecutionOutcome
@@ -95,6 +95,26 @@ async def test_nested_lists_are_one_read_per_level(
     assert len(outcome.context.accessed.keys["licence"]) == sum(
         counts
     )  # served, not fetched (first + 1)
+
+
+async def test_rows_read_to_tell_a_next_page_are_not_accounted_as_served(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(
+        executor(people, licences),
+        "{ persons(first: 3) { edges { node { licences(first: 1) { edges { node { licenceNumber } }"
+        " pageInfo { hasNextPage } } } } pageInfo { hasNextPage } } }",
+    )
+    assert outcome.errors == []
+    persons = outcome.data["persons"]  # type: ignore[index]
+    assert persons["pageInfo"] == {"hasNextPage": True}
+    served = [e["node"]["licences"] for e in persons["edges"]]
+    assert [page["pageInfo"]["hasNextPage"] for page in served] == [True, False, True]
+    assert licences.reads[0].page == Page(1, probe=True)  # two read for persons 0 and 2
+    assert outcome.context.accessed.keys == {
+        "person": {person(n)["id_number"] for n in range(3)},
+        "licence": {e["node"]["licenceNumber"] for page in served for e in page["edges"]},
+    }
 
 
 async def test_a_source_that_cannot_page_per_parent_is_refused_not_filtered(
