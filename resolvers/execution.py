@@ -127,6 +127,7 @@ class Executor:
         )
         if not isinstance(result, ExecutionResult):
             result = await result
+        context.loaders.release()
         assert context.plan is not None
         accounting = account(result.data, context.plan, context.governance)
         withheld = self._withheld(context)

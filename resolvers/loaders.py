@@ -70,6 +70,15 @@ class Loaders:
         self._singles: dict[tuple[str, str], DataLoader[Hashable, Record | None]] = {}
         self._counters: dict[LoaderKey, DataLoader[Hashable, int]] = {}
 
+    def release(self) -> None:
+        """Forget this request's loaders once it has executed. Each one's batch function
+        refers back to this object: left in place, that cycle keeps every record and row
+        the request read alive until the garbage collector's next pass over old objects,
+        instead of until the response is sent."""
+        self._loaders.clear()
+        self._singles.clear()
+        self._counters.clear()
+
     def single(self, resource: Resource, match: DataItem) -> DataLoader[Hashable, Record | None]:
         """The loader for the one record of `resource` whose `match` item equals a key;
         what it returns is served whole, so it is accounted for as it is read."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from connectors import Capabilities, Connector, MemoryConnector, Page
 from policies import Caller, Purpose, SharingPolicy, load_rules
 from resolvers import Executor, GraphQLRequest, Limits
 from resolvers.execution import ExecutionOutcome
+from resolvers.loaders import Record
 from schema.build import build_schema
 from schema.loader import load_catalog
 from settings import ROOT
@@ -186,3 +188,27 @@ async def test_an_unexpected_failure_is_masked(
     assert outcome.error_codes == ["INTERNAL_ERROR"]
     assert "SECRET-3301" not in repr(outcome.errors) + caplog.text
     assert outcome.data["persons"]["edges"][1]["node"]["birthDate"] == "1990-01-01"  # type: ignore[index]
+
+
+async def test_the_records_a_request_read_are_freed_with_its_outcome(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    """Not left for the garbage collector: a busy server would keep every row of every
+    finished request in memory until its next pass over old objects, and pay for the
+    pass."""
+    query = "{ persons(first: 6) { edges { node { name licences(first: 2) { edges { node { licenceNumber } } } } } } }"
+    run_it = executor(people, licences)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        outcome = await run(run_it, query)
+        assert outcome.errors == []
+        del outcome
+        gc.collect()
+        left = [thing for thing in gc.garbage if isinstance(thing, Record)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []
