@@ -85,7 +85,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     args.budget = (
         Budget(seconds=seconds, warmup=2, min_requests=3, rounds=1)
         if args.quick
-        else Budget(seconds=seconds, warmup=5, min_requests=20, rounds=3)
+        else Budget(seconds=seconds, warmup=5, min_requests=20, rounds=4)
     )
     return args
 
@@ -117,7 +117,9 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
         results: Results = {}
         for n in args.n:
             for concurrency in args.concurrency:
-                cell = await measure(variants, n, concurrency, args.budget)
+                # Turns in alternating order (a..e, e..a, ...): drift on a shared machine
+                # weighs on every variant alike.
+                cell = await measure(variants, n, concurrency, args.budget, palindrome=True)
                 for key, stats in cell.items():
                     results[(key, n, concurrency)] = stats
                     print(
@@ -151,7 +153,7 @@ def _header(args: argparse.Namespace, empty: Sequence[str]) -> None:
         f"host: Python {platform.python_version()}, {os.cpu_count()} CPUs;"
         f" per variant and cell: warm-up {budget.warmup} requests, then {budget.seconds:g} s"
         f" and at least {budget.min_requests} requests, closed loop, in {budget.rounds}"
-        " turns taken by the variants in order"
+        " turns, the variants in order and then in reverse order"
     )
 
 
