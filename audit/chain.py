@@ -45,7 +45,8 @@ GENESIS = "0" * 64
 _TIMES = frozenset({"occurred_at"})
 _INTEGERS = frozenset({"seq", "http_status"})
 _FLOATS = frozenset({"duration_ms"})
-_JSON = frozenset({"error_codes", "fields", "records"})
+JSON_COLUMNS = frozenset({"error_codes", "fields", "records"})
+"""Stored as JSON text: `prepare` encodes them once, in canonical form."""
 HASHED: tuple[str, ...] = (
     "chain_id",
     "seq",
@@ -162,7 +163,7 @@ def prepare(record: AuditRecord) -> Prepared:
     row["http_status"] = int(row["http_status"])
     row["duration_ms"] = float(row["duration_ms"])
     _string_keys(row["records"])
-    for name in _JSON:
+    for name in JSON_COLUMNS:
         row[name] = _ENCODE(row[name])
     members = (f'"{name}":' + ("\0" if name in _LINKED else _member(name, row)) for name in _ORDER)
     # No member holds a NUL: JSON escapes control characters in every string.
@@ -173,8 +174,8 @@ def prepare(record: AuditRecord) -> Prepared:
 def _member(name: str, row: Mapping[str, Any]) -> str:
     """One member's value as canonical() encodes it from a stored row."""
     value = row[name]
-    if name in _JSON:
-        return str(value)  # encoded already
+    if name in JSON_COLUMNS:
+        return str(value)  # encoded already by prepare()
     if name in _TIMES:
         return _ENCODE(utc_text(value))
     return _ENCODE(value)

@@ -23,9 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from audit.chain import JSON_COLUMNS
 from store.tables import audit_records
-
-_JSON_COLUMNS = frozenset({"error_codes", "fields", "records"})
 
 
 def insert(connection: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -68,7 +67,7 @@ class _Statements:
         self.rows_per_guarded_statement = (limit - 2) // len(self.columns)
         self._texts: dict[tuple[int, bool], str] = {}
         self._processors = tuple(
-            (column.name, None if column.name in _JSON_COLUMNS else _processor(column, dialect))
+            (column.name, None if column.name in JSON_COLUMNS else _processor(column, dialect))
             for column in self.columns
         )
         quote = dialect.identifier_preparer.quote

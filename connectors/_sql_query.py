@@ -42,13 +42,9 @@ Condition = sa.ColumnElement[bool]
 
 
 def select_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
-    statement = sa.select(*_selected(table, read, dialect)).where(
-        *_conditions(table, read, dialect)
-    )
+    statement = _filtered(table, read, dialect)
     if read.page is None:
         return statement
-    if read.page.after is not None:
-        statement = statement.where(_after(table, read.sort_keys, read.page.after))
     limit = sa.bindparam("limit", read.page.limit, type_=sa.Integer)
     if read.match_column is None:
         return statement.order_by(*_order_by(table, read.sort_keys)).limit(limit)
@@ -67,22 +63,32 @@ def bounded_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[An
     """Every row of a per-parent read, in its order within each match value, up to one
     row more than `bounded_parameters` says a window read could return: a connector cuts
     the pages itself when fewer came back, or reads `select_statement` when that many did."""
-    assert read.match_column is not None and read.page is not None
-    statement = sa.select(*_selected(table, read, dialect)).where(
-        *_conditions(table, read, dialect)
-    )
-    if read.page.after is not None:
-        statement = statement.where(_after(table, read.sort_keys, read.page.after))
-    bound = sa.bindparam("bound", bounded_parameters(read)["bound"], type_=sa.Integer)
+    assert read.match_column is not None
+    bound = sa.bindparam("bound", _bound(read), type_=sa.Integer)
     match = table.c[read.match_column]
+    statement = _filtered(table, read, dialect)
     return statement.order_by(match, *_order_by(table, read.sort_keys)).limit(bound)
 
 
 def bounded_parameters(read: Read) -> dict[str, Any]:
-    """`parameters`, and the bound of `bounded_statement`: a page's rows for each match
-    value, and one more."""
+    """`parameters`, and the bound of `bounded_statement`."""
+    return {**parameters(read), "bound": _bound(read)}
+
+
+def _bound(read: Read) -> int:
+    """A page's rows for each match value, and one more."""
     assert read.match_values is not None and read.page is not None
-    return {**parameters(read), "bound": len(read.match_values) * read.page.limit + 1}
+    return len(read.match_values) * read.page.limit + 1
+
+
+def _filtered(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
+    """The selected columns of the rows that match, past the page's keyset if any."""
+    statement = sa.select(*_selected(table, read, dialect)).where(
+        *_conditions(table, read, dialect)
+    )
+    if read.page is not None and read.page.after is not None:
+        statement = statement.where(_after(table, read.sort_keys, read.page.after))
+    return statement
 
 
 def _selected(table: sa.Table, read: Read, dialect: str) -> list[sa.ColumnElement[Any]]:

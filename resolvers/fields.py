@@ -211,19 +211,21 @@ def _connection(
         edges = [{"node": record} for record in shown]
     connection: Connection = {"edges": edges}
     if listing.page_info:
-        connection["pageInfo"] = _page_info(context, resource, records, listing)
+        connection["pageInfo"] = _page_info(context, resource, records, shown, listing)
     if count is not None:
         connection["totalCount"] = count
     return connection
 
 
 def _page_info(
-    context: RequestContext, resource: Resource, records: list[Record], listing: Listing
+    context: RequestContext,
+    resource: Resource,
+    records: list[Record],
+    shown: list[Record],
+    listing: Listing,
 ) -> dict[str, Any]:
-    first = listing.page.first
-    shown = records[:first]
     return {
-        "hasNextPage": len(records) > first,
+        "hasNextPage": len(records) > len(shown),
         "hasPreviousPage": listing.page.after is not None,
         "startCursor": (
             _cursor(context, resource, listing, shown[0])

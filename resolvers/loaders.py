@@ -174,11 +174,11 @@ class Loaders:
         page: Page | None,
         query: ConnectionQuery,
     ) -> Read:
-        columns = self.projections[resource.id].columns
+        projection = self.projections[resource.id]
+        columns = projection.columns
         if match_column is not None and match_column not in columns:
             columns = (*columns, match_column)
         key_column = resource.item(resource.key_item).column
-        projection = self.projections[resource.id]
         return Read(
             resource.table,
             columns,

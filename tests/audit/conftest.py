@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from audit import AuditLog, AuditRecord, FieldAccount
-from audit.chain import prepare
+from audit.chain import JSON_COLUMNS, prepare
 from audit.checkpoint import Checkpointer, CheckpointFile, Signer, key_id
 from store import store_engine, upgrade
 from store.tables import audit_records
@@ -172,7 +172,7 @@ def make_record(
 def stored_row(record: AuditRecord) -> dict[str, Any]:
     """The record's row as a store gives it back: the JSON columns decoded."""
     row = prepare(record).row
-    for name in ("error_codes", "fields", "records"):
+    for name in JSON_COLUMNS:
         row[name] = json.loads(row[name])
     return row
 
