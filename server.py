@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
 
@@ -35,6 +35,7 @@ from web import headers
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
 from web.media import negotiate, prefers_html
+from web.readiness import healthz, readyz
 
 logger = logging.getLogger("gov_share.server")
 
@@ -155,30 +156,6 @@ def _log(exchange: Exchange, status: int) -> None:
     )
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "alive"})
-
-
-async def readyz(request: Request) -> Response:
-    """Ready when the platform's own store answers; each department is reported, and one
-    department down does not take the platform out of service."""
-    platform: Platform = request.app.state.platform
-    sources = {}
-    for name, connector in platform.sources.items():
-        try:
-            await connector.ping()
-            sources[name] = "available"
-        except Exception:
-            sources[name] = "unavailable"
-    try:
-        await platform.audit.ping()
-        store = "available"
-    except Exception:
-        store = "unavailable"
-    status = 200 if store == "available" else 503
-    return JSONResponse({"store": store, "sources": sources}, status_code=status)
-
-
 class JsonLogFormatter(logging.Formatter):
     FIELDS = (
         "request_id",
@@ -192,6 +169,7 @@ class JsonLogFormatter(logging.Formatter):
         "error",
         "where",
         "path",
+        "problem",
     )
 
     def format(self, record: logging.LogRecord) -> str:
