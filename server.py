@@ -32,6 +32,7 @@ from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, Req
 from platform_setup import Platform, build_platform
 from settings import Settings
 from web import headers
+from web.cors import cors
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
 from web.media import negotiate, prefers_html
@@ -54,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=cors(settings.cors_origins), lifespan=lifespan)
 
 
 async def graphql_endpoint(request: Request) -> Response:
