@@ -24,9 +24,8 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
 from platform_setup import Platform, build_platform
@@ -35,7 +34,8 @@ from web import headers
 from web.cors import cors
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
-from web.media import negotiate, prefers_html
+from web.ide import ide_assets, ide_page, ide_requested
+from web.media import negotiate
 from web.readiness import healthz, readyz
 
 logger = logging.getLogger("gov_share.server")
@@ -50,18 +50,20 @@ def create_app(settings: Settings) -> Starlette:
         yield
         await app.state.platform.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    if settings.graphiql_served():
+        routes.append(ide_assets())
     return Starlette(routes=routes, middleware=cors(settings.cors_origins), lifespan=lifespan)
 
 
 async def graphql_endpoint(request: Request) -> Response:
     platform: Platform = request.app.state.platform
-    if _wants_ide(request) and platform.settings.demo:
-        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+    if ide_requested(request) and platform.settings.graphiql_served():
+        return ide_page(request, platform.settings)
     exchange = Exchange(str(uuid.uuid4()), time.perf_counter())
     try:
         await _exchange(request, platform, exchange)
@@ -98,8 +100,8 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
 
     The caller is known before the rest is read, so a malformed request from a
     department system is on record as that system's."""
-    if _wants_ide(request):
-        raise NotFound("GraphiQL is served in demo mode only")
+    if ide_requested(request):
+        raise NotFound("GraphiQL is not served here (GOV_SHARE_GRAPHIQL)")
     media_type = negotiate(request.headers.get("accept"))
     if media_type is None:
         raise NotAcceptable("accept application/graphql-response+json or application/json")
@@ -113,14 +115,6 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.graphql = await read_graphql_request(request)
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
-    )
-
-
-def _wants_ide(request: Request) -> bool:
-    return (
-        request.method == "GET"
-        and "query" not in request.query_params
-        and prefers_html(request.headers.get("accept"))
     )
 
 

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, gt=0)
     max_tokens: int = Field(default=5000, gt=0)
 
+    # GraphiQL at GET /graphql for browsers, from the project's own files. None: on in demo
+    # mode only.
+    graphiql: bool | None = None
     # Origins whose web pages may call /graphql from a browser, as a JSON list:
     # '["https://portal.linzhou.gov.cn"]'. Empty: no CORS headers at all.
     cors_origins: list[str] = Field(default_factory=list)
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
+
+    def graphiql_served(self) -> bool:
+        return self.demo if self.graphiql is None else self.graphiql
 
     def store_url(self) -> str:
         return self.platform_store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"
