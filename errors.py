@@ -4,8 +4,14 @@
     ├── RequestError                  the whole request is refused (HTTP status)
     │   ├── Unauthenticated           401 UNAUTHENTICATED
     │   ├── BadRequest                400 BAD_REQUEST
-    │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
+    │   ├── PersistedQueryNotSupported
+    │   │                             400 PERSISTED_QUERY_NOT_SUPPORTED
+    │   ├── BadHeader                 400 BAD_HEADER
     │   ├── BadPurpose                400 BAD_PURPOSE
+    │   ├── NotFound                  404 NOT_FOUND
+    │   ├── NotAcceptable             406 NOT_ACCEPTABLE
+    │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
+    │   ├── InternalError             500 INTERNAL_ERROR
     │   └── AuditUnavailable          503 AUDIT_UNAVAILABLE
     └── FieldError                    one field of the response is withheld
         ├── FieldDenied               NOT_SHARED / APPLICATION_REQUIRED
@@ -41,29 +47,77 @@ class GovShareError(Exception):
 
 class RequestError(GovShareError):
     status_code: int = 400
+    outcome: str = "refused"
+    """The audit record's outcome: a short name (the store's column holds 20 characters);
+    the record's error codes carry the code itself."""
 
 
 class Unauthenticated(RequestError):
     code = "UNAUTHENTICATED"
     status_code = 401
+    outcome = "unauthenticated"
 
 
 class BadRequest(RequestError):
     code = "BAD_REQUEST"
+    outcome = "bad_request"
+
+
+class PersistedQueryNotSupported(RequestError):
+    """A hash without the document's text. Apollo Client matches this exact message,
+    then stops hashing and sends the text instead."""
+
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+    outcome = "persisted_query"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotSupported")
+
+
+class BadHeader(RequestError):
+    code = "BAD_HEADER"
+    outcome = "bad_header"
+
+
+class BadPurpose(RequestError):
+    code = "BAD_PURPOSE"
+    outcome = "bad_purpose"
+
+
+class NotFound(RequestError):
+    code = "NOT_FOUND"
+    status_code = 404
+    outcome = "not_found"
+
+
+class NotAcceptable(RequestError):
+    code = "NOT_ACCEPTABLE"
+    status_code = 406
+    outcome = "not_acceptable"
 
 
 class UnsupportedMediaType(RequestError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     status_code = 415
+    outcome = "bad_media_type"
 
 
-class BadPurpose(RequestError):
-    code = "BAD_PURPOSE"
+class InternalError(RequestError):
+    """Something failed that should not have; its message may quote data, so it is
+    neither sent nor logged: the request id leads to the record and the log line."""
+
+    code = "INTERNAL_ERROR"
+    status_code = 500
+    outcome = "internal_error"
+
+    def __init__(self) -> None:
+        super().__init__("the platform failed to answer; quote the request id when reporting it")
 
 
 class AuditUnavailable(RequestError):
     code = "AUDIT_UNAVAILABLE"
     status_code = 503
+    outcome = "audit_unavailable"
 
 
 class FieldError(GovShareError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
@@ -19,7 +19,7 @@ from connectors import Connector, open_connector
 from policies import SharingPolicy, load_rules
 from policies.grants import Grant, GrantStore, rules_of
 from policies.quota import VerificationQuota
-from policies.refresh import follow_grants
+from policies.refresh import Following, follow_grants
 from resolvers import Executor, Limits
 from schema.build import build_schema
 from schema.catalog import Catalog
@@ -40,7 +40,8 @@ class Platform:
     sources: dict[str, Connector]
     store: AsyncEngine
     grants: GrantStore
-    _following: asyncio.Task[None] | None = None
+    following: Following = field(default_factory=Following)
+    _follower: asyncio.Task[None] | None = None
 
     def install_grants(self, grants: list[Grant]) -> None:
         """A new policy from the same rule files and the grants now in force."""
@@ -50,26 +51,34 @@ class Platform:
     async def start(self) -> None:
         version = await self.grants.version()
         self.install_grants(await self.grants.listed())
-        self._following = asyncio.create_task(
+        self._follower = asyncio.create_task(
             follow_grants(
                 self.grants,
                 self.install_grants,
                 interval=self.settings.policy_refresh_seconds,
                 seen=version,
+                following=self.following,
             ),
             name="grants-follower",
         )
 
     async def close(self) -> None:
-        """Commit what the audit log still holds and sign its last checkpoint first."""
-        if self._following is not None:
-            self._following.cancel()
+        """Commit what the audit log still holds and sign its last checkpoint first.
+
+        Every step runs whatever failed before it, and a failure is raised once all have
+        run: the audit log is closed even if stopping the follower failed."""
+        async with contextlib.AsyncExitStack() as closing:
+            closing.push_async_callback(self.store.dispose)
+            for connector in self.sources.values():
+                closing.push_async_callback(connector.close)
+            closing.push_async_callback(self.audit.close)
+            closing.push_async_callback(self._stop_following)
+
+    async def _stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._following
-        await self.audit.close()
-        for connector in self.sources.values():
-            await connector.close()
-        await self.store.dispose()
+                await self._follower
 
 
 async def build_platform(settings: Settings) -> Platform:

@@ -8,14 +8,16 @@ mode the server refuses to start without real ones.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent
+_ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -58,6 +60,25 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=12, gt=0)
     max_aliases: int = Field(default=30, gt=0)
     max_tokens: int = Field(default=5000, gt=0)
+
+    # GraphiQL at GET /graphql for browsers, from the project's own files. None: on in demo
+    # mode only.
+    graphiql: bool | None = None
+    # Origins whose web pages may call /graphql from a browser, as a JSON list:
+    # '["https://portal.linzhou.gov.cn"]'. Empty: no CORS headers at all.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
+        """As browsers send them in `Origin`: scheme, host and port, lowercase, no path."""
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
+        return [origin.lower() for origin in origins]
+
+    def graphiql_served(self) -> bool:
+        return self.demo if self.graphiql is None else self.graphiql
 
     def store_url(self) -> str:
         return self.platform_store_url or f"sqlite+aiosqlite:///{self.data_dir / 'platform.db'}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import pytest
@@ -30,17 +31,22 @@ async def test_graphql_response_media_type_and_request_id(gateway: Gateway) -> N
     assert response.json()["extensions"]["requestId"] == response.headers["x-request-id"]
 
 
-async def test_plain_json_when_asked_or_unspecified(gateway: Gateway) -> None:
-    for accept in ("application/json", "*/*"):
-        response = await gateway.query(NAMES, headers={"Accept": accept})
-        assert response.headers["content-type"].startswith("application/json")
-    response = await gateway.client.post("/graphql", json={"query": NAMES})
+async def test_plain_json_when_asked(gateway: Gateway) -> None:
+    """Only when asked: `*/*`, or no Accept at all, is the GraphQL media type (the
+    specification's rule since 2025-01-01)."""
+    response = await gateway.query(NAMES, headers={"Accept": "application/json"})
     assert response.headers["content-type"].startswith("application/json")
+    response = await gateway.query(NAMES, headers={"Accept": "*/*"})
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    response = await gateway.client.post("/graphql", json={"query": NAMES})
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
 
 
 async def test_unacceptable_media_type_is_406(gateway: Gateway) -> None:
     response = await gateway.query(NAMES, headers={"Accept": "text/csv"})
     assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
+    assert (await gateway.audit(response))["http_status"] == 406
 
 
 async def test_parse_and_validation_errors_status_per_media_type(gateway: Gateway) -> None:
@@ -281,3 +287,38 @@ async def test_audit_failure_serves_no_data(gateway: Gateway) -> None:
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+
+
+class Crashing:
+    """An executor with a defect: it raises with a message that quotes a value."""
+
+    async def execute(self, *arguments: object) -> NoReturn:
+        raise LookupError("no person 410581199003071234")
+
+
+async def test_a_crash_is_an_internal_error_with_a_request_id_and_a_record(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway.platform.executor = Crashing()  # type: ignore[assignment]
+    caplog.set_level(logging.INFO, logger="gov_share.server")
+    for accept in ("application/graphql-response+json", "application/json"):
+        response = await gateway.query(NAMES, headers={"Accept": accept})
+        assert response.status_code == 500
+        assert response.headers["content-type"] == f"{accept}; charset=utf-8"
+        body = response.json()
+        assert "data" not in body
+        [error] = body["errors"]
+        assert error["extensions"] == {"code": "INTERNAL_ERROR"}
+        request_id = response.headers["x-request-id"]
+        assert body["extensions"]["requestId"] == request_id
+        record = await gateway.audit(response)
+        assert (record["outcome"], record["http_status"]) == ("internal_error", 500)
+        assert record["error_codes"] == ["INTERNAL_ERROR"]
+        assert record["caller_system"] == "marriage-registry"
+        [logged] = [r for r in caplog.records if r.message == "graphql request failed"]
+        assert logged.request_id == request_id  # type: ignore[attr-defined]
+        assert logged.error == "LookupError"  # type: ignore[attr-defined]
+        assert "410581199003071234" not in response.text
+        assert "410581199003071234" not in caplog.text
+        assert all(not r.exc_info for r in caplog.records)
+        caplog.clear()

@@ -1,0 +1,140 @@
+"""One /graphql request and its answer: what it gathered, the response body and status
+GraphQL over HTTP gives it, and the audit record it leaves."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from audit import AuditRecord, FieldAccount
+from errors import RequestError
+from platform_setup import Platform
+from policies import Caller, Purpose
+from resolvers.execution import ExecutionOutcome, GraphQLRequest
+from web.media import GRAPHQL_RESPONSE, JSON
+
+
+@dataclass
+class Exchange:
+    """What one /graphql request has gathered so far, for its response and audit record."""
+
+    request_id: str
+    started: float
+    media_type: str = JSON
+    """Until the Accept header is read: a page asked for, or neither type acceptable,
+    is answered in the more widely read one."""
+    caller: Caller | None = None
+    purpose: Purpose | None = None
+    reference: str | None = None
+    graphql: GraphQLRequest | None = None
+    outcome: ExecutionOutcome | None = None
+    error: RequestError | None = None
+
+    @property
+    def error_codes(self) -> list[str]:
+        if self.error is not None:
+            return [self.error.code]
+        return self.outcome.error_codes if self.outcome is not None else []
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8"
+
+    def refused(self, error: RequestError) -> None:
+        """The request ends in `error`: nothing of an execution is sent."""
+        self.error, self.outcome = error, None
+
+    def response(self) -> tuple[int, bytes]:
+        """The status and body GraphQL over HTTP gives this exchange in its media type."""
+        status, body = self._response()
+        content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return status, content.encode()
+
+    def _response(self) -> tuple[int, dict[str, Any]]:
+        extensions = {"requestId": self.request_id}
+        if self.error is not None:
+            error = {"message": self.error.message, "extensions": self.error.as_extensions()}
+            return self.error.status_code, {"errors": [error], "extensions": extensions}
+        outcome = self.outcome
+        assert outcome is not None
+        if not outcome.executed:
+            status = 400 if self.media_type == GRAPHQL_RESPONSE else 200
+            return status, {"errors": outcome.errors, "extensions": extensions}
+        body: dict[str, Any] = {"data": outcome.data}
+        if outcome.errors:
+            body["errors"] = outcome.errors
+        body["extensions"] = extensions
+        return 200, body
+
+    def record(self, platform: Platform, status: int, client: str | None) -> AuditRecord:
+        caller, outcome, graphql = self.caller, self.outcome, self.graphql
+        operation = hashlib.new("sm3", graphql.query.encode()).hexdigest() if graphql else None
+        record = AuditRecord(
+            request_id=self.request_id,
+            occurred_at=datetime.datetime.now(datetime.UTC),
+            outcome=self._outcome_name(),
+            http_status=status,
+            hash_key_id=platform.hasher.key_id,
+            catalog_version=platform.catalog.version,
+            policy_version=(outcome.context.policy if outcome else platform.policy).version,
+            duration_ms=(time.perf_counter() - self.started) * 1000,
+            caller_department=caller.department if caller else None,
+            caller_system=caller.system if caller else None,
+            operator=caller.operator if caller else None,
+            purpose=self.purpose.value if self.purpose else None,
+            purpose_reference=self.reference,
+            operation_hash=operation,
+            operation_name=graphql.operation_name if graphql else None,
+            client_address=client,
+        )
+        record.error_codes = self.error_codes
+        if outcome is not None:
+            record.fields = _field_accounts(outcome)
+            record.records = _record_hashes(platform, outcome)
+        return record
+
+    def _outcome_name(self) -> str:
+        if self.error is not None:
+            return self.error.outcome
+        outcome = self.outcome
+        assert outcome is not None
+        if not outcome.executed:
+            return "invalid"
+        if outcome.data is None:
+            return "failed"
+        return "partial" if outcome.errors else "served"
+
+
+def _field_accounts(outcome: ExecutionOutcome) -> list[FieldAccount]:
+    plan, governance = outcome.context.plan, outcome.context.governance
+    if plan is None:
+        return []
+    accounts = []
+    for selection in plan.walk():
+        decision = governance.decisions.get(selection.coordinate)
+        accounts.append(
+            FieldAccount(
+                path=".".join(selection.path),
+                count=outcome.accounting.counts.get(selection.path, 0),
+                decision=decision.outcome.value if decision else "structure",
+                basis=decision.basis if decision else "",
+            )
+        )
+    return sorted(accounts, key=lambda account: account.path)
+
+
+def _record_hashes(
+    platform: Platform, outcome: ExecutionOutcome
+) -> dict[str, dict[str, list[str]]]:
+    accessed, hasher = outcome.context.accessed, platform.hasher
+    return {
+        resource: {
+            "keys": hasher.hash_all(keys),
+            "subjects": hasher.hash_all(accessed.subjects.get(resource, ())),
+        }
+        for resource, keys in accessed.keys.items()
+    }
