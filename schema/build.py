@@ -28,6 +28,7 @@ from resolvers.coordinates import (
     VerifyField,
 )
 from resolvers.plan import Coordinate
+from schema import naming
 from schema.browse import catalog_field
 from schema.catalog import Cardinality, Catalog, DataItem, Resource, ShareType
 from schema.inputs import SCALARS, claims_input, order_input, where_input
@@ -39,7 +40,7 @@ SHARE_TYPE_ZH = {
 }
 
 
-@strawberry.type(description="Relay page information for a connection.")
+@strawberry.type(name=naming.PAGE_INFO, description="Relay page information for a connection.")
 class PageInfo:
     # Python names equal GraphQL names: connections are plain dicts read by key.
     hasNextPage: bool
@@ -56,7 +57,7 @@ def build_schema(
     catalog: Catalog, *, default_first: int
 ) -> tuple[strawberry.Schema, dict[Coordinate, Meaning]]:
     meanings: dict[Coordinate, Meaning] = {}
-    classes = {rid: types.new_class(r.type_name, (), {}) for rid, r in catalog.resources.items()}
+    classes = {rid: types.new_class(r.names.type, (), {}) for rid, r in catalog.resources.items()}
     connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
     inputs = {rid: (where_input(r), order_input(r)) for rid, r in catalog.resources.items()}
     for resource in catalog.resources.values():
@@ -71,7 +72,7 @@ def build_schema(
             meanings,
             default_first,
         )
-    query = create_type("Query", root_fields, description="林州市政务信息资源共享平台")
+    query = create_type(naming.QUERY, root_fields, description="林州市政务信息资源共享平台")
     config = StrawberryConfig(auto_camel_case=False, default_resolver=read_value)
     schema = strawberry.Schema(query=query, config=config)
     _run_on_graphql_core(schema, catalog)
@@ -87,17 +88,16 @@ def _run_on_graphql_core(schema: strawberry.Schema, catalog: Catalog) -> None:
     (`dict.get` by field name) is exact, and the resolvers of lists, lookups and
     relationships already take graphql-core's (root, info, **arguments).
     """
-    names = {"Query", "PageInfo"}
+    names = {naming.QUERY, naming.PAGE_INFO}
     for resource in catalog.resources.values():
-        name = resource.type_name
-        names |= {name, f"{name}Connection", f"{name}Edge"}
+        names |= {resource.names.type, resource.names.connection, resource.names.edge}
     for type_name in names:
         graphql_type = schema._schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
         strawberry_type = schema.get_type_by_name(type_name)
         assert isinstance(strawberry_type, StrawberryObjectDefinition)
         for field in strawberry_type.fields:
-            if field.graphql_name == "catalog":
+            if field.graphql_name == naming.CATALOG_FIELD:
                 continue  # the catalog types are strawberry's own, resolved by strawberry
             resolver = field.base_resolver.wrapped_func if field.base_resolver else None
             graphql_type.fields[field.graphql_name or field.python_name].resolve = resolver
@@ -155,7 +155,7 @@ def _fill(
 
 def _connection_type(resource: Resource, node: type) -> type:
     edge = create_type(
-        f"{resource.type_name}Edge",
+        resource.names.edge,
         [
             strawberry.field(name="node", graphql_type=node),
             strawberry.field(
@@ -166,7 +166,7 @@ def _connection_type(resource: Resource, node: type) -> type:
         ],
     )
     return create_type(
-        f"{resource.type_name}Connection",
+        resource.names.connection,
         [
             strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
             strawberry.field(name="pageInfo", graphql_type=PageInfo),
@@ -187,15 +187,14 @@ def _root_fields(
     meanings: dict[Coordinate, Meaning],
     default_first: int,
 ) -> list[StrawberryField]:
-    lookup_name = resource.lookup_field
-    verify_name = f"verify{resource.type_name}"
-    meanings[("Query", resource.list_field)] = ListField(resource)
-    meanings[("Query", lookup_name)] = LookupField(resource)
-    meanings[("Query", verify_name)] = VerifyField(resource)
+    names = resource.names
+    meanings[(naming.QUERY, names.list_field)] = ListField(resource)
+    meanings[(naming.QUERY, names.lookup_field)] = LookupField(resource)
+    meanings[(naming.QUERY, names.verify_field)] = VerifyField(resource)
     key = resource.item(resource.key_item)
     return [
         strawberry.field(
-            name=verify_name,
+            name=names.verify_field,
             resolver=fields.verify_resolver(resource, claims_input(resource)),
             graphql_type=bool | None,
             description=(
@@ -204,13 +203,13 @@ def _root_fields(
             ),
         ),
         strawberry.field(
-            name=resource.list_field,
+            name=names.list_field,
             resolver=fields.list_resolver(resource, default_first, *inputs),
             graphql_type=connection | None,
             description=f"{resource.name_zh}，按{key.name_zh}排序。",
         ),
         strawberry.field(
-            name=lookup_name,
+            name=names.lookup_field,
             resolver=fields.lookup_resolver(resource),
             graphql_type=node | None,
             description=f"按{key.name_zh}查询一条{resource.name_zh}。",

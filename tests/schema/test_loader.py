@@ -77,12 +77,6 @@ IN_ONE_FILE = {
         (TAX,),
         ("repeated", "creditCode"),
     ),
-    "relationship named like an item": Mistake(
-        "taxation.yaml",
-        relationship(0, name="taxpayerName"),
-        (TAX,),
-        ("clash", "taxpayerName"),
-    ),
     "relationship from an unknown item": Mistake(
         "taxation.yaml",
         relationship(0, from_item="taxNumber"),
