@@ -87,7 +87,9 @@ async def build_platform(settings: Settings) -> Platform:
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
     sources = _sources(settings, catalog)
-    schema, meanings = build_schema(catalog, default_first=min(20, settings.max_first))
+    default_first = min(20, settings.max_first)
+    schema, meanings = build_schema(catalog, default_first=default_first)
+    public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
     by_resource: dict[str, Connector] = {
         resource_id: sources[catalog.provider_of[resource_id].source]
         for resource_id in catalog.resources
@@ -108,6 +110,7 @@ async def build_platform(settings: Settings) -> Platform:
         by_resource,
         cursor_key=cursor_key,
         limits=limits,
+        public_schema=public_schema._schema,
         quota=VerificationQuota(store, settings.verification_quota_per_day),
     )
     return Platform(

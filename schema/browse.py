@@ -88,8 +88,12 @@ class CatalogFormat:
     description="信息资源: one resource of the catalog with the guide's metadata.",
 )
 class CatalogResource:
-    code: str = strawberry.field(description="信息资源代码, e.g. 10101001/000001.")
-    id: str = strawberry.field(description="The name sharing rules use: `person.phone`.")
+    code: str = strawberry.field(
+        description="信息资源代码: 类 项 目 细目 (eight digits) / sequence (six digits)."
+    )
+    id: str = strawberry.field(
+        description="The name sharing rules use, as in `<resource id>.<item name>`."
+    )
     name_zh: str = strawberry.field(name="nameZh")
     summary: str
     catalog_class: str = strawberry.field(name="catalogClass")
@@ -125,7 +129,9 @@ class CatalogItem:
     share_type: str = strawberry.field(name="shareType")
     conditions: str | None
     legal_basis: str | None = strawberry.field(name="legalBasis")
-    graphql_field: str = strawberry.field(name="graphqlField", description="`Person.idNumber`")
+    graphql_field: str = strawberry.field(
+        name="graphqlField", description="`<GraphQL type>.<field>`, as the schema names it."
+    )
 
 
 @strawberry.type(

@@ -12,13 +12,14 @@ import datetime
 import decimal
 import keyword
 import types
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 import strawberry
 
 from schema import naming
-from schema.catalog import DataType, Resource, ShareType
+from schema.catalog import DataItem, DataType, Resource, ShareType
 
 SCALARS: dict[DataType, type] = {
     DataType.CHARACTER: str,
@@ -83,10 +84,11 @@ def _python_name(graphql_name: str) -> str:
 COMPARISONS = {scalar: _comparison(scalar) for scalar in SCALAR_NAMES}
 
 
-def where_input(resource: Resource) -> type:
+def where_input(resource: Resource, items: Sequence[DataItem]) -> type:
+    """On `items`: the ones the schema's callers may compare."""
     cls = types.new_class(resource.names.where, (), {})
     annotations: dict[str, Any] = {}
-    for item in resource.items:
+    for item in items:
         kind = COMPARISONS[SCALARS[item.data_type]] | None
         setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
         annotations[item.name] = kind
@@ -99,13 +101,13 @@ def where_input(resource: Resource) -> type:
     )
 
 
-def order_input(resource: Resource) -> type:
+def order_input(resource: Resource, items: Sequence[DataItem]) -> type:
     cls = types.new_class(resource.names.order_by, (), {})
-    for item in resource.items:
+    for item in items:
         setattr(
             cls, item.name, strawberry.field(name=item.name, graphql_type=OrderDirection | None)
         )
-    cls.__annotations__ = {item.name: OrderDirection | None for item in resource.items}
+    cls.__annotations__ = {item.name: OrderDirection | None for item in items}
     return strawberry.input(cls, one_of=True, description=f"Sort {resource.name_zh} by one item.")
 
 
