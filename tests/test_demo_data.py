@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from stdnum.cn import ric, uscc
 
 from demo import DemoScale, generate_demo_data
+from demo.dates import REFERENCE_DATE, years_after
 from demo.engines import in_transaction
 from demo.insurance import BASE_CEILING, BASE_FLOOR, PERSONAL_RATES
 from demo.tables import build_table, joined_items
@@ -449,14 +450,13 @@ def test_no_shared_value_carries_a_withheld_value_of_a_related_record(
 
 def test_a_tax_rating_does_not_follow_the_registration_date(city: sqlite3.Connection) -> None:
     """creditRating is conditional; registeredOn is not. M for every taxpayer registered
-    in the last year would tell each new taxpayer's rating: the earliest and the latest
-    registered tenth each hold several ratings."""
-    rows = city.execute(
-        "SELECT credit_rating FROM tax_registration ORDER BY registered_on, credit_code"
-    ).fetchall()
-    tenth = max(5, len(rows) // 10)
-    assert len({rating for (rating,) in rows[-tenth:]}) > 1
-    assert len({rating for (rating,) in rows[:tenth]}) > 1
+    in the rating year would tell each new taxpayer's rating."""
+    rating_year = years_after(REFERENCE_DATE, -1).isoformat()
+    ratings = """SELECT count(*), count(DISTINCT credit_rating) FROM tax_registration
+                 WHERE registered_on > ?"""
+    taxpayers, distinct = city.execute(ratings, (rating_year,)).fetchone()
+    assert taxpayers >= 5
+    assert distinct > 1
 
 
 def test_what_a_taxpayer_paid_does_not_follow_the_enterprise_status(
