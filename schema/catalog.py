@@ -1,7 +1,8 @@
 """The resource catalog (政务信息资源目录): what each department declares it holds.
 
 Plain, frozen pydantic models. Every room reads them; none writes them. Rules that
-span files (relationship targets, unique names) are checked by `loader.py`.
+span files are checked by `loader.py` (relationship targets) and `collisions.py` (the
+GraphQL names of `naming.py`, unique across the catalog).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ both places, each with its file.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from graphql import GraphQLInputObjectType, GraphQLObjectType
 from schema import naming
 from schema.build import build_schema
 from schema.loader import load_catalog
+from settings import ROOT
 from tests.schema.catalog_edits import (
     CATALOG,
     edit,
@@ -196,3 +198,13 @@ def test_the_built_schema_has_exactly_the_names_naming_gives() -> None:
 
     assert generated <= built <= generated | set(naming.FIXED_TYPES)
     assert set(schema.query_type.fields) == root_fields
+
+
+@pytest.mark.parametrize("module", ["naming", "collisions", "shown", "catalog"])
+def test_the_catalog_domain_imports_no_graphql_library(module: str) -> None:
+    """They move to a catalog room that knows nothing of GraphQL: nothing to untangle."""
+    tree = ast.parse((ROOT / "schema" / f"{module}.py").read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    roots = {name.split(".")[0] for name in imported}
+    assert roots.isdisjoint({"strawberry", "graphql", "resolvers", "policies"}), roots
