@@ -96,7 +96,9 @@ async def build_platform(settings: Settings) -> Platform:
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
     sources = _sources(settings, catalog)
-    schema, meanings = build_schema(catalog, default_first=min(20, settings.max_first))
+    default_first = min(20, settings.max_first)
+    schema, meanings = build_schema(catalog, default_first=default_first)
+    public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
     by_resource: dict[str, Connector] = {
         resource_id: sources[catalog.provider_of[resource_id].source]
         for resource_id in catalog.resources
@@ -117,6 +119,7 @@ async def build_platform(settings: Settings) -> Platform:
         by_resource,
         cursor_key=cursor_key,
         limits=limits,
+        public_schema=public_schema._schema,
         quota=VerificationQuota(store, settings.verification_quota_per_day),
     )
     return Platform(
@@ -146,17 +149,17 @@ def _sources(settings: Settings, catalog: Catalog) -> dict[str, Connector]:
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:
     """Generate the demo department databases on first start; they are never committed.
 
-    The demo sources are made together, from one seed and one catalog version, so they
-    refer to each other consistently: if any is missing or was made from another seed
-    or catalog, all of them are made again.
+    The demo sources are made together, from one seed, one catalog version and one
+    generator, so they refer to each other consistently: if any is missing or was made
+    from another seed, catalog or generator, all of them are made again.
     """
-    from demo import generate_demo_data
+    from demo import generate_demo_data, generator_version
 
     sources = sorted({d.source for d in catalog.departments} - set(settings.sources))
     if not sources:
         return
     stamp = settings.data_dir / "sources" / "made-from.txt"
-    made_from = f"seed={settings.seed} catalog={catalog.version}"
+    made_from = f"seed={settings.seed} catalog={catalog.version} generator={generator_version()}"
     current = stamp.exists() and stamp.read_text() == made_from
     if current and all(settings.demo_source_path(name).exists() for name in sources):
         return

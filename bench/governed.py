@@ -168,4 +168,5 @@ def _ungoverned_executor(platform: Platform) -> Executor:
         running.connectors,
         cursor_key=running.cursor_key,
         limits=running.limits,
+        public_schema=running.public_schema,
     )

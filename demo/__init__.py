@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demo.generate import generate_demo_data
+from demo.generate import generate_demo_data, generator_version
 from demo.world import DemoScale
 
-__all__ = ["DemoScale", "generate_demo_data"]
+__all__ = ["DemoScale", "generate_demo_data", "generator_version"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
@@ -12,6 +13,7 @@ from demo.engines import in_transaction
 from demo.tables import build_table, joined_items
 from demo.world import DemoScale, Row, build_world
 from schema.catalog import DepartmentCatalog, Resource
+from schema.loader import files_version
 
 _BATCH = 1000
 
@@ -36,6 +38,12 @@ def generate_demo_data(
         if source not in urls:
             raise KeyError(f"no database URL for source {source!r}")
         _write_source(urls[source], resources, joined, world)
+
+
+def generator_version() -> str:
+    """A digest of the generator's own modules. Databases are kept while seed, catalog
+    and this stay the same; an older generator's may tell what the catalog withholds."""
+    return files_version(sorted(Path(__file__).resolve().parent.glob("*.py")))
 
 
 def _resources_by_source(

@@ -57,9 +57,11 @@ def marriage_certificate_number(prefix: str, day: date, sequence: int) -> str:
     return f"{prefix}{linzhou_code(day.year)}-{day.year}-{sequence:06d}"
 
 
-def marriage_registration_number(day: date, sequence: int) -> str:
-    """The registry system's record number: county, day, daily sequence."""
-    return f"410581{day:%Y%m%d}{sequence:04d}"
+def marriage_registration_number(rng: Random) -> str:
+    """The registry system's record number: county and twelve random digits. The key is
+    shared unconditionally while the registration date is not, so the number neither
+    contains the date nor runs in date order (a sequence would tell who married first)."""
+    return f"410581{rng.randrange(10**12):012d}"
 
 
 def contribution_record_number(month: date, sequence: int) -> str:

@@ -1,4 +1,11 @@
-"""社会保险缴费信息: what enterprises' employees paid, month by month and insurance by insurance."""
+"""社会保险缴费信息: what enterprises' employees paid, month by month and insurance by insurance.
+
+Only the insurances an employee pays into: 工伤保险 and 生育保险 are paid by the employer
+alone, so their rows would tell everyone who reads the (unconditional) insurance type
+the (conditional) personal contribution: nothing. And nobody is insured by an
+enterprise they represent: the record's unconditional ID number would be the
+enterprise's conditional legal representative's, found by the name both show.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +31,6 @@ PERSONAL_RATES = {
     "城镇职工基本养老保险": Decimal("0.08"),
     "职工基本医疗保险": Decimal("0.02"),
     "失业保险": Decimal("0.003"),
-    "工伤保险": Decimal("0"),
-    "生育保险": Decimal("0"),
 }
 _RETIREMENT_AGE = {"男": 60, "女": 55}
 _FLOOR_DECLARING_SHARE = 0.35  # employers that declare every employee at the floor
@@ -63,7 +68,8 @@ def make_contributions(
     months: int,
 ) -> list[InsuranceContribution]:
     """`share` of working-age residents insured by active enterprises over the last `months`
-    months, by month, employer and employee; the first person works for the first enterprise."""
+    months, by month, employer and employee; the first person is insured, and the first
+    enterprise (which it represents) employs the second person hired."""
     period = months_before(REFERENCE_DATE, months)
     staff = _staff(rng, persons, enterprises, share, period)
     rows: list[InsuranceContribution] = []
@@ -90,15 +96,34 @@ def _staff(
     workers = [person for person in persons[1:] if _working_age(person)]
     hired = [persons[0], *rng.sample(workers, round(len(workers) * share))]
     sizes = list(accumulate(math.sqrt(employer.registered_capital) for employer in employers))
-    placed = [enterprises[0], *rng.choices(employers, cum_weights=sizes, k=len(hired) - 1)]
+    placed = rng.choices(employers, cum_weights=sizes, k=len(hired))
+    if len(placed) > 1:
+        placed[1] = enterprises[0]
     floor_declaring = {e.credit_code for e in employers if rng.random() < _FLOOR_DECLARING_SHARE}
     staff: dict[str, list[_Employee]] = {employer.credit_code: [] for employer in employers}
-    for person, employer in zip(hired, placed, strict=True):
+    for person, chosen in zip(hired, placed, strict=True):
+        employer = _not_represented_by(person, chosen, employers)
+        if employer is None:
+            continue
         declares_floor = employer.credit_code in floor_declaring
         staff[employer.credit_code].append(
             _employee(rng, person, employer, period, declares_floor=declares_floor)
         )
     return [(e, staff[e.credit_code]) for e in employers if staff[e.credit_code]]
+
+
+def _not_represented_by(
+    person: Person, chosen: Enterprise, employers: Sequence[Enterprise]
+) -> Enterprise | None:
+    """The chosen employer, or if the person represents it the next one in register order
+    that they do not; None if they represent every one."""
+    if chosen.legal_rep_id_number != person.id_number:
+        return chosen
+    start = employers.index(chosen)
+    for employer in (*employers[start:], *employers[:start]):
+        if employer.legal_rep_id_number != person.id_number:
+            return employer
+    return None
 
 
 def _working_age(person: Person) -> bool:

@@ -1,4 +1,9 @@
-"""电子证照信息: licences issued to residents, one current licence per kind and holder."""
+"""电子证照信息: licences issued to residents, one current licence per kind and holder.
+
+No marriage or divorce certificates: the civil affairs bureau shares those in its
+marriage register, conditionally. A licence repeating one would hand every department
+the certificate number, date, office and kind of registration that register withholds.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from typing import NamedTuple
 
 from demo import identity
 from demo.dates import LONG_TERM, REFERENCE_DATE, age_on, between, years_after
-from demo.marriages import Certificate
 from demo.people import Person
 
 _YESTERDAY = REFERENCE_DATE - timedelta(days=1)
@@ -37,10 +41,7 @@ KINDS = (
     Kind("出生医学证明", "林州市人民医院", 0, 0, date(1996, 1, 1), None, (0,), 10),
     Kind("教师资格证书", "林州市教育体育局", 22, 60, date(2001, 1, 1), None, (0,), 5),
 )
-# 结婚证 are not drawn by age: they are certificates of the marriage register.
-_MARRIAGE_CERTIFICATE = "结婚证"
-_MARRIAGE_CERTIFICATE_SHARE = 30
-_TOTAL_SHARE = _MARRIAGE_CERTIFICATE_SHARE + sum(kind.share for kind in KINDS)
+_TOTAL_SHARE = sum(kind.share for kind in KINDS)
 
 
 class Licence(NamedTuple):
@@ -55,19 +56,14 @@ class Licence(NamedTuple):
     file_id: str
 
 
-def make_licences(
-    rng: Random, count: int, persons: Sequence[Person], certificates: Sequence[Certificate]
-) -> list[Licence]:
+def make_licences(rng: Random, count: int, persons: Sequence[Person]) -> list[Licence]:
     """About `count` licences: ID cards first (the first person's included), then the rest
-    by holder, then the marriage certificates some spouses hold electronically."""
+    by holder."""
     taken: set[str] = set()
     cards = _id_cards(rng, count, persons)
     others = count - len(cards)
     grants = [(holder, 0) for holder in cards] + _grants(rng, others, persons)
-    licences = [
-        _licence(rng, persons[holder], KINDS[kind], taken) for holder, kind in sorted(grants)
-    ]
-    return licences + _marriage_licences(rng, others, certificates)
+    return [_licence(rng, persons[holder], KINDS[kind], taken) for holder, kind in sorted(grants)]
 
 
 def _id_cards(rng: Random, count: int, persons: Sequence[Person]) -> list[int]:
@@ -83,14 +79,6 @@ def _grants(rng: Random, others: int, persons: Sequence[Person]) -> list[tuple[i
         quota = min(round(others * kind.share / _TOTAL_SHARE), len(eligible))
         grants += [(holder, index) for holder in rng.sample(eligible, quota)]
     return grants
-
-
-def _marriage_licences(
-    rng: Random, others: int, certificates: Sequence[Certificate]
-) -> list[Licence]:
-    """The marriage certificates that one of the spouses took up electronically."""
-    quota = min(round(others * _MARRIAGE_CERTIFICATE_SHARE / _TOTAL_SHARE), len(certificates))
-    return [_marriage_licence(rng, c) for c in rng.sample(certificates, quota)]
 
 
 def _eligible(kind: Kind, persons: Sequence[Person]) -> list[int]:
@@ -121,21 +109,6 @@ def _licence(rng: Random, holder: Person, kind: Kind, taken: set[str]) -> Licenc
         issued_on=issued,
         valid_until=valid_until,
         status=_status(rng, valid_until),
-        file_id=identity.file_id(rng),
-    )
-
-
-def _marriage_licence(rng: Random, certificate: Certificate) -> Licence:
-    """The certificate as registered; revoked once the couple has divorced."""
-    return Licence(
-        licence_number=certificate.number,
-        licence_type=_MARRIAGE_CERTIFICATE,
-        holder_name=certificate.holder.name,
-        holder_id_number=certificate.holder.id_number,
-        issuer=certificate.issuer,
-        issued_on=certificate.issued_on,
-        valid_until=LONG_TERM,
-        status="有效" if certificate.valid else "已注销",
         file_id=identity.file_id(rng),
     )
 

@@ -1,4 +1,8 @@
-"""婚姻登记信息: couples of the population register, married, some divorced, some reissued."""
+"""婚姻登记信息: couples of the population register, married, some divorced, some reissued.
+
+The certificates are the civil affairs bureau's to share, on its conditions: no other
+register repeats their numbers, dates or offices (the licence office holds none).
+"""
 
 from __future__ import annotations
 
@@ -50,21 +54,6 @@ class MarriageRegistration(NamedTuple):
     certificate_number: str
 
 
-class Certificate(NamedTuple):
-    """A couple's latest 结婚证, as the spouse who holds it electronically has it."""
-
-    holder: Person
-    number: str
-    issued_on: date
-    issuer: str
-    valid: bool  # False once the couple has divorced
-
-
-class Marriages(NamedTuple):
-    registrations: list[MarriageRegistration]
-    certificates: list[Certificate]
-
-
 class _Event(NamedTuple):
     day: date
     couple: int
@@ -72,26 +61,16 @@ class _Event(NamedTuple):
     office: str
 
 
-def make_marriages(rng: Random, persons: Sequence[Person], share: float) -> Marriages:
+def make_marriages(
+    rng: Random, persons: Sequence[Person], share: float
+) -> list[MarriageRegistration]:
     """`share` of the smaller sex of marriageable age married, the first person among them
-    if of age; registrations numbered in date order, as the registry numbers them."""
+    if of age; certificates numbered in date order, as the registry issues them."""
     couples = _couples(rng, persons, share)
     events = sorted(
         event for index, couple in enumerate(couples) for event in _events(rng, index, *couple)
     )
-    holders = [rng.choice(couple) for couple in couples]
-    registrations = _numbered(events, couples)
-    latest: dict[int, tuple[MarriageRegistration, bool]] = {}
-    for event, registration in zip(events, registrations, strict=True):
-        if event.step in (MARRIAGE, REISSUED_MARRIAGE):
-            latest[event.couple] = registration, True
-        elif event.step is DIVORCE:
-            latest[event.couple] = latest[event.couple][0], False
-    certificates = [
-        Certificate(holders[index], r.certificate_number, r.registered_on, r.registry_office, valid)
-        for index, (r, valid) in sorted(latest.items())
-    ]
-    return Marriages(registrations, certificates)
+    return _numbered(rng, events, couples)
 
 
 def _couples(rng: Random, persons: Sequence[Person], share: float) -> list[tuple[Person, Person]]:
@@ -158,20 +137,19 @@ def _office(rng: Random, day: date) -> str:
 
 
 def _numbered(
-    events: Sequence[_Event], couples: Sequence[tuple[Person, Person]]
+    rng: Random, events: Sequence[_Event], couples: Sequence[tuple[Person, Person]]
 ) -> list[MarriageRegistration]:
-    """Record numbers run per day and certificate numbers per kind and year."""
-    daily: Counter[date] = Counter()
+    """Certificate numbers run per kind and year; record numbers are drawn at random."""
     yearly: Counter[tuple[str, int]] = Counter()
+    taken: set[str] = set()
     registrations = []
     for event in events:
-        daily[event.day] += 1
         yearly[event.step.prefix, event.day.year] += 1
         husband, wife = couples[event.couple]
         registrations.append(
             MarriageRegistration(
-                registration_number=identity.marriage_registration_number(
-                    event.day, daily[event.day]
+                registration_number=identity.unique(
+                    taken, lambda: identity.marriage_registration_number(rng)
                 ),
                 registration_type=event.step.registration_type,
                 registered_on=event.day,

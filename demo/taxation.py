@@ -1,4 +1,9 @@
-"""纳税人登记信息: the tax side of most registered enterprises."""
+"""纳税人登记信息: the tax side of most registered enterprises.
+
+The rating and the tax paid are withheld (conditional, not shared) while the
+registration date and the enterprise's status are not, so neither follows from them:
+no M for exactly the new taxpayers, no zero for exactly the closed enterprises.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from random import Random
 from typing import NamedTuple
 
 from demo import identity, words
-from demo.dates import REFERENCE_DATE, years_after
+from demo.dates import REFERENCE_DATE
 from demo.enterprises import Enterprise
 
 # 一般纳税人 threshold on registered capital (万元), below which it is the owner's choice.
@@ -47,22 +52,13 @@ def _registration(rng: Random, enterprise: Enterprise) -> TaxRegistration:
         taxpayer_type="一般纳税人" if general else "小规模纳税人",
         tax_authority=words.TAX_AUTHORITIES.pick(rng),
         registered_on=registered,
-        credit_rating=_rating(rng, registered),
-        annual_tax_paid=_tax_paid(rng, enterprise, general),
+        credit_rating=words.CREDIT_RATINGS.pick(rng),
+        annual_tax_paid=_tax_paid(rng, general),
         bank_account=identity.bank_account(rng),
     )
 
 
-def _rating(rng: Random, registered: date) -> str:
-    """Taxpayers new within the rating year are rated M until they have a record."""
-    if registered > years_after(REFERENCE_DATE, -1):
-        return "M"
-    return words.CREDIT_RATINGS.pick(rng)
-
-
-def _tax_paid(rng: Random, enterprise: Enterprise, general: bool) -> Decimal:
-    """Last year's tax in 万元; nothing once an enterprise has closed."""
-    if not enterprise.active:
-        return Decimal("0.00")
+def _tax_paid(rng: Random, general: bool) -> Decimal:
+    """Last year's tax in 万元, general taxpayers paying more."""
     amount = rng.lognormvariate(3.5 if general else 0.5, 1.0)
     return Decimal(amount).quantize(Decimal("0.01"))

@@ -55,17 +55,12 @@ def build_world(rng: Random, scale: DemoScale) -> Mapping[str, Sequence[Row]]:
         rng, _at_least_one(scale.enterprises * scale.parcels_per_enterprise), enterprises
     )
     marriages = make_marriages(rng, persons, scale.married_share)
-    licences = make_licences(
-        rng,
-        _at_least_one(scale.persons * scale.licences_per_person),
-        persons,
-        marriages.certificates,
-    )
+    licences = make_licences(rng, _at_least_one(scale.persons * scale.licences_per_person), persons)
     return {
         "person": persons,
         "enterprise": enterprises,
         "land_parcel": parcels,
-        "marriage_registration": marriages.registrations,
+        "marriage_registration": marriages,
         "licence": licences,
         "tax_registration": make_tax_registrations(
             rng, _at_least_one(scale.enterprises * scale.tax_registered_share), enterprises

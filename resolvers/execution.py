@@ -1,9 +1,12 @@
 """Run one GraphQL request under governance: parse, validate, plan, decide, execute, account.
 
-Strawberry builds the schema; graphql-core executes it. Parsing and validation are
-cached per document text; the plan and every decision are made after validation and
-before any resolver runs, and what comes out is plain data for the server to send and
-for the audit log to record.
+Strawberry builds the schema; graphql-core executes it. The public is served its own
+schema, which holds only what the public may query, so introspection and validation
+(graphql-core's "Did you mean …") show it nothing the catalog hides; both schemas use
+the same names, so one map of meanings serves both. Parsing and validation are cached
+per schema and document text; the plan and every decision are made after validation
+and before any resolver runs, and what comes out is plain data for the server to send
+and for the audit log to record.
 """
 
 from __future__ import annotations
@@ -90,9 +93,11 @@ class Executor:
         *,
         cursor_key: bytes,
         limits: Limits,
+        public_schema: GraphQLSchema,
         quota: Quota | None = None,
     ) -> None:
         self.schema = schema
+        self.public_schema = public_schema
         self.meanings = meanings
         self.policy = policy
         self.connectors = connectors
@@ -100,13 +105,19 @@ class Executor:
         self.limits = limits
         self.quota = quota or Unlimited()
         self._rules = (*specified_rules, *limits.rules)
-        self._prepare = functools.lru_cache(maxsize=512)(self._parse_and_validate)
+        self._prepare = {
+            public: functools.lru_cache(maxsize=512)(
+                functools.partial(self._parse_and_validate, self._schema_for(public))
+            )
+            for public in (False, True)
+        }
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
         context = self._context(caller, purpose)
-        prepared = self._prepare(request.query)
+        schema = self._schema_for(caller.is_public)
+        prepared = self._prepare[caller.is_public](request.query)
         if prepared.document is None:
             return ExecutionOutcome(False, None, prepared.errors, context, Accounting())
         operation = get_operation_ast(prepared.document, request.operation_name)
@@ -114,12 +125,12 @@ class Executor:
             error = _request_error("the document has no operation of that name", "BAD_REQUEST")
             return ExecutionOutcome(False, None, [error], context, Accounting())
         try:
-            self._govern(context, prepared.document, operation, request.variables)
+            self._govern(context, schema, prepared.document, operation, request.variables)
         except PlanError as exc:
             error = _request_error(exc.args[0], "BAD_USER_INPUT")
             return ExecutionOutcome(False, None, [error], context, Accounting())
         result = execute(
-            self.schema,
+            schema,
             prepared.document,
             context_value=context,
             variable_values=dict(request.variables),
@@ -158,9 +169,13 @@ class Executor:
             accessed=accessed,
         )
 
+    def _schema_for(self, public: bool) -> GraphQLSchema:
+        return self.public_schema if public else self.schema
+
     def _govern(
         self,
         context: RequestContext,
+        schema: GraphQLSchema,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
@@ -169,7 +184,7 @@ class Executor:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        context.plan = plan_operation(self.schema, operation, fragments, variables)
+        context.plan = plan_operation(schema, operation, fragments, variables)
         context.governance = govern(
             context.plan,
             self.meanings,
@@ -180,13 +195,13 @@ class Executor:
         )
         context.loaders.projections = context.governance.projections
 
-    def _parse_and_validate(self, query: str) -> _Prepared:
+    def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
             return _Prepared(None, [_request_error(error, "GRAPHQL_PARSE_FAILED")])
-        errors = validate(self.schema, document, self._rules)
+        errors = validate(schema, document, self._rules)
         if errors:
             return _Prepared(None, [_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
         return _Prepared(document, [])

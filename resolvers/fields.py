@@ -27,6 +27,7 @@ from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
+from schema import naming
 from schema.catalog import Resource
 from schema.inputs import SCALARS
 
@@ -35,7 +36,7 @@ Resolver = Callable[..., Any]
 
 
 def list_resolver(resource: Resource, default_first: int, where: type, order: type) -> Resolver:
-    coordinate = ("Query", resource.list_field)
+    coordinate = (naming.QUERY, resource.names.list_field)
 
     async def resolve(
         root: None,
@@ -57,7 +58,7 @@ def list_resolver(resource: Resource, default_first: int, where: type, order: ty
 
 
 def lookup_resolver(resource: Resource) -> Resolver:
-    coordinate = ("Query", resource.lookup_field)
+    coordinate = (naming.QUERY, resource.names.lookup_field)
     match = resource.item(resource.key_item)
 
     def resolve(
@@ -76,7 +77,7 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
     """True when the record with this key holds every claimed value, else False; the
     stored values never leave the department database, and each call spends one check
     of the caller's daily quota."""
-    coordinate = ("Query", f"verify{resource.type_name}")
+    coordinate = (naming.QUERY, resource.names.verify_field)
     key = resource.item(resource.key_item)
 
     async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> bool | None:
@@ -90,7 +91,7 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
         check = context.governance.verifications[_response_path(info.path)]
         return await context.loaders.verify(resource, check)
 
-    _keyword_arguments(resolve, {key.name: SCALARS[key.data_type], "claims": claims})
+    _keyword_arguments(resolve, {key.name: SCALARS[key.data_type], naming.CLAIMS_ARGUMENT: claims})
     return _named(resolve, f"verify_{resource.id}")
 
 
@@ -154,6 +155,7 @@ def _listing(
     listing = context.listings.get(node)
     if listing is None:
         query = context.governance.query(_response_path(info.path))
+        names = resource.names
         sort_columns = (
             *(key.column for key in query.order),
             resource.item(resource.key_item).column,
@@ -163,11 +165,11 @@ def _listing(
             query=query,
             sort_columns=sort_columns,
             # Cursors are encrypted (~10 µs each): made only where the operation asks.
-            edge_cursors=_selected(context, f"{resource.type_name}Edge", "cursor"),
-            page_info=_selected(context, f"{resource.type_name}Connection", "pageInfo"),
-            start_cursor=_selected(context, "PageInfo", "startCursor"),
-            end_cursor=_selected(context, "PageInfo", "endCursor"),
-            counted=_selected(context, f"{resource.type_name}Connection", "totalCount"),
+            edge_cursors=_selected(context, names.edge, "cursor"),
+            page_info=_selected(context, names.connection, "pageInfo"),
+            start_cursor=_selected(context, naming.PAGE_INFO, "startCursor"),
+            end_cursor=_selected(context, naming.PAGE_INFO, "endCursor"),
+            counted=_selected(context, names.connection, "totalCount"),
         )
     return listing
 
@@ -184,7 +186,7 @@ def _page(
             f"first must be between 0 and {context.max_first}", limit=context.max_first
         )
     # One row more than asked tells whether another page exists: read only if asked.
-    probe = _selected(context, "PageInfo", "hasNextPage")
+    probe = _selected(context, naming.PAGE_INFO, "hasNextPage")
     if after is None:
         return Page(first, probe=probe)
     length = len(query.order) + 1

@@ -19,6 +19,7 @@ from strawberry.types.field import StrawberryField
 
 from policies import Purpose
 from resolvers.context import RequestContext
+from schema import naming
 from schema.catalog import (
     CATEGORY_DIGIT,
     Catalog,
@@ -42,13 +43,19 @@ Audience = Literal["public", "consumer", "provider"]
 """Who asks about an item: the public, another department, or the one that provides it."""
 
 
-@strawberry.type(description="部门负责人: who answers for the department's sharing work (Art. 15).")
+@strawberry.type(
+    name=naming.CATALOG_RESPONSIBLE_PERSON,
+    description="部门负责人: who answers for the department's sharing work (Art. 15).",
+)
 class CatalogResponsiblePerson:
     name: str
     title: str
 
 
-@strawberry.type(description="政务部门: a provider of resources, and the catalog it keeps.")
+@strawberry.type(
+    name=naming.CATALOG_DEPARTMENT,
+    description="政务部门: a provider of resources, and the catalog it keeps.",
+)
 class CatalogDepartment:
     code: str = strawberry.field(description="统一社会信用代码 of the department.")
     name: str
@@ -59,7 +66,10 @@ class CatalogDepartment:
     )
 
 
-@strawberry.type(description="类 / 项 / 目 / 细目: the front part of the resource code.")
+@strawberry.type(
+    name=naming.CATALOG_CLASSIFICATION,
+    description="类 / 项 / 目 / 细目: the front part of the resource code.",
+)
 class CatalogClassification:
     category: str = strawberry.field(description="类: 1 basic, 2 theme, 3 department.")
     item: str = strawberry.field(description="项")
@@ -67,16 +77,23 @@ class CatalogClassification:
     subheading: str = strawberry.field(description="细目")
 
 
-@strawberry.type(description="信息资源格式: format class and type.")
+@strawberry.type(name=naming.CATALOG_FORMAT, description="信息资源格式: format class and type.")
 class CatalogFormat:
     format_class: str = strawberry.field(name="formatClass")
     format_type: str = strawberry.field(name="formatType")
 
 
-@strawberry.type(description="信息资源: one resource of the catalog with the guide's metadata.")
+@strawberry.type(
+    name=naming.CATALOG_RESOURCE,
+    description="信息资源: one resource of the catalog with the guide's metadata.",
+)
 class CatalogResource:
-    code: str = strawberry.field(description="信息资源代码, e.g. 10101001/000001.")
-    id: str = strawberry.field(description="The name sharing rules use: `person.phone`.")
+    code: str = strawberry.field(
+        description="信息资源代码: 类 项 目 细目 (eight digits) / sequence (six digits)."
+    )
+    id: str = strawberry.field(
+        description="The name sharing rules use, as in `<resource id>.<item name>`."
+    )
     name_zh: str = strawberry.field(name="nameZh")
     summary: str
     catalog_class: str = strawberry.field(name="catalogClass")
@@ -99,7 +116,9 @@ class CatalogResource:
     relationships: list[CatalogRelationship]
 
 
-@strawberry.type(description="信息项: one data item, served as one GraphQL field.")
+@strawberry.type(
+    name=naming.CATALOG_ITEM, description="信息项: one data item, served as one GraphQL field."
+)
 class CatalogItem:
     name: str = strawberry.field(description="The GraphQL field name.")
     name_zh: str = strawberry.field(name="nameZh")
@@ -110,10 +129,15 @@ class CatalogItem:
     share_type: str = strawberry.field(name="shareType")
     conditions: str | None
     legal_basis: str | None = strawberry.field(name="legalBasis")
-    graphql_field: str = strawberry.field(name="graphqlField", description="`Person.idNumber`")
+    graphql_field: str = strawberry.field(
+        name="graphqlField", description="`<GraphQL type>.<field>`, as the schema names it."
+    )
 
 
-@strawberry.type(description="A link to another resource, possibly another department's.")
+@strawberry.type(
+    name=naming.CATALOG_RELATIONSHIP,
+    description="A link to another resource, possibly another department's.",
+)
 class CatalogRelationship:
     name: str
     name_zh: str = strawberry.field(name="nameZh")
@@ -124,7 +148,10 @@ class CatalogRelationship:
     graphql_field: str = strawberry.field(name="graphqlField")
 
 
-@strawberry.type(description="How this caller gets a data item, per its share type (Art. 8).")
+@strawberry.type(
+    name=naming.CATALOG_ACCESS,
+    description="How this caller gets a data item, per its share type (Art. 8).",
+)
 class CatalogAccess:
     available: bool = strawberry.field(description="Whether it can be had at all.")
     how: str = strawberry.field(description="query_directly, apply_to_provider or not_available.")
@@ -137,7 +164,10 @@ class CatalogAccess:
     legal_basis: str | None = strawberry.field(name="legalBasis")
 
 
-@strawberry.type(description="A data item found by search: who holds it, and how to get it.")
+@strawberry.type(
+    name=naming.CATALOG_MATCH,
+    description="A data item found by search: who holds it, and how to get it.",
+)
 class CatalogMatch:
     match: str = strawberry.field(description="exact, contains or overlap: best first.")
     provider: CatalogDepartment
@@ -195,7 +225,10 @@ def _resolve_search(
     ]
 
 
-@strawberry.type(description="政务信息资源目录: who holds what, on which terms (Art. 3, 4, 9).")
+@strawberry.type(
+    name=naming.CATALOG_ROOT,
+    description="政务信息资源目录: who holds what, on which terms (Art. 3, 4, 9).",
+)
 class CatalogRoot:
     version: str = strawberry.field(description="Digest of the catalog files in force.")
     departments: list[CatalogDepartment]
@@ -223,7 +256,7 @@ def catalog_field(catalog: Catalog) -> StrawberryField:
         return {"version": catalog.version, "departments": view.departments, "view": view}
 
     resolve.__name__ = "resolve_catalog"
-    return strawberry.field(resolve, name="catalog", graphql_type=CatalogRoot)
+    return strawberry.field(resolve, name=naming.CATALOG_FIELD, graphql_type=CatalogRoot)
 
 
 def _view(catalog: Catalog, *, public: bool) -> _View:

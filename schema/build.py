@@ -4,11 +4,17 @@ Every data item is nullable, because policy may withhold any of them from someon
 (the public, at least) and a withheld item must never null its parent. Field
 descriptions carry the catalog's Chinese name, share type and conditions, so GraphiQL
 documents the catalog. Returns the schema and the map of what each coordinate means.
+
+Two schemas are built from one catalog with the same names, so a coordinate means the
+same in both: the departments' (everything; policy decides per request) and the
+public's (only what the public may query, `shown.py`), so that introspection and
+validation without a key show nothing the catalog hides from the public.
 """
 
 from __future__ import annotations
 
 import types
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -28,9 +34,11 @@ from resolvers.coordinates import (
     VerifyField,
 )
 from resolvers.plan import Coordinate
+from schema import naming
 from schema.browse import catalog_field
-from schema.catalog import Cardinality, Catalog, DataItem, Resource, ShareType
+from schema.catalog import Cardinality, Catalog, DataItem, Relationship, Resource, ShareType
 from schema.inputs import SCALARS, claims_input, order_input, where_input
+from schema.shown import Shown, to_departments, to_public
 
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
@@ -39,7 +47,7 @@ SHARE_TYPE_ZH = {
 }
 
 
-@strawberry.type(description="Relay page information for a connection.")
+@strawberry.type(name=naming.PAGE_INFO, description="Relay page information for a connection.")
 class PageInfo:
     # Python names equal GraphQL names: connections are plain dicts read by key.
     hasNextPage: bool
@@ -53,32 +61,24 @@ def read_value(source: Any, name: str) -> Any:
 
 
 def build_schema(
-    catalog: Catalog, *, default_first: int
+    catalog: Catalog, *, default_first: int, public: bool = False
 ) -> tuple[strawberry.Schema, dict[Coordinate, Meaning]]:
-    meanings: dict[Coordinate, Meaning] = {}
-    classes = {rid: types.new_class(r.type_name, (), {}) for rid, r in catalog.resources.items()}
-    connections = {rid: _connection_type(r, classes[rid]) for rid, r in catalog.resources.items()}
-    inputs = {rid: (where_input(r), order_input(r)) for rid, r in catalog.resources.items()}
-    for resource in catalog.resources.values():
-        _fill(resource, catalog, classes, connections, inputs, meanings, default_first)
+    """The departments' schema, or with `public` the public's."""
+    shown = to_public(catalog) if public else to_departments(catalog)
+    builder = _Builder(catalog, shown, default_first)
+    for resource in shown.resources:
+        builder.fill(resource)
     root_fields: list[StrawberryField] = [catalog_field(catalog)]
-    for resource in catalog.resources.values():
-        root_fields += _root_fields(
-            resource,
-            classes[resource.id],
-            connections[resource.id],
-            inputs[resource.id],
-            meanings,
-            default_first,
-        )
-    query = create_type("Query", root_fields, description="林州市政务信息资源共享平台")
+    for resource in shown.resources:
+        root_fields += builder.root_fields(resource)
+    query = create_type(naming.QUERY, root_fields, description="林州市政务信息资源共享平台")
     config = StrawberryConfig(auto_camel_case=False, default_resolver=read_value)
     schema = strawberry.Schema(query=query, config=config)
-    _run_on_graphql_core(schema, catalog)
-    return schema, meanings
+    _run_on_graphql_core(schema, shown)
+    return schema, builder.meanings
 
 
-def _run_on_graphql_core(schema: strawberry.Schema, catalog: Catalog) -> None:
+def _run_on_graphql_core(schema: strawberry.Schema, shown: Shown) -> None:
     """Let graphql-core call the resolvers directly, and read data fields itself.
 
     Strawberry wraps every resolver to convert arguments and builds an `Info` per
@@ -87,51 +87,73 @@ def _run_on_graphql_core(schema: strawberry.Schema, catalog: Catalog) -> None:
     (`dict.get` by field name) is exact, and the resolvers of lists, lookups and
     relationships already take graphql-core's (root, info, **arguments).
     """
-    names = {"Query", "PageInfo"}
-    for resource in catalog.resources.values():
-        name = resource.type_name
-        names |= {name, f"{name}Connection", f"{name}Edge"}
+    names = {naming.QUERY, naming.PAGE_INFO}
+    for resource in shown.resources:
+        names |= {resource.names.type, resource.names.connection, resource.names.edge}
     for type_name in names:
         graphql_type = schema._schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
         strawberry_type = schema.get_type_by_name(type_name)
         assert isinstance(strawberry_type, StrawberryObjectDefinition)
-        for field in strawberry_type.fields:
-            if field.graphql_name == "catalog":
+        for each in strawberry_type.fields:
+            if each.graphql_name == naming.CATALOG_FIELD:
                 continue  # the catalog types are strawberry's own, resolved by strawberry
-            resolver = field.base_resolver.wrapped_func if field.base_resolver else None
-            graphql_type.fields[field.graphql_name or field.python_name].resolve = resolver
+            resolver = each.base_resolver.wrapped_func if each.base_resolver else None
+            graphql_type.fields[each.graphql_name or each.python_name].resolve = resolver
 
 
-def _fill(
-    resource: Resource,
-    catalog: Catalog,
-    classes: dict[str, type],
-    connections: dict[str, type],
-    inputs: dict[str, tuple[type, type]],
-    meanings: dict[Coordinate, Meaning],
-    default_first: int,
-) -> None:
-    cls = classes[resource.id]
-    annotations: dict[str, Any] = {}
-    for item in resource.items:
-        # A maskable item's masked form is text (an income band), so the field is a String.
-        kind = (str if item.mask is not None else SCALARS[item.data_type]) | None
-        setattr(
+@dataclass
+class _Builder:
+    """The types of every shown resource, made first so relationships can refer to them."""
+
+    catalog: Catalog
+    shown: Shown
+    default_first: int
+    meanings: dict[Coordinate, Meaning] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        resources = self.shown.resources
+        self.classes = {r.id: types.new_class(r.names.type, (), {}) for r in resources}
+        self.connections = {r.id: _connection_type(r, self.classes[r.id]) for r in resources}
+        self.inputs = {
+            r.id: (
+                where_input(r, self.shown.compared[r.id]),
+                order_input(r, self.shown.compared[r.id]),
+            )
+            for r in resources
+        }
+
+    def fill(self, resource: Resource) -> None:
+        cls = self.classes[resource.id]
+        annotations: dict[str, Any] = {}
+        for item in self.shown.items[resource.id]:
+            # A maskable item's masked form is text (an income band), so the field is a String.
+            kind = (str if item.mask is not None else SCALARS[item.data_type]) | None
+            description = _describe(item)
+            setattr(
+                cls,
+                item.name,
+                strawberry.field(name=item.name, graphql_type=kind, description=description),
+            )
+            annotations[item.name] = kind
+            self.meanings[(resource.type_name, item.name)] = ItemField(resource, item)
+        for rel in self.shown.relationships[resource.id]:
+            annotations[rel.name] = self._relationship(cls, resource, rel)
+        cls.__annotations__ = annotations
+        provider = self.catalog.provider_of[resource.id].department
+        strawberry.type(
             cls,
-            item.name,
-            strawberry.field(name=item.name, graphql_type=kind, description=_describe(item)),
+            description=f"{resource.name_zh}（{resource.code}，{provider.name}）：{resource.summary}",
         )
-        annotations[item.name] = kind
-        meanings[(resource.type_name, item.name)] = ItemField(resource, item)
-    for rel in resource.relationships:
-        meaning = RelationshipField(resource, rel, catalog.resource(rel.to_resource))
+
+    def _relationship(self, cls: type, resource: Resource, rel: Relationship) -> Any:
+        meaning = RelationshipField(resource, rel, self.catalog.resource(rel.to_resource))
         if rel.cardinality is Cardinality.ONE:
-            kind, resolver = classes[rel.to_resource] | None, fields.to_one_resolver(meaning)
+            kind, resolver = self.classes[rel.to_resource] | None, fields.to_one_resolver(meaning)
         else:
             kind, resolver = (
-                connections[rel.to_resource] | None,
-                fields.to_many_resolver(meaning, default_first, *inputs[rel.to_resource]),
+                self.connections[rel.to_resource] | None,
+                fields.to_many_resolver(meaning, self.default_first, *self.inputs[rel.to_resource]),
             )
         description = (
             f"{rel.name_zh}：关联 {meaning.target.name_zh}（{rel.from_item} = {rel.to_item}）"
@@ -143,19 +165,52 @@ def _fill(
                 name=rel.name, resolver=resolver, graphql_type=kind, description=description
             ),
         )
-        annotations[rel.name] = kind
-        meanings[(resource.type_name, rel.name)] = meaning
-    cls.__annotations__ = annotations
-    provider = catalog.provider_of[resource.id].department
-    strawberry.type(
-        cls,
-        description=f"{resource.name_zh}（{resource.code}，{provider.name}）：{resource.summary}",
-    )
+        self.meanings[(resource.type_name, rel.name)] = meaning
+        return kind
+
+    def root_fields(self, resource: Resource) -> list[StrawberryField]:
+        names, key = resource.names, resource.item(resource.key_item)
+        made: list[StrawberryField] = []
+        if self.shown.verification:
+            self.meanings[(naming.QUERY, names.verify_field)] = VerifyField(resource)
+            made.append(
+                strawberry.field(
+                    name=names.verify_field,
+                    resolver=fields.verify_resolver(resource, claims_input(resource)),
+                    graphql_type=bool | None,
+                    description=(
+                        f"数据校核：你持有的{resource.name_zh}信息是否与记录一致"
+                        "（只答是否，不返回记录的值；按日限额）。"
+                    ),
+                )
+            )
+        self.meanings[(naming.QUERY, names.list_field)] = ListField(resource)
+        made.append(
+            strawberry.field(
+                name=names.list_field,
+                resolver=fields.list_resolver(
+                    resource, self.default_first, *self.inputs[resource.id]
+                ),
+                graphql_type=self.connections[resource.id] | None,
+                description=f"{resource.name_zh}，按{key.name_zh}排序。",
+            )
+        )
+        if resource.id in self.shown.lookups:
+            self.meanings[(naming.QUERY, names.lookup_field)] = LookupField(resource)
+            made.append(
+                strawberry.field(
+                    name=names.lookup_field,
+                    resolver=fields.lookup_resolver(resource),
+                    graphql_type=self.classes[resource.id] | None,
+                    description=f"按{key.name_zh}查询一条{resource.name_zh}。",
+                )
+            )
+        return made
 
 
 def _connection_type(resource: Resource, node: type) -> type:
     edge = create_type(
-        f"{resource.type_name}Edge",
+        resource.names.edge,
         [
             strawberry.field(name="node", graphql_type=node),
             strawberry.field(
@@ -166,7 +221,7 @@ def _connection_type(resource: Resource, node: type) -> type:
         ],
     )
     return create_type(
-        f"{resource.type_name}Connection",
+        resource.names.connection,
         [
             strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
             strawberry.field(name="pageInfo", graphql_type=PageInfo),
@@ -177,45 +232,6 @@ def _connection_type(resource: Resource, node: type) -> type:
             ),
         ],
     )
-
-
-def _root_fields(
-    resource: Resource,
-    node: type,
-    connection: type,
-    inputs: tuple[type, type],
-    meanings: dict[Coordinate, Meaning],
-    default_first: int,
-) -> list[StrawberryField]:
-    lookup_name = resource.lookup_field
-    verify_name = f"verify{resource.type_name}"
-    meanings[("Query", resource.list_field)] = ListField(resource)
-    meanings[("Query", lookup_name)] = LookupField(resource)
-    meanings[("Query", verify_name)] = VerifyField(resource)
-    key = resource.item(resource.key_item)
-    return [
-        strawberry.field(
-            name=verify_name,
-            resolver=fields.verify_resolver(resource, claims_input(resource)),
-            graphql_type=bool | None,
-            description=(
-                f"数据校核：你持有的{resource.name_zh}信息是否与记录一致（只答是否，不返回记录的值；"
-                "按日限额）。"
-            ),
-        ),
-        strawberry.field(
-            name=resource.list_field,
-            resolver=fields.list_resolver(resource, default_first, *inputs),
-            graphql_type=connection | None,
-            description=f"{resource.name_zh}，按{key.name_zh}排序。",
-        ),
-        strawberry.field(
-            name=lookup_name,
-            resolver=fields.lookup_resolver(resource),
-            graphql_type=node | None,
-            description=f"按{key.name_zh}查询一条{resource.name_zh}。",
-        ),
-    ]
 
 
 def _describe(item: DataItem) -> str:

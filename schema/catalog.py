@@ -1,7 +1,8 @@
 """The resource catalog (政务信息资源目录): what each department declares it holds.
 
 Plain, frozen pydantic models. Every room reads them; none writes them. Rules that
-span files (relationship targets, unique names) are checked by `loader.py`.
+span files are checked by `loader.py` (relationship targets) and `collisions.py` (the
+GraphQL names of `naming.py`, unique across the catalog).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schema.masks import Mask
+from schema.naming import ResourceNames
 
 GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
 SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
@@ -216,9 +218,6 @@ class Resource(_Model):
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"data item names repeated: {', '.join(duplicated)}")
-        clashing = sorted(set(names) & {rel.name for rel in self.relationships})
-        if clashing:
-            raise ValueError(f"relationship names clash with data items: {', '.join(clashing)}")
         for label, name in self._referenced_items():
             if name not in names:
                 raise ValueError(f"{label} {name!r} is not a data item of this resource")
@@ -261,9 +260,13 @@ class Resource(_Model):
         return refs
 
     @property
+    def names(self) -> ResourceNames:
+        """Its GraphQL names; the loader has checked that no other name equals one."""
+        return ResourceNames(self.type_name, self.list_field)
+
+    @property
     def lookup_field(self) -> str:
-        """The root field that reads one record by key: `Enterprise` -> `enterprise`."""
-        return self.type_name[0].lower() + self.type_name[1:]
+        return self.names.lookup_field
 
     def item(self, name: str) -> DataItem:
         for item in self.items:

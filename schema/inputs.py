@@ -12,12 +12,14 @@ import datetime
 import decimal
 import keyword
 import types
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 import strawberry
 
-from schema.catalog import DataType, Resource, ShareType
+from schema import naming
+from schema.catalog import DataItem, DataType, Resource, ShareType
 
 SCALARS: dict[DataType, type] = {
     DataType.CHARACTER: str,
@@ -31,19 +33,22 @@ SCALARS: dict[DataType, type] = {
     DataType.DATETIME: datetime.datetime,
     DataType.LOGICAL: bool,
 }
-COMPARISON_NAMES = {
-    str: "StringComparison",
-    float: "FloatComparison",
-    int: "IntComparison",
-    decimal.Decimal: "DecimalComparison",
-    datetime.date: "DateComparison",
-    datetime.datetime: "DateTimeComparison",
-    bool: "BooleanComparison",
+SCALAR_NAMES = {
+    str: "String",
+    float: "Float",
+    int: "Int",
+    decimal.Decimal: "Decimal",
+    datetime.date: "Date",
+    datetime.datetime: "DateTime",
+    bool: "Boolean",
 }
-RESERVED_NAMES = frozenset({*COMPARISON_NAMES.values(), "OrderDirection"})
+"""The GraphQL scalar each Python type is served as, named by `naming.SCALARS`."""
 
 
-@strawberry.enum(description="Sort direction; NULL sorts first ascending and last descending.")
+@strawberry.enum(
+    name=naming.ORDER_DIRECTION,
+    description="Sort direction; NULL sorts first ascending and last descending.",
+)
 class OrderDirection(Enum):
     asc = "asc"
     desc = "desc"
@@ -63,7 +68,7 @@ def _comparison(scalar: type) -> type:
         operators["_like"] = str | None
     if scalar is bool:
         operators = {"_eq": bool | None, "_is_null": bool | None}
-    cls = types.new_class(COMPARISON_NAMES[scalar], (), {})
+    cls = types.new_class(naming.comparison_input(SCALAR_NAMES[scalar]), (), {})
     for graphql_name, kind in operators.items():
         field = strawberry.field(name=graphql_name, graphql_type=kind, default=None)
         setattr(cls, _python_name(graphql_name), field)
@@ -76,13 +81,14 @@ def _python_name(graphql_name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-COMPARISONS = {scalar: _comparison(scalar) for scalar in COMPARISON_NAMES}
+COMPARISONS = {scalar: _comparison(scalar) for scalar in SCALAR_NAMES}
 
 
-def where_input(resource: Resource) -> type:
-    cls = types.new_class(f"{resource.type_name}Where", (), {})
+def where_input(resource: Resource, items: Sequence[DataItem]) -> type:
+    """On `items`: the ones the schema's callers may compare."""
+    cls = types.new_class(resource.names.where, (), {})
     annotations: dict[str, Any] = {}
-    for item in resource.items:
+    for item in items:
         kind = COMPARISONS[SCALARS[item.data_type]] | None
         setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
         annotations[item.name] = kind
@@ -95,20 +101,20 @@ def where_input(resource: Resource) -> type:
     )
 
 
-def order_input(resource: Resource) -> type:
-    cls = types.new_class(f"{resource.type_name}OrderBy", (), {})
-    for item in resource.items:
+def order_input(resource: Resource, items: Sequence[DataItem]) -> type:
+    cls = types.new_class(resource.names.order_by, (), {})
+    for item in items:
         setattr(
             cls, item.name, strawberry.field(name=item.name, graphql_type=OrderDirection | None)
         )
-    cls.__annotations__ = {item.name: OrderDirection | None for item in resource.items}
+    cls.__annotations__ = {item.name: OrderDirection | None for item in items}
     return strawberry.input(cls, one_of=True, description=f"Sort {resource.name_zh} by one item.")
 
 
 def claims_input(resource: Resource) -> type:
     """What a verification query may claim: whole values of items, compared for equality
     only (no prefixes, ranges or patterns). not_shared items cannot even be checked."""
-    cls = types.new_class(f"{resource.type_name}Claims", (), {})
+    cls = types.new_class(resource.names.claims, (), {})
     annotations: dict[str, Any] = {}
     for item in resource.items:
         if item.name == resource.key_item or item.share_type is ShareType.NOT_SHARED:

@@ -12,26 +12,7 @@ from pydantic import ValidationError
 
 from errors import ConfigurationError
 from schema.catalog import Catalog, DepartmentCatalog
-from schema.inputs import RESERVED_NAMES as RESERVED_INPUT_NAMES
-
-# Names the schema builder generates per resource, and the fixed ones it adds.
-GENERATED_SUFFIXES = ("Connection", "Edge", "Where", "OrderBy")
-RESERVED_TYPE_NAMES = frozenset(
-    {"Query", "PageInfo", "String", "Int", "Float", "Boolean", "ID", "Date", "DateTime", "Decimal"}
-    | {
-        "CatalogRoot",
-        "CatalogDepartment",
-        "CatalogResponsiblePerson",
-        "CatalogResource",
-        "CatalogClassification",
-        "CatalogFormat",
-        "CatalogItem",
-        "CatalogRelationship",
-        "CatalogMatch",
-        "CatalogAccess",
-    }
-    | RESERVED_INPUT_NAMES
-)
+from schema.collisions import first_collision
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -59,6 +40,9 @@ def load_catalog(directory: Path) -> Catalog:
     _check_across_files(
         catalog, {d.department.code: path for d, path in zip(departments, files, strict=True)}
     )
+    collision = first_collision(list(zip(files, departments, strict=True)))
+    if collision is not None:
+        raise ConfigurationError(str(collision.file), collision.place, collision.problem)
     return catalog
 
 
@@ -126,9 +110,8 @@ def _duplicate_ids(departments: tuple[DepartmentCatalog, ...]) -> Iterator[tuple
 
 def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
     yield from _duplicate_ids(catalog.departments)
-    seen_types: set[str] = set(RESERVED_TYPE_NAMES)
-    seen_roots: set[str] = set()
     seen_codes: set[str] = set()
+    known_codes = {r.code for r in catalog.resources.values()}
     for department in catalog.departments:
         code = department.department.code
         if code in seen_codes:
@@ -136,29 +119,13 @@ def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
         seen_codes.add(code)
         for resource in department.resources:
             where = f"resources({resource.id})"
-            for type_name in _type_names(resource.type_name):
-                if type_name in seen_types:
-                    yield code, f"{where}.type_name", f"GraphQL type name {type_name!r} collides"
-                seen_types.add(type_name)
-            for attribute, root_field in (
-                ("list_field", resource.list_field),
-                ("type_name", resource.lookup_field),
-            ):
-                if root_field in seen_roots:
-                    yield code, f"{where}.{attribute}", f"root field {root_field!r} collides"
-                seen_roots.add(root_field)
             for rel in resource.relationships:
                 problem = _relationship_problem(catalog, rel.to_resource, rel.to_item)
                 if problem:
                     yield code, f"{where}.relationships({rel.name})", problem
-            known_codes = {r.code for r in catalog.resources.values()}
             for related in resource.related_resources:
                 if related not in known_codes:
                     yield code, f"{where}.related_resources", f"no resource has code {related!r}"
-
-
-def _type_names(type_name: str) -> list[str]:
-    return [type_name, *(type_name + suffix for suffix in GENERATED_SUFFIXES)]
 
 
 def _relationship_problem(catalog: Catalog, to_resource: str, to_item: str) -> str | None:

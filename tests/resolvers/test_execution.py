@@ -60,8 +60,15 @@ def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int 
     schema, meanings = build_schema(CATALOG, default_first=20)
     limits = Limits(max_first=max_first, batch_bound=1000, max_tokens=5000)
     connectors = sources(people, licences)
+    public_schema, _ = build_schema(CATALOG, default_first=20, public=True)
     return Executor(
-        schema._schema, meanings, POLICY, connectors, cursor_key=bytes(16), limits=limits
+        schema._schema,
+        meanings,
+        POLICY,
+        connectors,
+        cursor_key=bytes(16),
+        limits=limits,
+        public_schema=public_schema._schema,
     )
 
 

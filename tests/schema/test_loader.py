@@ -6,106 +6,27 @@ checks that the error points the department's editor at exactly that mistake.
 
 from __future__ import annotations
 
-import copy
-import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from errors import ConfigurationError
 from schema.loader import load_catalog
-from settings import ROOT
+from tests.schema.catalog_edits import (
+    CATALOG,
+    Mistake,
+    add_resource,
+    edit,
+    item,
+    load_error,
+    relationship,
+    remove,
+    resource,
+    update,
+)
 
-CATALOG = ROOT / "schema" / "departments"
 FILES = sorted(path.name for path in CATALOG.glob("*.yaml"))
 TAX = "resources[0](tax_registration)"
 ANNUAL_TAX_PAID = f"{TAX}.items[6](annualTaxPaid)"
-
-Mutation = Callable[[dict[str, Any]], None]
-
-
-def update(*path: str | int, **changes: Any) -> Mutation:
-    """Set keys of the mapping at `path`: `update("resources", 0, key_item="x")`."""
-
-    def mutate(data: dict[str, Any]) -> None:
-        node: Any = data
-        for step in path:
-            node = node[step]
-        node.update(changes)
-
-    return mutate
-
-
-def remove(*path: str | int, key: str) -> Mutation:
-    def mutate(data: dict[str, Any]) -> None:
-        node: Any = data
-        for step in path:
-            node = node[step]
-        del node[key]
-
-    return mutate
-
-
-def item(index: int, **changes: Any) -> Mutation:
-    return update("resources", 0, "items", index, **changes)
-
-
-def resource(**changes: Any) -> Mutation:
-    return update("resources", 0, **changes)
-
-
-def relationship(index: int, **changes: Any) -> Mutation:
-    return update("resources", 0, "relationships", index, **changes)
-
-
-def add_resource(copy_of: str, **changes: Any) -> Mutation:
-    """Append a second resource to the file, a copy of `copy_of` with `changes`."""
-
-    def mutate(data: dict[str, Any]) -> None:
-        source = yaml.safe_load((CATALOG / copy_of).read_text(encoding="utf-8"))
-        data["resources"].append({**copy.deepcopy(source["resources"][0]), **changes})
-
-    return mutate
-
-
-@pytest.fixture
-def catalog_dir(tmp_path: Path) -> Path:
-    shutil.copytree(CATALOG, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
-def edit(directory: Path, file: str, mutate: Mutation) -> None:
-    path = directory / file
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    mutate(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-
-def load_error(directory: Path) -> ConfigurationError:
-    with pytest.raises(ConfigurationError) as raised:
-        load_catalog(directory)
-    return raised.value
-
-
-@dataclass(frozen=True)
-class Mistake:
-    file: str
-    mutate: Mutation
-    where: tuple[str, ...]  # each must appear in error.where
-    problem: tuple[str, ...]  # each must appear in error.problem
-    blamed: str = ""  # the file the error names, when not the edited one
-
-    def check(self, error: ConfigurationError) -> None:
-        assert error.file.endswith(self.blamed or self.file), error
-        for part in self.where:
-            assert part in error.where, error
-        for part in self.problem:
-            assert part in error.problem, error
-
 
 IN_ONE_FILE = {
     "not_shared item without legal_basis": Mistake(
@@ -155,12 +76,6 @@ IN_ONE_FILE = {
         item(1, name="creditCode"),
         (TAX,),
         ("repeated", "creditCode"),
-    ),
-    "relationship named like an item": Mistake(
-        "taxation.yaml",
-        relationship(0, name="taxpayerName"),
-        (TAX,),
-        ("clash", "taxpayerName"),
     ),
     "relationship from an unknown item": Mistake(
         "taxation.yaml",
