@@ -6,6 +6,7 @@
     │   ├── BadRequest                400 BAD_REQUEST
     │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
     │   ├── BadPurpose                400 BAD_PURPOSE
+    │   ├── BadUserInput              400 BAD_USER_INPUT
     │   └── AuditUnavailable          503 AUDIT_UNAVAILABLE
     └── FieldError                    one field of the response is withheld
         ├── FieldDenied               NOT_SHARED / APPLICATION_REQUIRED
@@ -59,6 +60,12 @@ class UnsupportedMediaType(RequestError):
 
 class BadPurpose(RequestError):
     code = "BAD_PURPOSE"
+
+
+class BadUserInput(RequestError):
+    """A variable or argument value that does not fit its type: named, never quoted."""
+
+    code = "BAD_USER_INPUT"
 
 
 class AuditUnavailable(RequestError):

@@ -11,8 +11,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from connectors import And, Comparison, Operator, Predicate
+from errors import BadUserInput
 from policies import Caller, Decision
-from resolvers.plan import PlanError, Selection
+from resolvers.plan import Selection
 from resolvers.showing import scope_condition
 from schema.catalog import DataItem, Resource
 
@@ -39,8 +40,9 @@ def plan_verification(
         if value is not None
     }
     if not claims:
-        raise PlanError(
-            f"Query.verify{resource.type_name} needs at least one claimed value in `claims`"
+        raise BadUserInput(
+            f"Argument 'claims' of Query.verify{resource.type_name} needs at least one "
+            "claimed value"
         )
     decisions: list[Decision] = []
     conditions: list[Predicate] = []
