@@ -36,7 +36,7 @@ from policies import Caller, Purpose
 from policies.quota import Quota, Unlimited
 from resolvers.context import RequestContext
 from resolvers.coordinates import ItemField, Meaning
-from resolvers.cursor import CursorCodec
+from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Policy, govern
 from resolvers.loaders import Accessed, Loaders
 from resolvers.plan import Coordinate, Selection, plan_operation
@@ -151,7 +151,7 @@ class Executor:
             caller=caller,
             purpose=purpose,
             loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
-            cursors=CursorCodec(self.cursor_key, caller.department or "public"),
+            cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
             policy=self.policy,
             quota=self.quota,
             max_first=self.limits.max_first,

@@ -227,16 +227,23 @@ def _connection_uses(
     for selection in selections:
         query = connection_query(resource, selection.arguments)
         decided = [item(resource, filtered, "filter") for filtered in query.filtered]
+        paged: dict[str, Decision] = {}
         for ordered in query.ordered:
-            decision = item(resource, ordered, "order")
-            decided.append(decision)
+            decision = paged[ordered.name] = item(resource, ordered, "order")
             if decision.allowed:
                 governance.sort_columns.setdefault(resource, set()).add(ordered.column)
         if _uses_cursor(selection):
-            decided.append(item(resource, resource.item(resource.key_item), "cursor"))
+            key = resource.item(resource.key_item)
+            paged[key.name] = item(resource, key, "cursor")
+        decided += paged.values()
+        query = dataclasses.replace(query, decided=_described(paged))
         governance.queries[selection.path] = _restricted(query, resource, decided, attributes)
         uses += decided
     return uses
+
+
+def _described(decisions: Mapping[str, Decision]) -> str:
+    return ",".join(f"{name}={d.outcome.value}:{d.basis}" for name, d in decisions.items())
 
 
 def _restricted(
