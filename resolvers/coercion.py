@@ -47,7 +47,6 @@ from errors import BadUserInput
 DECIMAL_DIGITS = 65
 """A Decimal compared in a source must lie within 10^±65: MariaDB's DECIMAL holds 65
 digits, and PostgreSQL refuses a numeric far past its range (1e999999) as an error."""
-UNCOMPARABLE = f"a number must be finite and within 10^±{DECIMAL_DIGITS}"
 
 
 def coerce_variables(
@@ -58,12 +57,7 @@ def coerce_variables(
     coerced = get_variable_values(schema, definitions, dict(inputs))
     if isinstance(coerced, VariableValues):
         for name, value in coerced.coerced.items():
-            path = _incomparable(value)
-            if path is not None:
-                where = _place(name, path)
-                raise BadUserInput(
-                    f"Variable '${name}' has an invalid value{where}: {UNCOMPARABLE}"
-                )
+            _refuse_incomparable(f"Variable '${name}'", name, value)
         return coerced
     for definition in definitions:
         if not isinstance(get_variable_values(schema, [definition], dict(inputs)), VariableValues):
@@ -83,12 +77,7 @@ def coerce_arguments(
     except GraphQLError:
         raise BadUserInput(_argument_problem(definition, node, variables, owner)) from None
     for name, value in arguments.items():
-        path = _incomparable(value)
-        if path is not None:
-            where = _place(name, path)
-            raise BadUserInput(
-                f"Argument '{name}' of {owner} has an invalid value{where}: {UNCOMPARABLE}"
-            )
+        _refuse_incomparable(f"Argument '{name}' of {owner}", name, value)
     return arguments
 
 
@@ -177,6 +166,16 @@ def _argument_problem(
                     return f"Argument '{name}' of {owner} must not be null (variable '${variable}')"
             return f"Argument '{name}' of {owner} has an invalid value: expected {argument.type}"
     return f"the arguments of {owner} do not match their types"
+
+
+def _refuse_incomparable(described: str, name: str, value: Any) -> None:
+    path = _incomparable(value)
+    if path is not None:
+        where = _place(name, path)
+        raise BadUserInput(
+            f"{described} has an invalid value{where}: a number must be finite and within "
+            f"10^±{DECIMAL_DIGITS}"
+        )
 
 
 def _incomparable(value: Any, path: tuple[str | int, ...] = ()) -> list[str | int] | None:

@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from policies import Purpose
-from policies.decision import Action
-from policies.grants import Grant
 from tests.conftest import Gateway
+from tests.grants import grant_enrolment_addresses
 
 pytestmark = pytest.mark.anyio
 
@@ -80,23 +78,6 @@ async def test_a_cursor_is_refused_under_another_purpose(gateway: Gateway) -> No
     assert codes(await page(gateway, query, cursor, purpose="administrative_basis")) == []
 
 
-async def grant(gateway: Gateway, scope: str = "") -> None:
-    platform = gateway.platform
-    await platform.grants.add(
-        Grant(
-            consumer="11410581005000008N/school-enrolment",
-            resource_id="person",
-            items=("householdAddress",),
-            action=Action.READ_CLEAR,
-            purposes=(Purpose.ADMINISTRATIVE_BASIS,),
-            reference="林公数〔2026〕12号",
-            scope=scope,
-        ),
-        platform.catalog,
-    )
-    platform.install_grants(await platform.grants.listed())
-
-
 async def test_a_cursor_is_refused_once_a_grant_changed_an_ordered_items_decision(
     gateway: Gateway,
 ) -> None:
@@ -104,11 +85,11 @@ async def test_a_cursor_is_refused_once_a_grant_changed_an_ordered_items_decisio
     issued then would, after a grant for every row, place a row it has never seen."""
     enrolment = {"system": "school-enrolment"}
     assert codes(await page(gateway, ADDRESSES, **enrolment)) == ["MASKED_ONLY"]
-    await grant(gateway, scope="township=township")
+    await grant_enrolment_addresses(gateway, scope="township=township")
     first = await page(gateway, ADDRESSES, **enrolment)
     cursor = end_cursor(first, "persons")
     assert "errors" not in await page(gateway, ADDRESSES, cursor, **enrolment)
-    await grant(gateway)
+    await grant_enrolment_addresses(gateway)
     assert codes(await page(gateway, ADDRESSES, cursor, **enrolment)) == ["BAD_CURSOR"]
     fresh = end_cursor(await page(gateway, ADDRESSES, **enrolment), "persons")
     assert "errors" not in await page(gateway, ADDRESSES, fresh, **enrolment)

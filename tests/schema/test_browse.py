@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from policies import Purpose
-from policies.decision import Action
-from policies.grants import Grant
 from settings import ROOT
 from tests.conftest import Gateway
+from tests.grants import grant_enrolment_addresses
 
 pytestmark = pytest.mark.anyio
 
@@ -342,20 +340,7 @@ async def test_an_item_a_rule_lets_verify_only_is_verify_only(gateway: Gateway) 
 
 
 async def test_a_scoped_grant_is_clear_inside_its_scope(gateway: Gateway) -> None:
-    platform = gateway.platform
-    await platform.grants.add(
-        Grant(
-            consumer="11410581005000008N/school-enrolment",
-            resource_id="person",
-            items=("householdAddress",),
-            action=Action.READ_CLEAR,
-            purposes=(Purpose.ADMINISTRATIVE_BASIS,),
-            reference="林公数〔2026〕12号",
-            scope="township=township",
-        ),
-        platform.catalog,
-    )
-    platform.install_grants(await platform.grants.listed())
+    await grant_enrolment_addresses(gateway, scope="township=township")
     access = await access_of(gateway, *ADDRESS, "school-enrolment", "administrative_basis")
     assert (access["how"], access["outcome"], access["scoped"]) == ("query_directly", "clear", True)
     assert access["outsideScope"] == "masked"
