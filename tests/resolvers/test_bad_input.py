@@ -97,6 +97,12 @@ BAD_USER_INPUT: dict[str, tuple[str, dict[str, Any], str, str | None]] = {
     "decimal infinite": (*enterprises(registeredCapital={"_lt": "-Infinity"}), "$w", "Infinity"),
     "decimal huge": (*enterprises(registeredCapital={"_gt": "1e999999"}), "$w", "999999"),
     "decimal in NaN": (*enterprises(registeredCapital={"_in": ["1", "NaN"]}), "$w", None),
+    "decimal NaN in the document": (
+        '{ enterprises(first: 2, where: {registeredCapital: {_gt: "NaN"}}) { totalCount } }',
+        {},
+        "where",
+        None,
+    ),
     "decimal a boolean": (*enterprises(registeredCapital={"_gt": True}), "$w", "True"),
     "date not a day": (*enterprises(establishedOn={"_gte": "2021-02-30"}), "$w", "2021-02-30"),
     "date a word": (*enterprises(establishedOn={"_lt": "yesterday"}), "$w", "yesterday"),
