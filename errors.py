@@ -8,6 +8,7 @@
     │   │                             400 PERSISTED_QUERY_NOT_SUPPORTED
     │   ├── BadHeader                 400 BAD_HEADER
     │   ├── BadPurpose                400 BAD_PURPOSE
+    │   ├── BadUserInput              400 BAD_USER_INPUT
     │   ├── NotFound                  404 NOT_FOUND
     │   ├── NotAcceptable             406 NOT_ACCEPTABLE
     │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
@@ -112,6 +113,13 @@ class InternalError(RequestError):
 
     def __init__(self) -> None:
         super().__init__("the platform failed to answer; quote the request id when reporting it")
+
+
+class BadUserInput(RequestError):
+    """A variable or argument value that does not fit its type: named, never quoted."""
+
+    code = "BAD_USER_INPUT"
+    outcome = "bad_user_input"
 
 
 class AuditUnavailable(RequestError):

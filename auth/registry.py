@@ -104,7 +104,9 @@ class KeyRegistry:
         if row is None or row.revoked_at is not None or (row.demo and not self.demo):
             raise Unauthenticated("the API key is not valid")
         attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
-        return Caller(row.department_code, row.department_name, row.system_id, None, attributes)
+        return Caller(
+            row.department_code, row.department_name, row.system_id, None, attributes, key_hash[:16]
+        )
 
     def _remembered(self, key_hash: str) -> Caller | None:
         known = self._known.get(key_hash)

@@ -258,6 +258,11 @@ def _comparison(column: sa.Column[Any], comparison: Comparison, name: str) -> Co
         return column.is_(None) if value else column.is_not(None)
     if operator is Operator.IN:
         assert isinstance(value, tuple)
+        if not value:
+            # False on every row, NULLs included, so its negation holds on every row;
+            # SQLAlchemy's own empty IN needs rendering at execution, which a
+            # statement compiled once per shape never gets.
+            return sa.false()
         return column.in_(_bind_all(column, name, value))
     bound = _bind(column, name, value)
     if operator is Operator.LIKE:

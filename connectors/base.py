@@ -42,6 +42,9 @@ class Operator(StrEnum):
 
 @dataclass(frozen=True)
 class Comparison:
+    """`column <operator> value`; IN with no values holds on no row, NULL or not, so
+    its negation holds on every row."""
+
     column: str
     operator: Operator
     value: Hashable

@@ -32,6 +32,9 @@ class Caller:
     operator: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
     """What grant scopes compare rows with (township, industry), from the API key."""
+    credential: str | None = None
+    """A short id of the API key presented (from its hash): what a cursor is bound to,
+    since two keys of one system may carry different attributes."""
 
     @property
     def is_public(self) -> bool:

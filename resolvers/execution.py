@@ -34,15 +34,15 @@ from graphql.utilities import get_operation_ast
 
 import errors
 from connectors import Connector
-from errors import FieldDenied
+from errors import BadUserInput, FieldDenied
 from policies import Caller, Purpose
 from policies.quota import Quota, Unlimited
 from resolvers.context import RequestContext
 from resolvers.coordinates import ItemField, Meaning
-from resolvers.cursor import CursorCodec
+from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Policy, govern
 from resolvers.loaders import Accessed, Loaders
-from resolvers.plan import Coordinate, PlanError, Selection, plan_operation
+from resolvers.plan import Coordinate, Selection, plan_operation
 from resolvers.result import Accounting, account, report
 
 
@@ -126,8 +126,8 @@ class Executor:
             return ExecutionOutcome(False, None, [error], context, Accounting())
         try:
             self._govern(context, schema, prepared.document, operation, request.variables)
-        except PlanError as exc:
-            error = _request_error(exc.args[0], "BAD_USER_INPUT")
+        except BadUserInput as exc:
+            error = {"message": exc.message, "extensions": exc.as_extensions()}
             return ExecutionOutcome(False, None, [error], context, Accounting())
         result = execute(
             schema,
@@ -162,7 +162,7 @@ class Executor:
             caller=caller,
             purpose=purpose,
             loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
-            cursors=CursorCodec(self.cursor_key, caller.department or "public"),
+            cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
             policy=self.policy,
             quota=self.quota,
             max_first=self.limits.max_first,

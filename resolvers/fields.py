@@ -76,20 +76,20 @@ def lookup_resolver(resource: Resource) -> Resolver:
 def verify_resolver(resource: Resource, claims: type) -> Resolver:
     """True when the record with this key holds every claimed value, else False; the
     stored values never leave the department database, and each call spends one check
-    of the caller's daily quota."""
-    coordinate = (naming.QUERY, resource.names.verify_field)
+    of the caller's daily quota; an alias refused is answered null with its own error."""
     key = resource.item(resource.key_item)
 
     async def resolve(root: None, info: strawberry.Info, **arguments: Any) -> bool | None:
         context: RequestContext = info.context
-        if coordinate not in context.governance.allowed:
-            return None
+        path = _response_path(info.path)
+        denial = context.governance.verified[path].denial
+        if denial is not None:  # this alias's own error, at its own path: no check spent
+            raise denial
         if not await context.quota.spend(context.caller):
             raise errors.QuotaExceeded(
                 f"the daily verification quota of {context.caller.system_subject} is spent",
             )
-        check = context.governance.verifications[_response_path(info.path)]
-        return await context.loaders.verify(resource, check)
+        return await context.loaders.verify(resource, context.governance.verifications[path])
 
     _keyword_arguments(resolve, {key.name: SCALARS[key.data_type], naming.CLAIMS_ARGUMENT: claims})
     return _named(resolve, f"verify_{resource.id}")

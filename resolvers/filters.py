@@ -23,11 +23,18 @@ class ConnectionQuery:
     order: tuple[OrderKey, ...]
     filtered: tuple[DataItem, ...]
     ordered: tuple[DataItem, ...]
+    decided: str = ""
+    """The decisions (outcome and basis) on the ordered items and the key item, as
+    governance made them for this request."""
 
     @property
     def signature(self) -> str:
-        """Binds a cursor to the ordering it was issued under."""
-        return ",".join(f"{key.column}:{'desc' if key.descending else 'asc'}" for key in self.order)
+        """Binds a cursor to the ordering it was issued under and to the decisions on
+        what it orders and pages by: after a grant changed one, it is refused."""
+        order = ",".join(
+            f"{key.column}:{'desc' if key.descending else 'asc'}" for key in self.order
+        )
+        return f"{order}|{self.decided}"
 
 
 UNFILTERED = ConnectionQuery(None, (), (), ())

@@ -30,6 +30,7 @@ from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
 from resolvers.plan import Coordinate, Plan, Selection
 from resolvers.showing import ComputedItems, Shown, scope_condition
 from resolvers.verification import Verification, plan_verification
+from schema import naming
 from schema.catalog import Cardinality, DataItem, Resource
 
 ItemDecider = Callable[[Resource, DataItem, str], Decision]
@@ -81,6 +82,9 @@ class Governance:
     sort_columns: dict[Resource, set[str]] = field(default_factory=dict)
     verifications: dict[tuple[str, ...], Verification] = field(default_factory=dict)
     """The check of each verification selection, by its response path."""
+    verified: dict[tuple[str, ...], Decision] = field(default_factory=dict)
+    """The decision on each verification selection, by its response path: every alias
+    checks its own claims, so each is answered, refused and audited on its own."""
     denials: list[Denial] = field(default_factory=list)
     allowed: frozenset[Coordinate] = frozenset()
     """The coordinates something may be served for: a set, as resolvers ask once per
@@ -89,6 +93,10 @@ class Governance:
 
     def query(self, path: tuple[str, ...]) -> ConnectionQuery:
         return self.queries.get(path, UNFILTERED)
+
+    def decision_of(self, selection: Selection) -> Decision | None:
+        """What was decided for this selection: its own decision, or its coordinate's."""
+        return self.verified.get(selection.path) or self.decisions.get(selection.coordinate)
 
 
 def govern(
@@ -142,18 +150,22 @@ def _verified(
     check: Callable[[Resource, DataItem], Decision],
     caller: Caller,
 ) -> Decision:
-    field_name = f"Query.verify{resource.type_name}"
-    if caller.is_public:
-        return denied("public", errors.not_open(field_name))
-    decisions: list[Decision] = []
+    """Each selection is decided on the items it claims; the coordinate is allowed when
+    any of them is, so that its resolver runs and refuses the others itself."""
+    field_name = f"{naming.QUERY}.{resource.names.verify_field}"
+    decisions = []
     for selection in selections:
-        verification, claimed = plan_verification(resource, selection, check, caller)
-        governance.verifications[selection.path] = verification
-        decisions += claimed
-    joined = _joined(field_name, decisions)
-    if joined.denial is not None:
-        return joined
-    return Decision(Outcome.VERIFIED, joined.basis)
+        if caller.is_public:
+            decision = denied("public", errors.not_open(field_name))
+        else:
+            verification, claimed = plan_verification(resource, selection, check, caller)
+            governance.verifications[selection.path] = verification
+            decision = _joined(field_name, claimed)
+            if decision.denial is None:
+                decision = Decision(Outcome.VERIFIED, decision.basis)
+        governance.verified[selection.path] = decision
+        decisions.append(decision)
+    return next((d for d in decisions if d.allowed), decisions[0])
 
 
 def _for_use(decision: Decision, resource: Resource, item: DataItem, use: str) -> Decision:
@@ -185,7 +197,7 @@ def _decide(
             item(meaning.target, meaning.to_item, "join"),
         ]
         return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins + uses)
-    field_name = f"Query.{selections[0].coordinate[1]}"
+    field_name = f"{naming.QUERY}.{selections[0].coordinate[1]}"
     if caller.is_public and not meaning.resource.open_to_public:
         return denied("public", errors.not_open(field_name))
     if isinstance(meaning, LookupField):
@@ -216,16 +228,23 @@ def _connection_uses(
     for selection in selections:
         query = connection_query(resource, selection.arguments)
         decided = [item(resource, filtered, "filter") for filtered in query.filtered]
+        paged: dict[str, Decision] = {}
         for ordered in query.ordered:
-            decision = item(resource, ordered, "order")
-            decided.append(decision)
+            decision = paged[ordered.name] = item(resource, ordered, "order")
             if decision.allowed:
                 governance.sort_columns.setdefault(resource, set()).add(ordered.column)
         if _uses_cursor(selection):
-            decided.append(item(resource, resource.item(resource.key_item), "cursor"))
+            key = resource.item(resource.key_item)
+            paged[key.name] = item(resource, key, "cursor")
+        decided += paged.values()
+        query = dataclasses.replace(query, decided=_described(paged))
         governance.queries[selection.path] = _restricted(query, resource, decided, attributes)
         uses += decided
     return uses
+
+
+def _described(decisions: Mapping[str, Decision]) -> str:
+    return ",".join(f"{name}={d.outcome.value}:{d.basis}" for name, d in decisions.items())
 
 
 def _restricted(
@@ -251,7 +270,7 @@ def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
     denials = []
     for coordinate, selections in plan.touched.items():
         decision = governance.decisions.get(coordinate)
-        if decision is None or decision.denial is None:
+        if decision is None or decision.denial is None or selections[0].path in governance.verified:
             continue
         reachable = [
             s for s in selections if all(_not_denied(governance, a) for a in s.ancestors())

@@ -3,7 +3,9 @@
 Policy is decided for the whole document from this plan, never per row (an async
 per-field hook would make execution 6-7x slower). Fields are merged by response key,
 across aliases, inline fragments and fragment spreads, as GraphQL merges them; fields
-skipped by @skip/@include are not touched.
+skipped by @skip/@include are not touched. Every variable, argument and directive
+argument is coerced on the way, introspection's included, so one that does not
+coerce is a request error here rather than an exception out of execution.
 """
 
 from __future__ import annotations
@@ -16,22 +18,25 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
 )
-from graphql.error import GraphQLError
-from graphql.execution.values import (
-    VariableValues,
-    get_argument_values,
-    get_directive_values,
-    get_variable_values,
+from graphql.execution.values import VariableValues
+from graphql.type.introspection import (
+    SchemaMetaFieldDef,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
 )
+
+from resolvers.coercion import coerce_arguments, coerce_variables
 
 Coordinate = tuple[str, str]
 """(GraphQL type name, field name): the unit a decision is made for."""
@@ -74,19 +79,15 @@ class Plan:
         return out
 
 
-class PlanError(Exception):
-    """The operation cannot be planned (its variables do not coerce): execution says why."""
-
-
 def plan_operation(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
 ) -> Plan:
-    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables))
-    if isinstance(coerced, list):
-        raise PlanError(coerced[0].message)
+    """Raises `BadUserInput` when a variable or argument does not coerce: graphql-core
+    would raise it from execution with no request error to answer it."""
+    coerced = coerce_variables(schema, operation.variable_definitions or (), variables)
     plan = Plan(root={}, touched={})
     root_type = schema.query_type
     assert root_type is not None
@@ -98,7 +99,7 @@ def _walk(
     plan: Plan,
     selection_set: SelectionSetNode,
     parent: GraphQLObjectType,
-    into: dict[str, Selection],
+    into: dict[str, Selection] | None,
     owner: Selection | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: VariableValues,
@@ -119,42 +120,53 @@ def _walk_field(
     plan: Plan,
     node: FieldNode,
     parent: GraphQLObjectType,
-    into: dict[str, Selection],
+    into: dict[str, Selection] | None,
     owner: Selection | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: VariableValues,
 ) -> None:
+    """`into` None: introspection, whose arguments and directives are only coerced."""
     name = node.name.value
-    if name.startswith("__"):
-        return
-    key = node.alias.value if node.alias else name
-    definition = parent.fields[name]
-    selection = into.get(key)
-    if selection is None:
-        try:
-            arguments = get_argument_values(definition, node, variables)
-        except GraphQLError as exc:
-            raise PlanError(exc.message) from None
-        path = (*owner.path, key) if owner else (key,)
-        selection = into[key] = Selection(key, (parent.name, name), node, path, arguments, owner)
-        plan.touched.setdefault(selection.coordinate, []).append(selection)
+    definition = _definition(parent, name)
+    described = f"{parent.name}.{name}"
+    selection = None
+    if into is None or name.startswith("__"):
+        coerce_arguments(definition, node, variables, described)
+    else:
+        key = node.alias.value if node.alias else name
+        selection = into.get(key)
+        if selection is None:
+            arguments = coerce_arguments(definition, node, variables, described)
+            path = (*owner.path, key) if owner else (key,)
+            selection = Selection(key, (parent.name, name), node, path, arguments, owner)
+            into[key] = selection
+            plan.touched.setdefault(selection.coordinate, []).append(selection)
     if node.selection_set is not None:
         child_type = get_named_type(definition.type)
         assert isinstance(child_type, GraphQLObjectType)
-        _walk(
-            plan,
-            node.selection_set,
-            child_type,
-            selection.children,
-            selection,
-            fragments,
-            variables,
-        )
+        children = selection.children if selection is not None else None
+        _walk(plan, node.selection_set, child_type, children, selection, fragments, variables)
 
 
-def _skipped(node: Any, variables: VariableValues) -> bool:
-    skip = get_directive_values(GraphQLSkipDirective, node, variables)
-    if skip is not None and skip.get("if") is True:
-        return True
-    include = get_directive_values(GraphQLIncludeDirective, node, variables)
-    return include is not None and include.get("if") is False
+def _definition(parent: GraphQLObjectType, name: str) -> GraphQLField:
+    return _META_FIELDS.get(name) or parent.fields[name]
+
+
+def _skipped(node: SelectionNode, variables: VariableValues) -> bool:
+    for directive in node.directives or ():
+        condition = _CONDITIONS.get(directive.name.value)
+        if condition is not None:
+            definition, skips_when = condition
+            described = f"@{definition.name}"
+            value = coerce_arguments(definition, directive, variables, described)["if"]
+            if value is skips_when:
+                return True
+    return False
+
+
+_META_FIELDS = {
+    "__schema": SchemaMetaFieldDef,
+    "__type": TypeMetaFieldDef,
+    "__typename": TypeNameMetaFieldDef,
+}
+_CONDITIONS = {"skip": (GraphQLSkipDirective, True), "include": (GraphQLIncludeDirective, False)}

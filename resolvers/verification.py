@@ -11,9 +11,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from connectors import And, Comparison, Operator, Predicate
+from errors import BadUserInput
 from policies import Caller, Decision
-from resolvers.plan import PlanError, Selection
+from resolvers.plan import Selection
 from resolvers.showing import scope_condition
+from schema import naming
 from schema.catalog import DataItem, Resource
 
 
@@ -35,12 +37,13 @@ def plan_verification(
     """The check one selection asks for, and the decision on every item it claims."""
     claims = {
         name: value
-        for name, value in (selection.arguments.get("claims") or {}).items()
+        for name, value in (selection.arguments.get(naming.CLAIMS_ARGUMENT) or {}).items()
         if value is not None
     }
     if not claims:
-        raise PlanError(
-            f"Query.verify{resource.type_name} needs at least one claimed value in `claims`"
+        raise BadUserInput(
+            f"Argument '{naming.CLAIMS_ARGUMENT}' of {naming.QUERY}.{resource.names.verify_field} "
+            "needs at least one claimed value"
         )
     decisions: list[Decision] = []
     conditions: list[Predicate] = []

@@ -4,7 +4,8 @@ items by Chinese or English name (Art. 9: find who already holds a piece of data
 The catalog is fixed for the life of a schema, so two views of it are built once, as
 plain dicts read by the schema's default resolver: the whole catalog for departments
 (metadata is not data), and only the resources open to the public for the anonymous
-caller (Art. 20). Nothing here reads a department's database.
+caller (Art. 20). How a caller gets a found item is answered per request from its own
+decisions (`schema.access`). Nothing here reads a department's database.
 """
 
 from __future__ import annotations
@@ -12,35 +13,25 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.field import StrawberryField
 
-from policies import Purpose
 from resolvers.context import RequestContext
 from schema import naming
+from schema.access import access
 from schema.catalog import (
     CATEGORY_DIGIT,
     Catalog,
     DataItem,
     Department,
-    MaskedFor,
     Resource,
-    ShareType,
 )
 
-PURPOSE_ZH = {
-    Purpose.ADMINISTRATIVE_BASIS: "行政依据",
-    Purpose.WORK_REFERENCE: "工作参考",
-    Purpose.DATA_VERIFICATION: "数据校核",
-    Purpose.BUSINESS_COLLABORATION: "业务协同",
-}
 MATCHES = ("exact", "contains", "overlap")
 """How a search matched, best first: the whole name, all of the text, enough of it."""
 OVERLAP_AT_LEAST = 0.5
-Audience = Literal["public", "consumer", "provider"]
-"""Who asks about an item: the public, another department, or the one that provides it."""
 
 
 @strawberry.type(
@@ -150,15 +141,43 @@ class CatalogRelationship:
 
 @strawberry.type(
     name=naming.CATALOG_ACCESS,
-    description="How this caller gets a data item, per its share type (Art. 8).",
+    description=(
+        "How this caller gets a data item (Art. 8), from the decision a query by it would "
+        "get now, for the purpose it declared."
+    ),
 )
 class CatalogAccess:
     available: bool = strawberry.field(description="Whether it can be had at all.")
-    how: str = strawberry.field(description="query_directly, apply_to_provider or not_available.")
+    how: str = strawberry.field(
+        description=(
+            "What to do next: query_directly (see outcome), declare_purpose (send X-Purpose), "
+            "apply_to_provider (an application is required for this purpose) or "
+            "not_available (not shared, or not open to the public)."
+        )
+    )
+    outcome: str = strawberry.field(
+        description=(
+            "What a query gets now: clear, masked, verify_only (only verify… can check a "
+            "value you hold) or denied."
+        )
+    )
+    scoped: bool = strawberry.field(
+        description="Whether the outcome holds only for records inside your grant's scope."
+    )
+    outside_scope: str | None = strawberry.field(
+        name="outsideScope", description="When scoped: the outcome for the other records."
+    )
+    purpose: str | None = strawberry.field(description="The purpose it was decided for.")
+    basis: str = strawberry.field(
+        description="What decided it: the catalog's share type, a rule or a grant."
+    )
     advice: str
     list_field: str | None = strawberry.field(name="listField", description="Root list to query.")
     lookup_field: str | None = strawberry.field(name="lookupField")
     field: str | None = strawberry.field(description="The field to select on its records.")
+    verify_field: str | None = strawberry.field(
+        name="verifyField", description="When verify_only: the root field that checks a value."
+    )
     conditions: str | None
     purposes: list[str] = strawberry.field(description="The purposes the conditions name.")
     legal_basis: str | None = strawberry.field(name="legalBasis")
@@ -182,9 +201,9 @@ class _Entry:
     """One searchable data item: the names it is found by, and what a match answers."""
 
     answer: dict[str, Any]
-    provider_code: str
-    access: dict[str, Any]
-    own_access: dict[str, Any]
+    provider: Department
+    resource: Resource
+    item: DataItem
     name_zh: str
     bigrams: frozenset[str]
     english: tuple[str, ...]
@@ -214,13 +233,22 @@ def _resolve_search(
     first: int = 20,
 ) -> list[dict[str, Any]]:
     view: _View = root["view"]
-    caller = info.context.caller.department
+    context = info.context
+    now = datetime.datetime.now(datetime.UTC)
+
+    def answer(entry: _Entry) -> dict[str, Any]:
+        return access(
+            context.policy,
+            context.caller,
+            context.purpose,
+            now,
+            entry.provider,
+            entry.resource,
+            entry.item,
+        )
+
     return [
-        {
-            **entry.answer,
-            "match": match,
-            "access": entry.own_access if entry.provider_code == caller else entry.access,
-        }
+        {**entry.answer, "match": match, "access": answer(entry)}
         for entry, match in _find(view.entries, text)[: max(first, 0)]
     ]
 
@@ -261,7 +289,6 @@ def catalog_field(catalog: Catalog) -> StrawberryField:
 
 def _view(catalog: Catalog, *, public: bool) -> _View:
     shown = {r.id: r.code for r in catalog.resources.values() if r.open_to_public or not public}
-    audience: Audience = "public" if public else "consumer"
     view = _View([], {}, [])
     for department in catalog.departments:
         provider = {**department.department.model_dump(), "resources": []}
@@ -271,7 +298,7 @@ def _view(catalog: Catalog, *, public: bool) -> _View:
                 described = _describe(resource, provider, shown)
                 provider["resources"].append(described)
                 view.by_code[resource.code] = described
-                view.entries.extend(_entries(department.department, resource, described, audience))
+                view.entries.extend(_entries(department.department, resource, described))
     return view
 
 
@@ -304,9 +331,7 @@ def _describe(
     }
 
 
-def _entries(
-    provider: Department, resource: Resource, described: dict[str, Any], audience: Audience
-) -> list[_Entry]:
+def _entries(provider: Department, resource: Resource, described: dict[str, Any]) -> list[_Entry]:
     return [
         _Entry(
             answer={
@@ -315,9 +340,9 @@ def _entries(
                 "item": item_view,
                 "share_type": item.share_type,
             },
-            provider_code=provider.code,
-            access=_access(provider, resource, item, audience),
-            own_access=_access(provider, resource, item, "provider"),
+            provider=provider,
+            resource=resource,
+            item=item,
             name_zh=item.name_zh.casefold(),
             bigrams=_bigrams(item.name_zh.casefold()),
             english=_words(item.english_name),
@@ -326,48 +351,6 @@ def _entries(
         )
         for item, item_view in zip(resource.items, described["items"], strict=True)
     ]
-
-
-def _access(
-    provider: Department, resource: Resource, item: DataItem, audience: Audience
-) -> dict[str, Any]:
-    """The catalog's answer to "how do I get this?" (Art. 8), as policy will decide it;
-    a department always reads its own conditional items."""
-    purposes = _purposes(item)
-    terms = {"conditions": item.conditions, "purposes": purposes, "legal_basis": item.legal_basis}
-    where = {
-        "list_field": resource.list_field,
-        "lookup_field": resource.lookup_field,
-        "field": item.name,
-    }
-    if item.share_type is ShareType.NOT_SHARED:
-        advice = f"Not shared; no rule or application can grant it. Legal basis: {item.legal_basis}"
-        return {**terms, "available": False, "how": "not_available", "advice": advice}
-    query = f"{resource.list_field} {{ edges {{ node {{ {item.name} }} }} }}"
-    if item.share_type is ShareType.UNCONDITIONAL:
-        advice = f"Query it directly: {query}, or {resource.lookup_field}({resource.key_item}: …)."
-        return {**terms, **where, "available": True, "how": "query_directly", "advice": advice}
-    if audience == "public":
-        advice = "Shared with government departments on conditions; not open to the public."
-        return {**terms, "available": False, "how": "not_available", "advice": advice}
-    if audience == "provider":
-        advice = f"Your department provides it: query it directly, declaring a purpose: {query}."
-        return {**terms, **where, "available": True, "how": "query_directly", "advice": advice}
-    person = provider.responsible_person
-    advice = (
-        f"Apply through the platform to {provider.name} ({provider.code}; responsible: "
-        f"{person.name}, {person.title}) for {resource.name_zh} ({resource.code}) with "
-        f"purpose {' or '.join(purposes) or 'declared'}; conditions: "
-        f"{item.conditions} Once granted, query it: {query}."
-    )
-    if item.mask is not None and item.masked_for is MaskedFor.ALL_DEPARTMENTS:
-        advice += f" Until then it comes back masked ({item.mask.rule})."
-    return {**terms, **where, "available": True, "how": "apply_to_provider", "advice": advice}
-
-
-def _purposes(item: DataItem) -> list[str]:
-    """The catalog states purposes in the conditions text (限行政依据、业务协同用途)."""
-    return [purpose.value for purpose, zh in PURPOSE_ZH.items() if zh in (item.conditions or "")]
 
 
 Score = tuple[int, float]

@@ -115,7 +115,7 @@ def _field_accounts(outcome: ExecutionOutcome) -> list[FieldAccount]:
         return []
     accounts = []
     for selection in plan.walk():
-        decision = governance.decisions.get(selection.coordinate)
+        decision = governance.decision_of(selection)
         accounts.append(
             FieldAccount(
                 path=".".join(selection.path),

@@ -1,14 +1,16 @@
-"""Cursors carry record keys: unreadable, unforgeable, and bound to one department's list."""
+"""Cursors carry record keys: unreadable, unforgeable, and bound to one caller's list."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 
 import pytest
 
 from errors import BadCursor
-from resolvers.cursor import CursorCodec
+from policies import Caller, Purpose
+from resolvers.cursor import CursorCodec, audience
 
 KEY = bytes(range(16))
 
@@ -62,3 +64,22 @@ def test_a_cursor_is_refused_for_another_list_or_department() -> None:
         CursorCodec(KEY, "11410581005000008N").decode("person", cursor)
     with pytest.raises(BadCursor):
         CursorCodec(bytes(16), "11410581005000006G").decode("person", cursor)
+
+
+def test_a_cursor_is_bound_to_the_key_its_attributes_and_the_purpose() -> None:
+    """Not to the operator: a person's name is asserted, and does not shape the page."""
+    caller = Caller("11410581005000006G", "林州市民政局", "marriage-registry", "mz-0231", (), "k1")
+    basis = Purpose.ADMINISTRATIVE_BASIS
+    cursor = CursorCodec(KEY, audience(caller, basis)).encode("person", ["410581199001011234"])
+    others = [
+        audience(dataclasses.replace(caller, credential="k2"), basis),
+        audience(dataclasses.replace(caller, attributes=(("township", "开元街道"),)), basis),
+        audience(dataclasses.replace(caller, system="marriage-archive"), basis),
+        audience(caller, Purpose.WORK_REFERENCE),
+        audience(caller, None),
+    ]
+    for other in others:
+        with pytest.raises(BadCursor):
+            CursorCodec(KEY, other).decode("person", cursor)
+    operator = audience(dataclasses.replace(caller, operator="mz-0232"), basis)
+    assert CursorCodec(KEY, operator).decode("person", cursor) == ("410581199001011234",)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from resolvers.plan import Plan, PlanError, plan_operation
+from errors import BadUserInput
+from resolvers.plan import Plan, plan_operation
 from schema.build import build_schema
 from schema.loader import load_catalog
 from settings import ROOT
@@ -58,5 +59,5 @@ def test_only_the_executed_operation_is_planned() -> None:
 
 
 def test_variables_that_do_not_coerce_stop_planning() -> None:
-    with pytest.raises(PlanError):
+    with pytest.raises(BadUserInput):
         plan("query Q($n: Int!) { persons(first: $n) { edges { node { name } } } }", {"n": "many"})

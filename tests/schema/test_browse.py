@@ -10,6 +10,7 @@ import yaml
 
 from settings import ROOT
 from tests.conftest import Gateway
+from tests.grants import grant_enrolment_addresses
 
 pytestmark = pytest.mark.anyio
 
@@ -34,6 +35,11 @@ SEARCH = """query ($text: String!, $first: Int! = 20) { catalog { search(text: $
   item { graphqlField nameZh shareType }
   access { available how advice listField lookupField field conditions purposes legalBasis }
 } } }"""
+ACCESS = """query ($text: String!) { catalog { search(text: $text) {
+  item { graphqlField }
+  access { available how outcome scoped outsideScope purpose basis advice listField field
+           verifyField conditions purposes legalBasis }
+} } }"""
 
 
 async def catalog(gateway: Gateway, query: str, system: str | None, **variables: Any) -> Any:
@@ -46,6 +52,17 @@ async def catalog(gateway: Gateway, query: str, system: str | None, **variables:
 
 async def search(gateway: Gateway, text: str, system: str | None = "marriage-registry") -> Any:
     return (await catalog(gateway, SEARCH, system, text=text))["search"]
+
+
+async def access_of(
+    gateway: Gateway, text: str, field: str, system: str | None, purpose: str | None
+) -> dict[str, Any]:
+    """How `system`, declaring `purpose`, gets the item `field` found by `text`."""
+    response = await gateway.query(ACCESS, system=system, purpose=purpose, variables={"text": text})
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    found: dict[str, Any] = by_field(body["data"]["catalog"]["search"])[field]["access"]
+    return found
 
 
 def catalog_files() -> list[dict[str, Any]]:
@@ -227,7 +244,7 @@ async def test_unconditional_items_are_queried_directly(gateway: Gateway) -> Non
     assert "persons { edges { node { idNumber } } }" in access["advice"]
 
 
-async def test_conditional_items_name_the_provider_to_apply_to(gateway: Gateway) -> None:
+async def test_conditional_items_name_their_provider_and_conditions(gateway: Gateway) -> None:
     match = by_field(await search(gateway, "户籍地址"))["Person.householdAddress"]
     assert match["shareType"] == "conditional"
     assert match["provider"] == {
@@ -236,21 +253,111 @@ async def test_conditional_items_name_the_provider_to_apply_to(gateway: Gateway)
         "responsiblePerson": {"name": "王建国", "title": "副局长"},
     }
     access = match["access"]
-    assert (access["available"], access["how"]) == (True, "apply_to_provider")
     assert access["conditions"] == (
         "限行政依据、业务协同用途，经公安局批准后使用；未经批准的部门仅见乡镇（街道）。"
     )
     assert access["purposes"] == ["administrative_basis", "business_collaboration"]
     assert (access["listField"], access["field"]) == ("persons", "householdAddress")
-    assert "林州市公安局" in access["advice"] and "10101001/000001" in access["advice"]
-    assert access["advice"].endswith("Until then it comes back masked (keep_through).")
+
+
+ADDRESS = ("户籍地址", "Person.householdAddress")
+
+
+async def test_an_item_a_rule_gives_clear_is_queried_directly_not_applied_for(
+    gateway: Gateway,
+) -> None:
+    """public_security.csv gives the marriage registry the address clear for
+    administrative_basis: the answer is the one a query gets."""
+    access = await access_of(gateway, *ADDRESS, "marriage-registry", "administrative_basis")
+    assert (access["available"], access["how"], access["outcome"]) == (
+        True,
+        "query_directly",
+        "clear",
+    )
+    assert (access["scoped"], access["purpose"]) == (False, "administrative_basis")
+    assert access["basis"] != "catalog:conditional"
+    assert "persons { edges { node { householdAddress } } }" in access["advice"]
+    assert "Apply" not in access["advice"]
+
+
+@pytest.mark.parametrize(
+    ("system", "purpose"),
+    [("marriage-registry", "work_reference"), ("school-enrolment", "administrative_basis")],
+)
+async def test_an_item_shared_masked_is_queried_directly_and_comes_back_masked(
+    gateway: Gateway, system: str, purpose: str
+) -> None:
+    access = await access_of(gateway, *ADDRESS, system, purpose)
+    assert (access["how"], access["outcome"], access["scoped"]) == (
+        "query_directly",
+        "masked",
+        False,
+    )
+    assert access["basis"] == "catalog:masked_for_all_departments"
+    assert "masked (keep_through). To read it clear, apply to 林州市公安局" in access["advice"]
+
+
+async def test_without_a_purpose_a_conditional_item_asks_for_one(gateway: Gateway) -> None:
+    access = await access_of(gateway, *ADDRESS, "marriage-registry", None)
+    assert (access["available"], access["how"], access["outcome"]) == (
+        True,
+        "declare_purpose",
+        "denied",
+    )
+    assert access["purpose"] is None
+    assert "X-Purpose (administrative_basis or business_collaboration)" in access["advice"]
+    unconditional = await access_of(
+        gateway, "公民身份号码", "Person.idNumber", "marriage-registry", None
+    )
+    assert (unconditional["how"], unconditional["outcome"]) == ("query_directly", "clear")
+
+
+async def test_an_item_no_rule_gives_names_the_provider_to_apply_to(gateway: Gateway) -> None:
+    rating = ("纳税信用等级", "TaxRegistration.creditRating")
+    access = await access_of(gateway, *rating, "marriage-registry", "administrative_basis")
+    assert (access["available"], access["how"], access["outcome"]) == (
+        True,
+        "apply_to_provider",
+        "denied",
+    )
+    assert access["advice"].startswith("Apply through the platform to 国家税务总局林州市税务局")
+    for purpose in access["purposes"]:
+        assert purpose in access["advice"]
+    other = await access_of(gateway, *rating, "marriage-registry", "work_reference")
+    if "work_reference" not in other["purposes"]:
+        assert other["advice"].endswith("the purpose you declared.")
+
+
+async def test_an_item_a_rule_lets_verify_only_is_verify_only(gateway: Gateway) -> None:
+    """The housing bureau may verify a registration date for data_verification."""
+    date = ("登记日期", "MarriageRegistration.registeredOn")
+    access = await access_of(gateway, *date, "planning-permits", "data_verification")
+    assert (access["how"], access["outcome"]) == ("query_directly", "verify_only")
+    assert access["verifyField"] == "verifyMarriageRegistration"
+    assert "verifyMarriageRegistration(registrationNumber: …" in access["advice"]
+    reading = await access_of(gateway, *date, "planning-permits", "administrative_basis")
+    assert (reading["how"], reading["verifyField"]) == ("apply_to_provider", None)
+
+
+async def test_a_scoped_grant_is_clear_inside_its_scope(gateway: Gateway) -> None:
+    await grant_enrolment_addresses(gateway, scope="township=township")
+    access = await access_of(gateway, *ADDRESS, "school-enrolment", "administrative_basis")
+    assert (access["how"], access["outcome"], access["scoped"]) == ("query_directly", "clear", True)
+    assert access["outsideScope"] == "masked"
+    assert access["basis"].startswith("grant:")
+    assert "township=township" in access["advice"]
 
 
 async def test_a_provider_reads_its_own_conditional_items_directly(gateway: Gateway) -> None:
-    rating = "TaxRegistration.creditRating"
-    own = by_field(await search(gateway, "纳税信用等级", system="tax-admin"))[rating]
-    other = by_field(await search(gateway, "纳税信用等级", system="marriage-registry"))[rating]
-    assert (own["access"]["how"], other["access"]["how"]) == ("query_directly", "apply_to_provider")
+    rating = ("纳税信用等级", "TaxRegistration.creditRating")
+    own = await access_of(gateway, *rating, "tax-admin", "administrative_basis")
+    other = await access_of(gateway, *rating, "marriage-registry", "administrative_basis")
+    assert (own["how"], own["outcome"], own["basis"]) == (
+        "query_directly",
+        "clear",
+        "provider:own_data",
+    )
+    assert other["how"] == "apply_to_provider"
 
 
 async def test_not_shared_items_cite_their_legal_basis(gateway: Gateway) -> None:
@@ -261,6 +368,8 @@ async def test_not_shared_items_cite_their_legal_basis(gateway: Gateway) -> None
     assert access["legalBasis"].startswith("《中华人民共和国税收征收管理法》第八条")
     assert (access["listField"], access["field"]) == (None, None)
     assert access["legalBasis"] in access["advice"]
+    decided = await access_of(gateway, "纳税额", "TaxRegistration.annualTaxPaid", "tax-admin", None)
+    assert (decided["how"], decided["outcome"]) == ("not_available", "denied")
 
 
 async def test_the_public_sees_only_open_resources(gateway: Gateway) -> None:
@@ -280,6 +389,24 @@ async def test_the_public_sees_only_open_resources(gateway: Gateway) -> None:
     assert by_field(matches)["Enterprise.legalRepIdNumber"]["access"]["how"] == "not_available"
     address = by_field(await search(gateway, "住所", system=None))["Enterprise.address"]
     assert address["access"]["how"] == "query_directly"
+
+
+async def test_the_public_is_answered_from_its_own_decisions(gateway: Gateway) -> None:
+    name = await access_of(gateway, "法定代表人姓名", "Enterprise.legalRepName", None, None)
+    assert (name["how"], name["outcome"], name["basis"]) == (
+        "query_directly",
+        "masked",
+        "catalog:masked_for_public",
+    )
+    assert "To read it clear" not in name["advice"]
+    number = await access_of(
+        gateway, "法定代表人身份证号码", "Enterprise.legalRepIdNumber", None, None
+    )
+    assert (number["available"], number["how"], number["outcome"]) == (
+        False,
+        "not_available",
+        "denied",
+    )
 
 
 async def test_departments_see_the_whole_catalog(gateway: Gateway) -> None:
