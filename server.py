@@ -16,6 +16,7 @@ import gc
 import hashlib
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from platform_setup import Platform, build_platform
 from policies import Caller, Purpose
 from resolvers.execution import ExecutionOutcome, GraphQLRequest
 from settings import Settings
+from startup import CONFIGURATION_ERROR, describe, settings_to_serve
 
 logger = logging.getLogger("gov_share.server")
 
@@ -349,7 +351,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--demo", action="store_true", help="serve demo data and accept demo keys")
     arguments = parser.parse_args()
-    settings = Settings(demo=True) if arguments.demo else Settings()
+    try:
+        settings = settings_to_serve(demo=arguments.demo)
+    except ExceptionGroup as problems:
+        print(describe(problems), file=sys.stderr)
+        sys.exit(CONFIGURATION_ERROR)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
