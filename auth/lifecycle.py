@@ -1,9 +1,8 @@
 """An API key's life: issued, rotated, revoked, expired; and the list of keys.
 
-Every change is one transaction with its audit record, appended to the same SM3 chain
-the server writes (under the chain's lock): a key is never issued, rotated or revoked
-without the record saying who did it, to which key of which system, and when. The
-record never holds key material. Its columns, for a key change:
+Every change is one transaction with its audit record (`auth._audited`): a key is
+never issued, rotated or revoked without the record saying who did it, to which key
+of which system, and when; the record never holds key material. Its columns:
 
     outcome            key_registered | key_rotated | key_revoked
     operator           who made the change (`--operator`, default the OS user)
@@ -13,30 +12,27 @@ record never holds key material. Its columns, for a key change:
     purpose_reference  the reason for a revocation, the old key's end for a rotation,
                        a new key's expiry
     http_status        0: not an HTTP request
+    hash_key_id, catalog_version, policy_version: empty (no hashes, no decisions)
 """
 
 from __future__ import annotations
 
 import datetime
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import AuditRecord
-from audit.chain import appending, link_prepared, prepare, read_chain_id, read_head
-from audit.insert import insert
+from auth._audited import audited
 from auth.keys import hash_key, new_key, registration_problems
 from store import api_keys
 
 REASON_LENGTH = 200  # the store's revoked_reason and purpose_reference columns
 OPERATOR_LENGTH = 100  # the audit record's operator column
-
-T = TypeVar("T")
 
 
 class KeyChangeRefused(ValueError):
@@ -125,7 +121,7 @@ async def issue(
         operation = f"auth register key {issued.api_key.id}"
         return issued, _record("key_registered", operation, system, operator, until)
 
-    return await _changed(engine, change)
+    return await audited(engine, change)
 
 
 async def revoke(engine: AsyncEngine, key_id: int, *, reason: str, operator: str | None) -> ApiKey:
@@ -150,7 +146,7 @@ async def revoke(engine: AsyncEngine, key_id: int, *, reason: str, operator: str
         operation = f"auth revoke key {key_id}"
         return revoked, _record("key_revoked", operation, old.system, operator, reason)
 
-    return await _changed(engine, change)
+    return await audited(engine, change)
 
 
 async def rotate(
@@ -194,7 +190,7 @@ async def rotate(
         ending = f"key {key_id} expires {_text(ends)}"
         return (issued, ended), _record("key_rotated", operation, old.system, operator, ending)
 
-    return await _changed(engine, change)
+    return await audited(engine, change)
 
 
 def _operator_problems(operator: str | None) -> list[str]:
@@ -214,28 +210,6 @@ def _changeable(connection: sa.Connection, key_id: int, done: str) -> ApiKey:
             f"start, it cannot be {done}; register a key to try this with"
         )
     return key
-
-
-async def _changed(
-    engine: AsyncEngine, change: Callable[[sa.Connection], tuple[T, AuditRecord]]
-) -> T:
-    """Run `change` and append its audit record in one transaction under the chain's
-    lock: both are committed, or neither."""
-    async with appending(engine) as connection:
-        return await connection.run_sync(_append_after, change)
-
-
-def _append_after(
-    connection: sa.Connection, change: Callable[[sa.Connection], tuple[T, AuditRecord]]
-) -> T:
-    started = time.perf_counter()
-    result, record = change(connection)
-    record.duration_ms = (time.perf_counter() - started) * 1000
-    entry = prepare(record)
-    chain_id = read_chain_id(connection)
-    link_prepared(read_head(connection, chain_id), chain_id, [entry])
-    insert(connection, [entry.row])
-    return result
 
 
 def _insert(
@@ -271,7 +245,7 @@ def _record(
 ) -> AuditRecord:
     return AuditRecord(
         request_id=str(uuid.uuid4()),
-        occurred_at=_now(),
+        occurred_at=datetime.datetime.now(datetime.UTC),
         outcome=outcome,
         http_status=0,
         hash_key_id="",
