@@ -39,7 +39,7 @@ from auth.lifecycle import (
 from errors import ConfigurationError
 from schema.loader import load_catalog
 from settings import Settings, tool_settings
-from store import store_engine, upgrade
+from store.migrate import migrated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE, NO_SUCH_KEY, REFUSED = 0, 1, 2
@@ -188,14 +188,8 @@ def _print_keys(keys: Sequence[ApiKey]) -> None:
 
 async def _main(arguments: argparse.Namespace) -> int:
     settings = tool_settings()
-    if settings.platform_store_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(upgrade, settings.store_url())
-    engine = store_engine(settings.store_url())
-    try:
+    async with migrated(settings.store_url()) as engine:
         return await _run(settings, engine, arguments)
-    finally:
-        await engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import asyncio
 import datetime
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,8 @@ from audit import verify
 from auth import KeyRegistry, hash_key
 from auth.__main__ import default_operator, main
 from errors import Unauthenticated
-from store import audit_records, store_engine, upgrade
-from tests.audit.conftest import _drop_roles
-from tests.engines import postgres_database
+from store import audit_records
+from tests.audit.conftest import _store as migrated_store
 from tests.processes import run
 
 pytestmark = pytest.mark.anyio
@@ -71,29 +69,14 @@ async def store(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> AsyncIterator[Store]:
-    prefix = f"gs_t{uuid.uuid4().hex[:10]}_audit"
-    env = {"GOV_SHARE_DATA_DIR": str(tmp_path), "GOV_SHARE_AUDIT_ROLE_PREFIX": prefix}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"
-        await asyncio.to_thread(upgrade, url)
-        made = Store(store_engine(url), env, url, capsys)
-        yield made
-        await made.engine.dispose()
-        return
-    try:
-        async for url in postgres_database():
-            monkeypatch.setenv("GOV_SHARE_PLATFORM_STORE_URL", url)
-            await asyncio.to_thread(upgrade, url)
-            env = {**env, "GOV_SHARE_PLATFORM_STORE_URL": url}
-            made = Store(store_engine(url), env, url, capsys)
-            try:
-                yield made
-            finally:
-                await made.engine.dispose()
-    finally:
-        await _drop_roles(prefix)
+    """A migrated store, and the environment `python -m auth` reaches it with."""
+    async for made in migrated_store(request.param, tmp_path, monkeypatch):
+        env = {"GOV_SHARE_DATA_DIR": str(tmp_path), "GOV_SHARE_AUDIT_ROLE_PREFIX": made.role_prefix}
+        if made.dialect == "postgresql":
+            env["GOV_SHARE_PLATFORM_STORE_URL"] = made.url
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield Store(made.engine, env, made.url, capsys)
 
 
 def listing(out: str) -> list[list[str]]:
