@@ -14,28 +14,32 @@ import secrets
 import shlex
 from collections.abc import Sequence
 
+from alembic.util import CommandError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from audit.checkpoint import signing_key
 from errors import ConfigurationError
 from policies import load_rules
 from schema.loader import load_catalog
 from settings import SECRETS, Settings, read_settings, record_run_mode
+from store import upgrade
 
 # The exit status of a server that cannot start for its configuration.
 CONFIGURATION_ERROR = 2
 
 
 def settings_to_serve(*, demo: bool) -> Settings:
-    """The server's settings, checked, with the run mode recorded for the command lines;
-    raises an ExceptionGroup of every ConfigurationError found."""
+    """The server's settings, checked, with the run mode recorded for the command lines
+    and the platform store migrated; raises an ExceptionGroup of every
+    ConfigurationError found."""
     settings = read_settings(**({"demo": True} if demo else {}))
     check(settings)
     try:
         record_run_mode(settings)
+        _migrate(settings.store_url())
     except ConfigurationError as problem:
         raise ExceptionGroup("the platform cannot start", [problem]) from None
     return settings
@@ -62,6 +66,22 @@ def check(settings: Settings) -> None:
         problems.append(problem)
     if problems:
         raise ExceptionGroup("the platform cannot start", problems)
+
+
+def _migrate(url: str) -> None:
+    """A store that cannot be reached is most often a wrong URL, user or password: said
+    here, before serving, with the URL's password hidden."""
+    try:
+        upgrade(url)
+    except (SQLAlchemyError, OSError, CommandError) as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        cause = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ConfigurationError(
+            "settings",
+            "GOV_SHARE_PLATFORM_STORE_URL",
+            f"the platform store {shown} cannot be reached or migrated: "
+            f"{type(error).__name__}{': ' + cause if cause else ''}",
+        ) from None
 
 
 def _url_problems(settings: Settings) -> list[ConfigurationError]:

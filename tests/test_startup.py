@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit.checkpoint import public_key_pem
 from settings import ROOT, SECRETS
 from tests.conftest import source_urls
-from tests.processes import run, serving
+from tests.processes import free_port, run, serving
 
 CONFIGURATION_ERROR = 2
 
@@ -138,3 +138,20 @@ def test_the_keys_command_makes_secrets_a_server_starts_with(
     assert "GOV_SHARE_AUDIT_SIGNING_KEY" in public_key.stderr
     public_key = run("-m", "audit", "public-key", env=env)
     assert public_key.stdout == public_key_pem(signing.public_key())
+
+
+def test_a_store_that_cannot_be_reached_is_said_before_serving(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://gov_share:s3cret@127.0.0.1:{free_port()}/platform"
+    started = run(
+        "server.py",
+        "--demo",
+        env={"GOV_SHARE_DATA_DIR": str(tmp_path), "GOV_SHARE_PLATFORM_STORE_URL": url},
+    )
+    assert started.returncode == CONFIGURATION_ERROR
+    assert "Traceback" not in started.stderr and "s3cret" not in started.stderr
+    assert started.stderr.startswith(
+        "gov-share cannot start: a problem with its configuration\n\n"
+        "  setting: GOV_SHARE_PLATFORM_STORE_URL\n"
+        f"  problem: the platform store {url.replace('s3cret', '***')} cannot be reached or "
+        "migrated: ConnectionRefusedError"
+    )
