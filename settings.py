@@ -104,8 +104,8 @@ class Settings(BaseSettings):
         raise ConfigurationError(
             "settings",
             "GOV_SHARE_AUDIT_KEY_ID, GOV_SHARE_AUDIT_KEYS",
-            "missing: the HMAC key that hashes record keys and data subjects in the audit log "
-            "(the key's id, and a JSON object of id -> key) is required outside demo mode",
+            "missing: the audit HMAC key, which hashes record keys and data subjects in the "
+            "audit log (its id, and a JSON object of id -> key), is required outside demo mode",
         )
 
     def cursor_secret(self) -> bytes:
