@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in invalid.exceptions:
             print(f"audit: {problem}", file=sys.stderr)
         return CANNOT_CHECK
+    except ConfigurationError as marker:
+        print(f"audit: {marker}", file=sys.stderr)
+        return CANNOT_CHECK
     try:
         if arguments.command == "public-key":
             print(public_key_pem(signing_key(settings).public_key()), end="")

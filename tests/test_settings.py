@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audit.__main__ import main as audit_main
 from errors import ConfigurationError
 from settings import Settings, read_settings, record_run_mode, tool_settings
 
@@ -52,3 +53,12 @@ def test_a_marker_the_server_did_not_write_is_refused(
     with pytest.raises(ConfigurationError, match="not a demo marker") as raised:
         tool_settings()
     assert raised.value.file == str(tmp_path / "demo.json")
+
+
+def test_the_audit_command_names_a_marker_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GOV_SHARE_DATA_DIR", str(tmp_path))
+    (tmp_path / "demo.json").write_text("{}")
+    assert audit_main(["public-key"]) == 2
+    assert capsys.readouterr().err.startswith(f"audit: {tmp_path / 'demo.json'}: not a demo marker")
