@@ -1,13 +1,17 @@
 """Assemble the platform from settings: catalog, rules, schema, sources, store, keys.
 
 Everything that can be wrong with a file or a setting is found here, at start-up,
-and stops the server with a `ConfigurationError` naming the file and the problem.
+and stops the server with a `ConfigurationError` naming the file and the problem
+(`startup.check` finds what it can before the server starts serving).
+
+    python -m platform_setup keys    # fresh secrets for serving outside demo mode
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -168,3 +172,9 @@ def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:
     departments = [d for d in catalog.departments if d.source in urls]
     generate_demo_data(departments, urls, seed=settings.seed)
     stamp.write_text(made_from)
+
+
+if __name__ == "__main__":
+    from startup import main
+
+    sys.exit(main())

@@ -15,6 +15,7 @@ import dataclasses
 import gc
 import json
 import logging
+import sys
 import time
 import traceback
 import uuid
@@ -30,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
 from platform_setup import Platform, build_platform
 from settings import Settings
+from startup import CONFIGURATION_ERROR, describe, settings_to_serve
 from web import headers
 from web.cors import cors
 from web.exchange import Exchange
@@ -184,7 +186,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--demo", action="store_true", help="serve demo data and accept demo keys")
     arguments = parser.parse_args()
-    settings = Settings(demo=True) if arguments.demo else Settings()
+    try:
+        settings = settings_to_serve(demo=arguments.demo)
+    except ExceptionGroup as problems:
+        print(describe(problems), file=sys.stderr)
+        sys.exit(CONFIGURATION_ERROR)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])

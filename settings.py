@@ -3,25 +3,43 @@
 Database URLs and secrets live here only, never in catalog or rule files. In demo
 mode the secrets are derived from the seed so the README's keys work; outside demo
 mode the server refuses to start without real ones.
+
+The command lines (`python -m audit`, `auth`, `policies`) read the settings the server
+ran with: a server started in demo mode leaves `demo.json` (its seed) in its data
+directory, and one started outside demo mode removes it, so a tool's secrets are the
+demo's exactly when the server's were (`tool_settings`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent
 _ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
+ENV_PREFIX = "GOV_SHARE_"
+DEMO_MARKER = "demo.json"
+# What the server needs outside demo mode and cannot make up: `python -m platform_setup
+# keys` prints fresh values for all of them.
+SECRETS = (
+    "GOV_SHARE_AUDIT_KEY_ID",
+    "GOV_SHARE_AUDIT_KEYS",
+    "GOV_SHARE_AUDIT_SIGNING_KEY",
+    "GOV_SHARE_CURSOR_KEY",
+)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GOV_SHARE_", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__")
 
     demo: bool = False
     seed: int = 20201
@@ -95,25 +113,113 @@ class Settings(BaseSettings):
     def audit_key(self) -> tuple[str, bytes]:
         if self.audit_key_id and self.audit_key_id in self.audit_keys:
             return self.audit_key_id, self.audit_keys[self.audit_key_id].get_secret_value().encode()
+        if self.audit_key_id:
+            raise ConfigurationError(
+                "settings",
+                "GOV_SHARE_AUDIT_KEY_ID",
+                f"names the key {self.audit_key_id!r}, which GOV_SHARE_AUDIT_KEYS does not hold",
+            )
         if self.demo:
             return f"demo-{self.seed}", _derive(self.seed, "audit-hmac")
         raise ConfigurationError(
-            "settings", "GOV_SHARE_AUDIT_KEY_ID", "an audit HMAC key is required outside demo mode"
+            "settings",
+            "GOV_SHARE_AUDIT_KEY_ID, GOV_SHARE_AUDIT_KEYS",
+            "missing: the audit HMAC key, which hashes record keys and data subjects in the "
+            "audit log (its id, and a JSON object of id -> key), is required outside demo mode",
         )
 
     def cursor_secret(self) -> bytes:
         if self.cursor_key is not None:
-            key = bytes.fromhex(self.cursor_key.get_secret_value())
+            try:
+                key = bytes.fromhex(self.cursor_key.get_secret_value())
+            except ValueError:
+                key = b""
             if len(key) != 16:
                 raise ConfigurationError(
-                    "settings", "GOV_SHARE_CURSOR_KEY", "must be 32 hex digits"
+                    "settings", "GOV_SHARE_CURSOR_KEY", "must be 32 hex digits (an SM4 key)"
                 )
             return key
         if self.demo:
             return _derive(self.seed, "cursor")[:16]
         raise ConfigurationError(
-            "settings", "GOV_SHARE_CURSOR_KEY", "a cursor key is required outside demo mode"
+            "settings",
+            "GOV_SHARE_CURSOR_KEY",
+            "missing: the SM4 key that encrypts cursors (32 hex digits) is required outside "
+            "demo mode",
         )
+
+
+def read_settings(**values: Any) -> Settings:
+    """The settings from the environment (`values` win over it). A value that does not
+    validate is a ConfigurationError naming its environment variable, never the value
+    (it may be a secret); all of them at once, as an ExceptionGroup."""
+    try:
+        return Settings(**values)
+    except ValidationError as invalid:
+        problems = [
+            ConfigurationError("settings", variable(str(error["loc"][0])), error["msg"])
+            for error in invalid.errors()
+        ]
+    except SettingsError as unreadable:  # a JSON setting that is not JSON
+        field = re.search(r'field "(\w+)"', str(unreadable))
+        name = variable(field[1]) if field else f"{ENV_PREFIX}*"
+        problems = [ConfigurationError("settings", name, "not valid JSON")]
+    raise ExceptionGroup("the settings do not validate", problems)
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets a field."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def tool_settings() -> Settings:
+    """The settings the server ran with on this data directory: those of the environment,
+    in demo mode (with the server's seed) when the server last started in demo mode.
+
+    GOV_SHARE_DEMO set in the environment wins, as it would for the server."""
+    settings = read_settings()
+    if settings.demo or any(name.upper() == variable("demo") for name in os.environ):
+        return settings
+    seed = _demo_seed(settings.data_dir / DEMO_MARKER)
+    return settings if seed is None else read_settings(demo=True, seed=seed)
+
+
+def record_run_mode(settings: Settings) -> None:
+    """Leave the demo marker in the data directory for the tools, or remove it: a data
+    directory served outside demo mode must never be read with the demo's secrets."""
+    marker = settings.data_dir / DEMO_MARKER
+    try:
+        if settings.demo:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            written = marker.with_name(f".{DEMO_MARKER}.partial")
+            written.write_text(json.dumps({"seed": settings.seed}) + "\n", encoding="utf-8")
+            written.replace(marker)
+        else:
+            marker.unlink(missing_ok=True)
+    except OSError as error:
+        done = "written" if settings.demo else "removed"
+        raise ConfigurationError(
+            str(marker), "", f"the demo marker cannot be {done}: {error.strerror}"
+        ) from None
+
+
+def _demo_seed(marker: Path) -> int | None:
+    try:
+        text = marker.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        seed = json.loads(text)["seed"]
+    except (ValueError, KeyError, TypeError):
+        seed = None
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigurationError(
+            str(marker),
+            "",
+            'not a demo marker: expected {"seed": <integer>}, as `python server.py --demo` '
+            "writes it; remove the file if this data directory is not a demo's",
+        )
+    return seed
 
 
 def _derive(seed: int, purpose: str) -> bytes:

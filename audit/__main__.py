@@ -1,12 +1,14 @@
 """Audit log tools, for auditors and operators.
 
     python -m audit verify [--store-url URL] [--checkpoints PATH] [--public-key PATH ...]
-    python -m audit verify-export FILE [--public-key PATH ...]
+    python -m audit verify-export [FILE ...] [--public-key PATH ...]
     python -m audit public-key
     python -m audit retain [--store-url URL]
 
-Settings come from `GOV_SHARE_*` as for the server. Exit status: 0 intact (or done),
-1 the log is not intact (the message names the first problem), 2 cannot check.
+Settings come from `GOV_SHARE_*` as for the server, and from the demo marker a server
+started with --demo leaves in the data directory (`settings.tool_settings`). Exit
+status: 0 intact (or done), 1 the log is not intact (the message names the first
+problem), 2 cannot check.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.checkpoint import (
+    PUBLIC_KEY_FORMS,
     Checkpointer,
     checkpoint_path,
     key_id,
@@ -33,7 +36,7 @@ from audit.export import BrokenSegment, verify_export
 from audit.retention import retain
 from audit.verify import verify
 from errors import ConfigurationError
-from settings import Settings
+from settings import Settings, tool_settings
 from store import store_engine
 
 INTACT, NOT_INTACT, CANNOT_CHECK = 0, 1, 2
@@ -43,15 +46,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     url = getattr(arguments, "store_url", None) or ""
     try:
-        settings = Settings()
+        settings = tool_settings()
+    except ExceptionGroup as invalid:
+        for problem in invalid.exceptions:
+            print(f"audit: {problem}", file=sys.stderr)
+        return CANNOT_CHECK
+    except ConfigurationError as marker:
+        print(f"audit: {marker}", file=sys.stderr)
+        return CANNOT_CHECK
+    try:
         if arguments.command == "public-key":
             print(public_key_pem(signing_key(settings).public_key()), end="")
             return INTACT
         if arguments.command == "verify-export":
-            keys = _public_keys(arguments.public_key, settings)
-            result = verify_export(arguments.file, keys)
-            print(result)
-            return INTACT if result.ok else NOT_INTACT
+            return _verify_exports(arguments, settings)
         url = url or settings.store_url()
         if arguments.command == "verify":
             return asyncio.run(_verify(url, arguments, settings))
@@ -83,13 +91,35 @@ async def _verify(url: str, arguments: argparse.Namespace, settings: Settings) -
     return INTACT if result.ok else NOT_INTACT
 
 
+def _verify_exports(arguments: argparse.Namespace, settings: Settings) -> int:
+    """The files named, or every export retention has written."""
+    files: list[Path] = arguments.file or sorted(_export_dir(settings).glob("*.jsonl.gz"))
+    if not files:
+        print(
+            f"no exported segments in {_export_dir(settings)} yet: `python -m audit retain` "
+            f"exports records older than {settings.audit_retention_days} days"
+        )
+        return INTACT
+    keys = _public_keys(arguments.public_key, settings)
+    intact = True
+    for path in files:
+        result = verify_export(path, keys)
+        print(f"{path}: {result}")
+        intact = intact and result.ok
+    return INTACT if intact else NOT_INTACT
+
+
+def _export_dir(settings: Settings) -> Path:
+    return settings.data_dir / "audit-export"
+
+
 async def _retain(url: str, settings: Settings) -> int:
     engine = store_engine(url)
     try:
         retained = await retain(
             engine,
             checkpointer=Checkpointer.from_settings(settings),
-            export_dir=settings.data_dir / "audit-export",
+            export_dir=_export_dir(settings),
             retention_days=settings.audit_retention_days,
         )
     except BrokenSegment as error:
@@ -113,7 +143,7 @@ def _public_keys(
 ) -> dict[str, Ed25519PublicKey]:
     """The auditor's keys; without --public-key, the one the settings sign with."""
     if paths:
-        keys = [parse_public_key(path.read_text()) for path in paths]
+        keys = [_public_key(path) for path in paths]
     else:
         try:
             keys = [signing_key(settings).public_key()]
@@ -124,6 +154,15 @@ def _public_keys(
     return {key_id(key): key for key in keys}
 
 
+def _public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        return parse_public_key(path.read_text(encoding="utf-8", errors="replace"))
+    except ValueError as error:
+        raise ValueError(
+            f"the public key file {path} is {error}: expected {PUBLIC_KEY_FORMS}"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m audit", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,8 +170,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
     check.add_argument("--checkpoints", type=Path, help="checkpoint JSONL (default: settings)")
     check.add_argument("--public-key", type=Path, action="append", help="PEM or hex; repeatable")
-    exported = commands.add_parser("verify-export", help="check one exported segment file")
-    exported.add_argument("file", type=Path)
+    exported = commands.add_parser(
+        "verify-export", help="check exported segment files (default: every export)"
+    )
+    exported.add_argument("file", type=Path, nargs="*")
     exported.add_argument("--public-key", type=Path, action="append", help="PEM or hex")
     commands.add_parser("public-key", help="print the checkpoint signing key's public half")
     retention = commands.add_parser("retain", help="export and remove records past retention")

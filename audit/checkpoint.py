@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -188,15 +188,33 @@ def _parse_private_key(text: str) -> Ed25519PrivateKey:
     return key
 
 
+PUBLIC_KEY_FORMS = (
+    "the PEM that `python -m audit public-key` prints (-----BEGIN PUBLIC KEY-----), "
+    "or 64 hex digits"
+)
+
+
 def parse_public_key(text: str) -> Ed25519PublicKey:
-    """PEM (SubjectPublicKeyInfo) or 64 hex digits; raises ValueError otherwise."""
+    """PEM (SubjectPublicKeyInfo) or 64 hex digits; raises ValueError saying what the
+    text is instead (an auditor's empty or mistaken file, not a key length)."""
     text = text.strip()
+    if not text:
+        raise ValueError("empty")
     if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_public_key(text.encode())
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except (ValueError, UnsupportedAlgorithm):
+            raise ValueError("not a PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 public key")
+            raise ValueError("a public key, but not an Ed25519 one")
         return key
-    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("neither PEM nor 64 hex digits")
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:

@@ -1,10 +1,20 @@
-"""API keys: how they are made, hashed and, in demo mode, derived from the seed."""
+"""API keys: how they are made, hashed and, in demo mode, derived from the seed; and
+what a system must be to hold one."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError
+
+# A system id as rule files and grants name it after the department code
+# (policies/rules.py: `<department code>/<system id>`), and as the store column holds it.
+SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -46,3 +56,49 @@ def new_key() -> str:
 def demo_key(seed: int, system_id: str) -> str:
     digest = hashlib.new("sm3", f"gov-share-demo-key:{seed}:{system_id}".encode()).hexdigest()
     return f"gsk_demo_{digest[:32]}"
+
+
+def registration_problems(
+    department_code: str,
+    department_name: str,
+    system_id: str,
+    system_name: str,
+    catalog_names: Mapping[str, str],
+) -> list[str]:
+    """Why a system may not be registered as given, one line each (none: it may).
+
+    The department code is a unified social credit code (GB 32100, check digit and
+    all), written as the catalog writes it; a department the catalog has must be named
+    as the catalog names it: a key's department is what every decision is made for."""
+    problems = []
+    try:
+        valid = uscc.validate(department_code) == department_code
+    except InvalidChecksum:
+        problems.append(
+            f"department code {department_code}: the check digit of this unified social credit "
+            "code (GB 32100) does not match"
+        )
+        valid = True
+    except ValidationError:
+        valid = False
+    if not valid:
+        problems.append(
+            f"department code {department_code!r} is not a unified social credit code (GB 32100): "
+            "18 characters, digits and upper-case letters, e.g. 11410581005000006G"
+        )
+    known = catalog_names.get(department_code)
+    if known is not None and department_name != known:
+        problems.append(
+            f"department name {department_name!r} disagrees with the catalog, which names "
+            f"{department_code} {known!r}"
+        )
+    if not department_name.strip():
+        problems.append("the department name is empty")
+    if not SYSTEM_ID.fullmatch(system_id):
+        problems.append(
+            f"system id {system_id!r}: a system id is lower-case letters, digits and hyphens, "
+            "starting with a letter or digit, at most 100 characters (e.g. marriage-registry)"
+        )
+    if not system_name.strip():
+        problems.append("the system name is empty")
+    return problems

@@ -4,8 +4,9 @@ A key that checked out is remembered for `cache_seconds` (settings: 5 s, like th
 follower's refresh): every request presents its key, and a store round trip for each
 (through aiosqlite, several hops to a thread, each waiting for the GIL on a busy
 server) cost more than the audit record it then commits. So a key revoked in the
-store stops working within `cache_seconds`; a key that does not check out is looked
-up every time, never remembered.
+store stops working within `cache_seconds`; a key that expires is remembered no longer
+than its expiry, so it stops working at that instant; a key that does not check out
+is looked up every time, never remembered.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.keys import DEMO_SYSTEMS, demo_key, hash_key, new_key
+from auth.keys import DEMO_SYSTEMS, demo_key, hash_key
+from auth.lifecycle import System, issue, utc
 from errors import AuditUnavailable, Unauthenticated
 from policies import PUBLIC, Caller
 from store import api_keys
@@ -44,7 +46,7 @@ class KeyRegistry:
         self.cache_seconds = cache_seconds
         self._clock = clock
         self._known: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
-        """Key hash -> (checked at, the caller without an operator)."""
+        """Key hash -> (remembered until, on `clock`; the caller without an operator)."""
 
     async def register(
         self,
@@ -53,36 +55,39 @@ class KeyRegistry:
         system_id: str,
         system_name: str,
         attributes: Mapping[str, str] | None = None,
+        *,
+        operator: str | None = None,
     ) -> str:
-        """Store a new key's hash and return the key itself, which is shown only once.
+        """Issue a key (audited: `auth.lifecycle.issue`) and return it, shown only once.
 
         `attributes` are what grant scopes compare rows with (township, industry):
         vouched for by the platform here, never taken from a request."""
-        key = new_key()
-        await self._insert(
-            key,
-            department_code,
-            department_name,
-            system_id,
-            system_name,
-            dict(attributes or {}),
-            demo=False,
+        system = System(
+            department_code, department_name, system_id, system_name, dict(attributes or {})
         )
-        return key
+        return (await issue(self.engine, system, operator=operator)).key
 
     async def seed_demo_keys(self, seed: int) -> None:
+        """The demo keys, made again from the seed at every demo start (not audited: no
+        one issues them)."""
+        now = datetime.datetime.now(datetime.UTC)
         async with self.engine.begin() as connection:
             await connection.execute(sa.delete(api_keys).where(api_keys.c.demo.is_(True)))
-        for system in DEMO_SYSTEMS:
-            key = demo_key(seed, system.system_id)
-            await self._insert(
-                key,
-                system.department_code,
-                system.department_name,
-                system.system_id,
-                system.system_name,
-                dict(system.attributes),
-                demo=True,
+            await connection.execute(
+                api_keys.insert(),
+                [
+                    {
+                        "key_hash": hash_key(demo_key(seed, system.system_id)),
+                        "department_code": system.department_code,
+                        "department_name": system.department_name,
+                        "system_id": system.system_id,
+                        "system_name": system.system_name,
+                        "attributes": dict(system.attributes),
+                        "demo": True,
+                        "created_at": now,
+                    }
+                    for system in DEMO_SYSTEMS
+                ],
             )
 
     async def authenticate(self, authorization: str | None, operator: str | None) -> Caller:
@@ -96,33 +101,43 @@ class KeyRegistry:
         caller = self._remembered(key_hash)
         if caller is None:
             caller = await self._checked(key_hash)
-            self._remember(key_hash, caller)
         return dataclasses.replace(caller, operator=operator)
 
     async def _checked(self, key_hash: str) -> Caller:
+        """The caller a key stands for, remembered for the next requests that bring it."""
         row = await self._lookup(key_hash)
-        if row is None or row.revoked_at is not None or (row.demo and not self.demo):
+        now = datetime.datetime.now(datetime.UTC)
+        expires_at = utc(row.expires_at) if row is not None and row.expires_at else None
+        if (
+            row is None
+            or row.revoked_at is not None
+            or (row.demo and not self.demo)
+            or (expires_at is not None and expires_at <= now)
+        ):
             raise Unauthenticated("the API key is not valid")
         attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
-        return Caller(
+        caller = Caller(
             row.department_code, row.department_name, row.system_id, None, attributes, key_hash[:16]
         )
+        left = (expires_at - now).total_seconds() if expires_at else self.cache_seconds
+        self._remember(key_hash, caller, min(self.cache_seconds, left))
+        return caller
 
     def _remembered(self, key_hash: str) -> Caller | None:
         known = self._known.get(key_hash)
         if known is None:
             return None
-        checked_at, caller = known
-        if self._clock() - checked_at >= self.cache_seconds:
+        until, caller = known
+        if self._clock() >= until:
             del self._known[key_hash]
             return None
         self._known.move_to_end(key_hash)
         return caller
 
-    def _remember(self, key_hash: str, caller: Caller) -> None:
-        if self.cache_seconds <= 0:
+    def _remember(self, key_hash: str, caller: Caller, seconds: float) -> None:
+        if seconds <= 0:
             return
-        self._known[key_hash] = (self._clock(), caller)
+        self._known[key_hash] = (self._clock() + seconds, caller)
         if len(self._known) > CACHED_KEYS:
             self._known.popitem(last=False)
 
@@ -135,28 +150,3 @@ class KeyRegistry:
                 return result.first()
         except SQLAlchemyError:
             raise AuditUnavailable("the platform store is unavailable") from None
-
-    async def _insert(
-        self,
-        key: str,
-        department_code: str,
-        department_name: str,
-        system_id: str,
-        system_name: str,
-        attributes: dict[str, str],
-        *,
-        demo: bool,
-    ) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                api_keys.insert().values(
-                    key_hash=hash_key(key),
-                    department_code=department_code,
-                    department_name=department_name,
-                    system_id=system_id,
-                    system_name=system_name,
-                    attributes=attributes,
-                    demo=demo,
-                    created_at=datetime.datetime.now(datetime.UTC),
-                )
-            )

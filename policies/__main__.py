@@ -1,7 +1,10 @@
 """Manage grants in the platform store: `python -m policies grant | grants | revoke`.
 
 Times without a zone are Asia/Shanghai; they are stored in UTC. A running server picks
-up a new or revoked grant within `policy_refresh_seconds`.
+up a new or revoked grant within `policy_refresh_seconds`. A grant's consumer must be
+a department of the catalog or one holding an API key; a grant that would cover no
+one yet (a system without a key, a scope attribute no key of the consumer carries) is
+recorded only with --force.
 """
 
 from __future__ import annotations
@@ -10,22 +13,41 @@ import argparse
 import asyncio
 import datetime
 import sys
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from auth.lifecycle import listed as listed_keys
+from errors import ConfigurationError
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.grants import Grant, GrantRefused, GrantStore
+from policies.grants import (
+    Grant,
+    GrantRefused,
+    GrantStore,
+    KeyHolder,
+    checked,
+    consumer_problem,
+    coverage_warnings,
+)
+from schema.catalog import Catalog
 from schema.loader import load_catalog
-from settings import Settings
-from store import store_engine, upgrade
+from settings import Settings, tool_settings
+from store.migrate import migrated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+REFUSED = 2
 
 
 def _moment(text: str) -> datetime.datetime:
-    moment = datetime.datetime.fromisoformat(text)
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "expected an ISO 8601 time such as 2026-12-01T08:00 or 2026-12-01T08:00+08:00 "
+            f"(Asia/Shanghai if no zone is given), not {text!r}"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
@@ -44,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("--scope", default="", help="rows covered: 'item=attribute[ & …]'")
     grant.add_argument("--valid-from", type=_moment, help="ISO time; Asia/Shanghai if no zone")
     grant.add_argument("--valid-until", type=_moment, help="ISO time, exclusive")
+    grant.add_argument(
+        "--force", action="store_true", help="record a grant that would cover no one yet"
+    )
     listing = commands.add_parser("grants", help="list grants")
     listing.add_argument("--all", action="store_true", help="include revoked grants")
     revoke = commands.add_parser("revoke", help="revoke a grant by id")
@@ -65,11 +90,12 @@ async def _run(settings: Settings, engine: AsyncEngine, arguments: argparse.Name
             valid_from=arguments.valid_from,
             valid_until=arguments.valid_until,
         )
-        try:
-            added = await store.add(grant, load_catalog(settings.catalog_dir))
-        except GrantRefused as exc:
-            print(f"grant refused: {exc}", file=sys.stderr)
-            return 2
+        catalog = load_catalog(settings.catalog_dir)
+        refused = await _refusal(engine, grant, catalog, force=arguments.force)
+        if refused:
+            print(f"grant refused: {refused}", file=sys.stderr)
+            return REFUSED
+        added = await store.add(grant, catalog)
         print(f"grant {added.id} recorded")
         return 0
     if arguments.command == "revoke":
@@ -81,6 +107,36 @@ async def _run(settings: Settings, engine: AsyncEngine, arguments: argparse.Name
     for listed in await store.listed(include_revoked=arguments.all):
         print(_line(listed))
     return 0
+
+
+async def _refusal(engine: AsyncEngine, grant: Grant, catalog: Catalog, *, force: bool) -> str:
+    """Why the grant is not recorded ("" if it is); warnings go to stderr either way."""
+    now = datetime.datetime.now(datetime.UTC)
+    holders = [
+        KeyHolder(
+            key.system.department_code,
+            key.system.system_id,
+            frozenset(key.system.attributes),
+            key.in_force(now),
+        )
+        for key in await listed_keys(engine)
+    ]
+    problems = [consumer_problem(grant.consumer, catalog, holders)]
+    try:
+        checked(grant, catalog)
+    except GrantRefused as refused:
+        problems.append(str(refused))
+    found = "; ".join(problem for problem in problems if problem)
+    if found:
+        return found
+    warnings = coverage_warnings(grant, holders)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return (
+        "it would cover no one yet: give --force to record it anyway"
+        if warnings and not force
+        else ""
+    )
 
 
 def _line(grant: Grant) -> str:
@@ -97,20 +153,23 @@ def _line(grant: Grant) -> str:
 
 
 async def _main(arguments: argparse.Namespace) -> int:
-    settings = Settings()
-    if settings.platform_store_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(upgrade, settings.store_url())
-    engine = store_engine(settings.store_url())
-    try:
+    settings = tool_settings()
+    async with migrated(settings.store_url()) as engine:
         return await _run(settings, engine, arguments)
-    finally:
-        await engine.dispose()
 
 
-def main() -> None:
-    sys.exit(asyncio.run(_main(_parser().parse_args())))
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_main(arguments))
+    except ConfigurationError as problem:
+        print(f"python -m policies: {problem}", file=sys.stderr)
+        return REFUSED
+    except ExceptionGroup as invalid:
+        for setting in invalid.exceptions:
+            print(f"python -m policies: {setting}", file=sys.stderr)
+        return REFUSED
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

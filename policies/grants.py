@@ -105,6 +105,56 @@ def checked(grant: Grant, catalog: Catalog) -> Grant:
     )
 
 
+@dataclass(frozen=True)
+class KeyHolder:
+    """A system holding a registered API key, as far as a grant needs to know it."""
+
+    department: str
+    system: str
+    attributes: frozenset[str]
+    """The names of the attributes its key carries (township, industry)."""
+    in_force: bool
+
+
+def consumer_problem(consumer: str, catalog: Catalog, holders: Sequence[KeyHolder]) -> str | None:
+    """A grant to a department nobody knows is a typo waiting to be trusted: a consumer
+    department is one of the catalog's, or one that holds an API key."""
+    department = consumer.partition("/")[0]
+    if department in {entry.department.code for entry in catalog.departments}:
+        return None
+    if any(holder.department == department for holder in holders):
+        return None
+    return (
+        f"consumer department {department} is unknown: the catalog does not have it and no "
+        "API key was registered for it (`python -m auth register` first)"
+    )
+
+
+def coverage_warnings(grant: Grant, holders: Sequence[KeyHolder]) -> list[str]:
+    """Why a grant would cover nobody today: no key in force for the system it names,
+    or a scope attribute no key of its consumer carries (a scope compares rows with
+    the caller's attributes, so such a grant matches no row)."""
+    department, _, system = grant.consumer.partition("/")
+    consumers = [
+        holder
+        for holder in holders
+        if holder.in_force and holder.department == department and system in ("", holder.system)
+    ]
+    if system and not consumers:
+        return [f"no API key in force is registered for the system {grant.consumer}"]
+    try:
+        terms = Scope.parse(grant.scope).terms if grant.scope else ()
+    except ValueError:
+        return []  # refused as malformed anyway
+    return [
+        f"no API key in force of {grant.consumer} carries the attribute {term.attribute!r} "
+        f"that the scope compares {term.item} with, so the grant would cover no rows "
+        f"(`python -m auth register … --attribute {term.attribute}=…`)"
+        for term in terms
+        if not any(term.attribute in holder.attributes for holder in consumers)
+    ]
+
+
 class GrantStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

@@ -20,6 +20,10 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     # What grant scopes compare rows with: {"township": "横水镇"} (0004_grants).
     sa.Column("attributes", sa.JSON, nullable=False, server_default="{}"),
+    # Expiry, the reason for a revocation, the key a rotation replaced (0005_api_key_lifecycle).
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_reason", sa.String(200)),
+    sa.Column("replaces", sa.Integer),
 )
 
 audit_records = sa.Table(

@@ -1,10 +1,20 @@
 """Shared fixtures: demo department databases generated once per session, and a
-platform served in-process through its real ASGI app."""
+platform served in-process through its real ASGI app.
+
+Before anything builds settings, the tests get a data directory of their own and lose
+whatever `GOV_SHARE_*` the developer's shell holds: a test never reads or writes the
+checkout's `var/` (a demo served there left a checkpoint file a test then read), and
+the processes tests start inherit the same environment. A test that needs other
+settings passes them itself (`Settings(...)`, monkeypatch, or a subprocess's `env`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +31,23 @@ from server import create_app
 from settings import ROOT, Settings
 
 SEED = 20201
+
+
+def _isolated_data_dir() -> Path:
+    for name in [name for name in os.environ if name.upper().startswith("GOV_SHARE_")]:
+        del os.environ[name]
+    directory = Path(tempfile.mkdtemp(prefix="gov-share-tests-"))
+    os.environ["GOV_SHARE_DATA_DIR"] = str(directory)
+    return directory
+
+
+DATA_DIR = _isolated_data_dir()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+
 SOURCES = (
     "civil_affairs",
     "human_resources",

@@ -267,3 +267,31 @@ async def test_an_altered_export_is_caught(store: Store) -> None:
     assert verify_export(path, keys).problem == ExportIncomplete("records")
     path.write_bytes(b"not gzip")
     assert verify_export(path, keys).problem == ExportIncomplete("unreadable")
+
+
+async def test_verify_export_without_a_file_checks_every_export(
+    sqlite_store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = sqlite_store
+    monkeypatch.setenv("GOV_SHARE_DATA_DIR", str(store.tmp_path))
+    monkeypatch.setenv("GOV_SHARE_DEMO", "true")
+    exports = store.tmp_path / "audit-export"
+    assert await asyncio.to_thread(main, ["verify-export"]) == 0
+    assert capsys.readouterr().out == (
+        f"no exported segments in {exports} yet: `python -m audit retain` exports records "
+        "older than 183 days\n"
+    )
+    await history(store)
+    assert await asyncio.to_thread(main, ["retain", "--store-url", store.url]) == 0
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["verify-export"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    first = exports / "000000000001_000000000030.jsonl.gz"
+    assert line.startswith(f"{first}: audit chain ") and "intact: 30 records" in line
+
+    second = exports / "000000000031_000000000040.jsonl.gz"
+    second.write_bytes(b"not gzip")
+    assert await asyncio.to_thread(main, ["verify-export"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [str(first), str(second)]
+    assert "NOT intact" in lines[1]

@@ -240,3 +240,31 @@ def test_the_public_key_command(
 
 async def run(*arguments: Any) -> int:
     return await asyncio.to_thread(main, [str(argument) for argument in arguments])
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("", "empty"),
+        ("\n", "empty"),
+        ("ab" * 31, "neither PEM nor 64 hex digits"),
+        (
+            "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n",
+            "not a PEM public key",
+        ),
+    ],
+)
+def test_a_public_key_file_that_holds_no_key_is_named_with_what_was_expected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, what: str
+) -> None:
+    key = tmp_path / "auditors.pub"
+    key.write_text(text)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    assert main(["verify", "--store-url", url, "--public-key", str(key)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"audit: the public key file {key} is {what}: expected the PEM that "
+        "`python -m audit public-key` prints (-----BEGIN PUBLIC KEY-----), or 64 hex digits\n"
+    )
+    assert main(["verify-export", str(tmp_path / "none.jsonl.gz"), "--public-key", str(key)]) == 2
+    assert f"the public key file {key} is {what}" in capsys.readouterr().err

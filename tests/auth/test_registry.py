@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth import KeyRegistry
 from auth.keys import hash_key
+from auth.lifecycle import System, issue, listed
+from auth.lifecycle import revoke as lifecycle_revoke
 from errors import Unauthenticated
 from store import api_keys, store_engine, upgrade
 
@@ -131,3 +133,33 @@ async def test_the_least_recently_used_key_is_forgotten_first(
     assert len(seen) == 3
     await registry.authenticate(f"Bearer {second}", None)
     assert len(seen) == 4
+
+
+async def test_a_remembered_key_stops_working_when_it_expires(engine: AsyncEngine) -> None:
+    """However long the cache time, a key is trusted no longer than its expiry."""
+    registry = KeyRegistry(engine, demo=False, cache_seconds=60)
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1.5)
+    system = System("11410581005000006G", "林州市民政局", "archive", "档案系统")
+    issued = await issue(engine, system, operator="ops-li", expires_at=expires)
+    seen = lookups(engine)
+    for _ in range(2):
+        await registry.authenticate(f"Bearer {issued.key}", None)
+    assert len(seen) == 1  # remembered
+    await asyncio.sleep((expires - datetime.datetime.now(datetime.UTC)).total_seconds())
+    with pytest.raises(Unauthenticated):
+        await registry.authenticate(f"Bearer {issued.key}", None)
+    assert len(seen) == 2
+
+
+async def test_a_revoked_key_stops_working_within_the_cache_time(engine: AsyncEngine) -> None:
+    clock = Clock()
+    registry = KeyRegistry(engine, demo=False, cache_seconds=5, clock=clock)
+    key = await register(registry)
+    await registry.authenticate(f"Bearer {key}", None)
+    [listed_key] = await listed(engine)
+    await lifecycle_revoke(engine, listed_key.id, reason="leaked", operator="ops-li")
+    clock.now += 4.9
+    assert (await registry.authenticate(f"Bearer {key}", None)).system == "marriage-registry"
+    clock.now += 0.1
+    with pytest.raises(Unauthenticated):
+        await registry.authenticate(f"Bearer {key}", None)

@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from auth import KeyRegistry
+from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
 from policies.grants import Grant, GrantRefused, GrantStore, checked, rules_of
@@ -507,7 +509,17 @@ GRANT = (
 )
 
 
+async def enrolment_key(store: Store, **attributes: str) -> str:
+    """The enrolment system's key, which a grant's consumer and scope are checked with."""
+    registry = KeyRegistry(store.engine, demo=False)
+    system = ("林州市教育局", "school-enrolment", "义务教育招生入学系统")
+    return await registry.register(
+        EDUCATION, *system, attributes or {"township": "开元街道"}, operator="test"
+    )
+
+
 async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -> None:
+    await enrolment_key(store)
     made = await cli(store, *GRANT)
     assert (made.code, made.out, made.err) == (0, "grant 1 recorded\n", "")
     # A time without a zone is Asia/Shanghai; the store keeps the instant in UTC.
@@ -567,6 +579,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
 
 
 async def test_the_command_line_reads_a_zoned_time_as_given(store: Store) -> None:
+    await enrolment_key(store)
     arguments = list(GRANT)
     arguments[arguments.index("2026-12-01T08:00")] = "2026-12-01T08:00+00:00"
     assert (await cli(store, *arguments)).code == 0
@@ -577,6 +590,7 @@ async def test_the_command_line_reads_a_zoned_time_as_given(store: Store) -> Non
 
 
 async def test_the_command_line_refuses_a_malformed_scope(store: Store) -> None:
+    await enrolment_key(store)
     arguments = list(GRANT)
     arguments[arguments.index("township=township")] = "township"
     refused = await cli(store, *arguments)
@@ -616,3 +630,92 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
             await as_writer.revoke(made.id)
     finally:
         await writer.dispose()
+
+
+# --- who a grant is for ---------------------------------------------------------------
+
+
+@pytest.fixture
+def here(store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """`python -m policies …` in this process, on the store."""
+    for name, value in store.env.items():
+        monkeypatch.setenv(name, value)
+
+    async def policies(*arguments: str) -> Ran:
+        try:
+            code = await asyncio.to_thread(main, list(arguments))
+        except SystemExit as exit:  # argparse
+            code = int(exit.code or 0)
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return policies
+
+
+def grant_to(consumer: str, *, scope: str = "township=township") -> list[str]:
+    arguments = list(GRANT)
+    arguments[arguments.index(ENROLMENT)] = consumer
+    arguments[arguments.index("township=township")] = scope
+    return arguments
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_grant_to_an_unknown_department_is_refused(store: Store, here: Any) -> None:
+    unknown = "11410581005000010D/school-enrolment"
+    refused = await here(*grant_to(unknown))
+    assert refused.code == 2
+    assert refused.err == (
+        "grant refused: consumer department 11410581005000010D is unknown: the catalog does "
+        "not have it and no API key was registered for it (`python -m auth register` first)\n"
+    )
+    assert await store.grants.listed(include_revoked=True) == []
+    # Known by its key, as a consumer-only department is; or by the catalog.
+    await enrolment_key(store)
+    assert (await here(*grant_to(ENROLMENT))).code == 0
+    assert (await here(*grant_to("11410581005000006G", scope=""))).code == 0
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_scope_attribute_no_key_carries_needs_force(store: Store, here: Any) -> None:
+    await enrolment_key(store, industry="教育")  # no township
+    refused = await here(*grant_to(ENROLMENT))
+    assert refused.code == 2
+    assert refused.err == (
+        f"warning: no API key in force of {ENROLMENT} carries the attribute 'township' that "
+        "the scope compares township with, so the grant would cover no rows "
+        "(`python -m auth register … --attribute township=…`)\n"
+        "grant refused: it would cover no one yet: give --force to record it anyway\n"
+    )
+    assert await store.grants.listed(include_revoked=True) == []
+    forced = await here(*grant_to(ENROLMENT), "--force")
+    assert (forced.code, forced.out) == (0, "grant 1 recorded\n")
+    assert forced.err.startswith("warning: no API key in force of ")
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_system_without_a_key_needs_force(store: Store, here: Any) -> None:
+    await enrolment_key(store)
+    other = f"{EDUCATION}/school-transport"
+    refused = await here(*grant_to(other, scope=""))
+    assert refused.code == 2
+    assert refused.err.startswith(
+        f"warning: no API key in force is registered for the system {other}\n"
+    )
+    assert (await here(*grant_to(other, scope=""), "--force")).code == 0
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("argument", ["--valid-from", "--valid-until"])
+async def test_a_malformed_time_names_its_argument_and_the_format(
+    store: Store, here: Any, argument: str
+) -> None:
+    arguments = grant_to(ENROLMENT)
+    arguments[arguments.index(argument) + 1] = "2026-13-01"
+    refused = await here(*arguments)
+    assert refused.code == 2
+    assert refused.err.splitlines()[-1] == (
+        f"python -m policies grant: error: argument {argument}: expected an ISO 8601 time "
+        "such as 2026-12-01T08:00 or 2026-12-01T08:00+08:00 (Asia/Shanghai if no zone is "
+        "given), not '2026-13-01'"
+    )
+    assert "Traceback" not in refused.err

@@ -1,0 +1,71 @@
+"""Run the platform's own entry points as real processes, the way a reader of the README
+does: `python server.py`, `python -m audit`, `python -m auth`, `python -m policies`,
+each with only the environment given (and PATH)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from settings import ROOT
+
+PATH = os.environ.get("PATH", "/usr/bin:/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run(
+    *arguments: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python <arguments>` in the checkout, with `env` and PATH only."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env={"PATH": PATH, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@contextlib.contextmanager
+def serving(*arguments: str, env: dict[str, str], log: Path) -> Iterator[str]:
+    """`python server.py <arguments>` on a free port until ready; its base URL. Stopped
+    with SIGTERM, as an operator would, so it signs its last checkpoint."""
+    port = free_port()
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "server.py", *arguments, "--port", str(port)],
+            cwd=ROOT,
+            env={"PATH": PATH, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and process.poll() is None:
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            else:
+                raise AssertionError("the server did not become ready: " + log.read_text())
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
