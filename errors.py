@@ -8,7 +8,11 @@
     │   │                             400 PERSISTED_QUERY_NOT_SUPPORTED
     │   ├── BadHeader                 400 BAD_HEADER
     │   ├── BadPurpose                400 BAD_PURPOSE
-    │   ├── BadUserInput              400 BAD_USER_INPUT
+    │   ├── DocumentError             400, or 200 with application/json
+    │   │   ├── ParseFailed           GRAPHQL_PARSE_FAILED
+    │   │   ├── ValidationFailed      GRAPHQL_VALIDATION_FAILED
+    │   │   ├── UnknownOperation      BAD_REQUEST
+    │   │   └── BadUserInput          BAD_USER_INPUT
     │   ├── NotFound                  404 NOT_FOUND
     │   ├── NotAcceptable             406 NOT_ACCEPTABLE
     │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
@@ -115,11 +119,32 @@ class InternalError(RequestError):
         super().__init__("the platform failed to answer; quote the request id when reporting it")
 
 
-class BadUserInput(RequestError):
+class DocumentError(RequestError):
+    """The document cannot run as sent. GraphQL over HTTP answers these 400 in its own
+    media type and 200 with application/json (`web.exchange`): the request was
+    well-formed, the GraphQL in it is not."""
+
+    outcome = "invalid"
+
+
+class ParseFailed(DocumentError):
+    code = "GRAPHQL_PARSE_FAILED"
+
+
+class ValidationFailed(DocumentError):
+    code = "GRAPHQL_VALIDATION_FAILED"
+
+
+class UnknownOperation(DocumentError):
+    """An `operationName` the document does not define."""
+
+    code = "BAD_REQUEST"
+
+
+class BadUserInput(DocumentError):
     """A variable or argument value that does not fit its type: named, never quoted."""
 
     code = "BAD_USER_INPUT"
-    outcome = "bad_user_input"
 
 
 class AuditUnavailable(RequestError):
@@ -132,10 +157,24 @@ class FieldError(GovShareError):
     pass
 
 
+DENIAL_CODES = (
+    "NOT_SHARED",
+    "APPLICATION_REQUIRED",
+    "PURPOSE_REQUIRED",
+    "NOT_OPEN",
+    "MASKED_ONLY",
+    "NOT_VERIFIABLE",
+    "OUT_OF_SCOPE",
+)
+"""The reasons the policy gives for a denied field: the codes of `FieldDenied`."""
+
+
 class FieldDenied(FieldError):
     """A field the caller may not read; `code` is the reason the policy gave."""
 
     def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        if code not in DENIAL_CODES:
+            raise ValueError(f"{code!r} is not a denial reason")
         super().__init__(message, **extensions)
         self.code = code
 
@@ -158,6 +197,17 @@ class BadCursor(FieldError):
 
 class QuotaExceeded(FieldError):
     code = "QUOTA_EXCEEDED"
+
+
+def codes() -> frozenset[str]:
+    """Every `extensions.code` the platform can return; the README lists each of them."""
+    found, pending = set(DENIAL_CODES), [GovShareError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        if "code" in vars(kind) and kind is not GovShareError:
+            found.add(kind.code)
+    return frozenset(found)
 
 
 class ConfigurationError(Exception):

@@ -34,7 +34,13 @@ from graphql.utilities import get_operation_ast
 
 import errors
 from connectors import Connector
-from errors import BadUserInput, FieldDenied
+from errors import (
+    BadUserInput,
+    FieldDenied,
+    ParseFailed,
+    UnknownOperation,
+    ValidationFailed,
+)
 from policies import Caller, Purpose
 from policies.quota import Quota, Unlimited
 from resolvers.context import RequestContext
@@ -122,7 +128,9 @@ class Executor:
             return ExecutionOutcome(False, None, prepared.errors, context, Accounting())
         operation = get_operation_ast(prepared.document, request.operation_name)
         if operation is None:
-            error = _request_error("the document has no operation of that name", "BAD_REQUEST")
+            error = _request_error(
+                "the document has no operation of that name", UnknownOperation.code
+            )
             return ExecutionOutcome(False, None, [error], context, Accounting())
         try:
             self._govern(context, schema, prepared.document, operation, request.variables)
@@ -200,10 +208,10 @@ class Executor:
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
-            return _Prepared(None, [_request_error(error, "GRAPHQL_PARSE_FAILED")])
+            return _Prepared(None, [_request_error(error, ParseFailed.code)])
         errors = validate(schema, document, self._rules)
         if errors:
-            return _Prepared(None, [_request_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+            return _Prepared(None, [_request_error(e, ValidationFailed.code) for e in errors])
         return _Prepared(document, [])
 
 

@@ -1,20 +1,64 @@
-"""The README is what a newcomer trusts first: its keys and its commands must be true."""
+"""The README is what a newcomer trusts first: every command and query in it runs here,
+in the order a reader meets it, as the caller it names, and does what it says.
+
+The walkthrough copies the checkout to a temporary folder (a fresh clone, without
+`var/`), starts the demo with the README's first command, and runs each example in
+turn. Only two things differ from a reader at a terminal: the install prefix of the
+first command is left out (the tests already run in the environment it makes), and the
+server listens on a free port instead of 8000, which the examples' URLs follow.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+import errors
 from auth import DEMO_SYSTEMS, demo_key, hash_key
 from settings import ROOT
-from tests.conftest import SEED, Gateway
+from tests.conftest import SEED
+from tests.processes import PATH, free_port
 
-pytestmark = pytest.mark.anyio
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+INSTALL = "python3 -m pip install uv==0.13.9 && uv sync --frozen && "
+EXAMPLE = re.compile(
+    r"<!-- example: (?P<meta>[^>]*?) -->\n```(?P<lang>\w+)\n(?P<body>.*?)\n```", re.S
+)
+RUNNABLE = ("sh", "graphql")
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    lang: str
+    body: str
+    caller: str | None = None
+    """A demo system id; None is the public."""
+    purpose: str | None = None
+
+
+def examples() -> list[Example]:
+    found = []
+    for match in EXAMPLE.finditer(README):
+        name, *pairs = [part.strip() for part in match["meta"].split(";")]
+        options = dict(pair.split(": ", 1) for pair in pairs)
+        found.append(Example(name, match["lang"], match["body"], **options))
+    return found
 
 
 def test_the_demo_keys_in_the_readme_are_the_derived_ones() -> None:
@@ -23,78 +67,323 @@ def test_the_demo_keys_in_the_readme_are_the_derived_ones() -> None:
 
 
 def test_the_two_commands_open_the_readme() -> None:
-    commands = re.findall(r"```sh\n(.+?)\n```", README)[:2]
-    assert commands[0].endswith("uv run --frozen python server.py --demo")
-    assert commands[1].endswith("uv run --frozen pytest")
-    assert all(
-        command.startswith("python3 -m pip install uv==0.13.9 && uv sync --frozen")
-        for command in commands
+    first, second = examples()[:2]
+    assert (first.name, second.name) == ("serve", "test")
+    assert first.body == INSTALL + "uv run --frozen python server.py --demo"
+    assert second.body == INSTALL + "uv run --frozen pytest"
+    assert README.index(first.body) < README.index(second.body) < README.index("\n## ")
+
+
+def test_every_command_and_query_is_an_example_the_walkthrough_checks() -> None:
+    fences = re.findall(r"^```(\w+)$", README, re.M)
+    named = examples()
+    assert sum(lang in RUNNABLE for lang in fences) == len(named), (
+        "every ```sh and ```graphql block is preceded by <!-- example: … -->"
     )
+    names = [example.name for example in named]
+    assert len(set(names)) == len(names)
+    assert set(names) == {"serve", "test", *CHECKS}
 
 
-async def test_the_first_query_runs_as_described(gateway: Gateway) -> None:
-    query = re.search(r"```graphql\n(.+?)\n```", README, re.S)
-    assert query is not None
-    body = (await gateway.query(query.group(1))).json()
-    codes = {error["extensions"]["field"]: error["extensions"]["code"] for error in body["errors"]}
-    assert codes == {
+def test_the_error_code_table_lists_every_code_the_platform_returns() -> None:
+    table = README.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([A-Z_]+)` \|", table, re.M)
+    assert len(listed) == len(set(listed))
+    assert set(listed) == errors.codes()
+
+
+def test_leaving_out_the_slow_tests_as_the_readme_says() -> None:
+    """The README's `-m "not slow"` keeps every other test (collected, not run here)."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "not slow", "--collect-only", "-q"],
+        cwd=ROOT,
+        env={"PATH": PATH, "PYTEST_ADDOPTS": "-p no:cacheprovider"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert "test_the_readme_walkthrough" not in collected.stdout
+    assert re.search(r"\d+/\d+ tests collected \(\d+ deselected\)", collected.stdout)
+
+
+@pytest.mark.slow
+def test_the_readme_walkthrough(tmp_path: Path) -> None:
+    clone = _fresh_clone(tmp_path / "gov-share")
+    walk = examples()
+    serve = walk[0]
+    with _serving(clone, serve.body.removeprefix(INSTALL)) as reader:
+        for example in walk[2:]:
+            CHECKS[example.name](reader, example)
+    # `uv run` answers a SIGTERM with 143 whatever the server did, so read its log.
+    log = reader.log.read_text()
+    assert "Application shutdown complete." in log and '"level": "ERROR"' not in log, log
+
+
+@dataclass
+class Reader:
+    """Someone following the README in their clone, with the demo running."""
+
+    clone: Path
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def shell(self, example: Example) -> list[subprocess.CompletedProcess[str]]:
+        """Each command of a ```sh block, in order, in the clone; every one must succeed."""
+        results = []
+        for command in _commands(example.body.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")):
+            result = subprocess.run(
+                ["bash", "-c", command],
+                cwd=self.clone,
+                env=_readers_environment(),
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+            results.append(result)
+        return results
+
+    def query(self, example: Example, **overrides: str | None) -> dict[str, Any]:
+        caller = overrides.get("caller", example.caller)
+        purpose = overrides.get("purpose", example.purpose)
+        headers = {"Accept": "application/graphql-response+json"}
+        if caller is not None:
+            headers["Authorization"] = f"Bearer {demo_key(SEED, caller)}"
+        if purpose is not None:
+            headers["X-Purpose"] = purpose
+        response = httpx.post(
+            f"{self.base}/graphql", json={"query": example.body}, headers=headers, timeout=30
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    def record(self, request_id: str) -> sqlite3.Row:
+        with contextlib.closing(sqlite3.connect(self.clone / "var" / "platform.db")) as store:
+            store.row_factory = sqlite3.Row
+            row = store.execute(
+                "SELECT * FROM audit_records WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        assert row is not None, "every request leaves its audit record"
+        return row
+
+
+def _fresh_clone(into: Path) -> Path:
+    """The project as a clone has it: no `var/`, no caches; the environment `uv sync`
+    made is shared, as the lock file is the same."""
+    ignored = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", ".*_cache", "*.pyc")
+    shutil.copytree(ROOT, into, ignore=ignored)
+    (into / ".venv").symlink_to(ROOT / ".venv")
+    return into
+
+
+def _readers_environment() -> dict[str, str]:
+    """A terminal's environment: no GOV_SHARE_* (the tests' own data directory included)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("GOV_SHARE_", "PYTEST_", "VIRTUAL_ENV", "UV_"))
+    }
+
+
+def _commands(block: str) -> list[str]:
+    """Commands as a shell reads them: continued lines joined, comment lines dropped."""
+    joined = re.sub(r"\\\n\s*", "", block)
+    return [line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@contextlib.contextmanager
+def _serving(clone: Path, command: str) -> Iterator[Reader]:
+    port = free_port()
+    reader = Reader(clone, port, clone.parent / "server.log")
+    with reader.log.open("w") as sink:
+        server = subprocess.Popen(
+            ["bash", "-c", f"exec {command} --port {port}"],
+            cwd=clone,
+            env=_readers_environment(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while server.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{reader.base}/readyz").status_code == 200:
+                        break
+                time.sleep(0.3)
+            else:
+                raise AssertionError("the demo did not start: " + reader.log.read_text())
+            yield reader
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+
+
+# What each example is documented to do, asserted as the README words it.
+
+
+def _vendor_check(reader: Reader, example: Example) -> None:
+    [checked] = reader.shell(example)
+    for package in ("graphiql@3.9.0", "react@18.3.1", "react-dom@18.3.1"):
+        assert f"{package}: " in checked.stdout and "agree with" in checked.stdout
+
+
+def _codes(body: dict[str, Any]) -> dict[str, str]:
+    return {e["extensions"]["field"]: e["extensions"]["code"] for e in body.get("errors", [])}
+
+
+def _first_query(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert _codes(body) == {
         "TaxRegistration.creditRating": "APPLICATION_REQUIRED",
         "TaxRegistration.annualTaxPaid": "NOT_SHARED",
     }
+    nodes = [edge["node"] for edge in body["data"]["enterprises"]["edges"]]
+    people = [node["legalRepresentative"] for node in nodes]
+    assert all(p["name"] and re.fullmatch(r"\d{17}[\dX]", p["idNumber"]) for p in people)
+    assert all(p["householdAddress"].endswith("号") for p in people), "clear, by a rule"
+    assert all(re.fullmatch(r"1\d{2}\*{4}\d{4}", p["phone"]) for p in people), "masked"
+    assert all(node["landParcels"] is not None for node in nodes)
+    for caller, purpose in (
+        ("marriage-registry", "work_reference"),
+        ("planning-permits", "administrative_basis"),
+        ("school-enrolment", "administrative_basis"),
+    ):
+        other = reader.query(example, caller=caller, purpose=purpose)
+        denial = next(
+            e
+            for e in other["errors"]
+            if e["extensions"]["field"] == "Enterprise.legalRepresentative"
+        )
+        assert denial["extensions"]["code"] == "APPLICATION_REQUIRED"
+        assert denial["extensions"]["restsOn"] == "Enterprise.legalRepIdNumber"
+        assert all(
+            edge["node"]["legalRepresentative"] is None
+            for edge in other["data"]["enterprises"]["edges"]
+        )
+    for caller in ("tax-admin", "registration"):
+        granted = reader.query(example, caller=caller)
+        assert "Enterprise.legalRepresentative" not in _codes(granted)
+    unstated = reader.query(example, purpose=None)
+    assert _codes(unstated)["Enterprise.legalRepresentative"] == "PURPOSE_REQUIRED"
+
+
+def _first_curl(reader: Reader, example: Example) -> None:
+    [curl] = reader.shell(example)
+    body = json.loads(curl.stdout)
+    assert _codes(body) == {"TaxRegistration.annualTaxPaid": "NOT_SHARED"}
     people = [edge["node"]["legalRepresentative"] for edge in body["data"]["enterprises"]["edges"]]
-    assert all(person["householdAddress"].endswith("号") for person in people)
-    assert all(re.fullmatch(r"1[0-9]{2}\*{4}[0-9]{4}", person["phone"]) for person in people)
+    assert len(people) == 2 and all("***" not in p["householdAddress"] for p in people)
+    assert reader.record(body["extensions"]["requestId"])["operator"] == "张三"
 
 
-async def test_the_sharing_example_masks_as_described(gateway: Gateway) -> None:
-    query = next(
-        block
-        for block in re.findall(r"```graphql\n(.+?)\n```", README, re.S)
-        if "township householdAddress phone" in block
-    )
-    masked = await gateway.query(query, system="school-enrolment", purpose="work_reference")
-    people = [edge["node"] for edge in masked.json()["data"]["persons"]["edges"]]
-    assert all(person["householdAddress"].endswith(f"{person['township']}***") for person in people)
-    assert all(re.fullmatch(r"1[0-9]{2}\*{4}[0-9]{4}", person["phone"]) for person in people)
-    registry = (await gateway.query(query, system="marriage-registry")).json()
-    people = [edge["node"] for edge in registry["data"]["persons"]["edges"]]
-    assert all(not person["householdAddress"].endswith("***") for person in people)
-    assert all("****" in person["phone"] for person in people)
+def _filters(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert "errors" not in body, body
+    listed = body["data"]["enterprises"]
+    capitals = [float(edge["node"]["registeredCapital"]) for edge in listed["edges"]]
+    assert listed["totalCount"] >= len(capitals) > 0
+    assert capitals == sorted(capitals, reverse=True) and min(capitals) >= 500
 
 
-def test_registering_a_key_prints_it_once_and_stores_its_hash(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "auth",
-            "register",
-            "--department",
-            "11410581005000006G",
-            "--department-name",
-            "林州市民政局",
-            "--system",
-            "archive",
-            "--system-name",
-            "档案系统",
-        ],
-        cwd=ROOT,
-        env={"GOV_SHARE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = result.stdout.strip()
-    assert key.startswith("gsk_") and len(key) > 40
-    store = (tmp_path / "platform.db").read_bytes()
-    assert key.encode() not in store
-    assert hash_key(key).encode() in store
+def _catalog_search(reader: Reader, example: Example) -> None:
+    def address(purpose: str) -> dict[str, Any]:
+        found = reader.query(example, purpose=purpose)["data"]["catalog"]["search"]
+        return next(f for f in found if f["item"]["graphqlField"] == "Person.householdAddress")
+
+    clear = address("administrative_basis")["access"]
+    assert (clear["how"], clear["outcome"]) == ("query_directly", "clear")
+    masked = address("work_reference")["access"]
+    assert (masked["how"], masked["outcome"]) == ("query_directly", "masked")
 
 
-async def test_every_graphql_example_in_the_readme_runs(gateway: Gateway) -> None:
-    examples = re.findall(r"```graphql\n(.+?)\n```", README, re.S)
-    assert len(examples) >= 3
-    for example in examples[1:]:
-        response = await gateway.query(example)
-        assert response.status_code == 200
-        assert "errors" not in response.json(), response.json()["errors"]
+def _masked_persons(reader: Reader, example: Example) -> None:
+    people = [e["node"] for e in reader.query(example)["data"]["persons"]["edges"]]
+    assert all(p["householdAddress"].endswith(f"{p['township']}***") for p in people)
+    assert all(re.fullmatch(r"1\d{2}\*{4}\d{4}", p["phone"]) for p in people)
+    registry = reader.query(example, caller="marriage-registry", purpose="administrative_basis")
+    people = [e["node"] for e in registry["data"]["persons"]["edges"]]
+    assert all(not p["householdAddress"].endswith("***") for p in people)
+    assert all("****" in p["phone"] for p in people)
+
+
+def _grants(reader: Reader, example: Example) -> None:
+    granted, listed, revoked = reader.shell(example)
+    assert granted.stdout.strip() == "grant 1 recorded"
+    assert "school-enrolment" in listed.stdout and "scope=township=township" in listed.stdout
+    assert revoked.stdout.strip() == "grant 1 revoked"
+
+
+def _verification(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert body["data"] == {"spouse": True, "same": True, "other": False}, body
+
+
+def _health(reader: Reader, example: Example) -> None:
+    alive, ready = reader.shell(example)
+    assert json.loads(alive.stdout) == {"status": "alive"}
+    assert json.loads(ready.stdout)["status"] == "ready"
+
+
+def _keys(reader: Reader, example: Example) -> None:
+    [made] = reader.shell(example)
+    exported = re.findall(r"^export (GOV_SHARE_[A-Z_]+)=", made.stdout, re.M)
+    assert set(exported) == {
+        "GOV_SHARE_AUDIT_KEY_ID",
+        "GOV_SHARE_AUDIT_KEYS",
+        "GOV_SHARE_AUDIT_SIGNING_KEY",
+        "GOV_SHARE_CURSOR_KEY",
+    }
+
+
+def _api_keys(reader: Reader, example: Example) -> None:
+    registered, listed, rotated, revoked = reader.shell(example)
+    first, second = registered.stdout.strip(), rotated.stdout.strip().splitlines()[-1]
+    assert first.startswith("gsk_") and second.startswith("gsk_") and first != second
+    assert re.search(r"^6\s.*archive", listed.stdout, re.M), listed.stdout
+    assert revoked.returncode == 0
+    stored = b"".join(path.read_bytes() for path in (reader.clone / "var").glob("platform.db*"))
+    assert first.encode() not in stored and hash_key(first).encode() in stored, "stored hashed"
+
+    def status(key: str) -> int:
+        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+        query = {"query": "{ catalog { version } }"}
+        return httpx.post(f"{reader.base}/graphql", json=query, headers=headers).status_code
+
+    assert status(first) == 200, "key 6 works through the overlap"
+    assert status(second) == 401, "key 7, revoked"
+
+
+def _audit(reader: Reader, example: Example) -> None:
+    _, verified, retained, exports = reader.shell(example)
+    assert (reader.clone / "auditors.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    assert "intact" in verified.stdout, verified.stdout
+    assert "nothing is older than 183 days" in retained.stdout
+    assert exports.stdout.strip(), "it says what it checked, or that there is nothing yet"
+
+
+def _benchmarks(reader: Reader, example: Example) -> None:
+    run, audit_cost = reader.shell(example)
+    assert "(c)" in run.stdout and "(d)" in run.stdout
+    assert "on/off" in audit_cost.stdout
+
+
+CHECKS: dict[str, Callable[[Reader, Example], None]] = {
+    "vendor-check": _vendor_check,
+    "first-query": _first_query,
+    "first-curl": _first_curl,
+    "filters": _filters,
+    "catalog-search": _catalog_search,
+    "masked-persons": _masked_persons,
+    "grants": _grants,
+    "verification": _verification,
+    "health": _health,
+    "keys": _keys,
+    "api-keys": _api_keys,
+    "audit": _audit,
+    "benchmarks": _benchmarks,
+}

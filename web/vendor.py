@@ -37,11 +37,14 @@ def main(arguments: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the files and manifest")
     write = parser.parse_args(arguments).write
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    problems = [
-        f"{package['name']}@{package['version']}: {problem}"
-        for package in manifest["packages"]
-        for problem in _vendor(package, write=write)
-    ]
+    problems = []
+    for package in manifest["packages"]:
+        found = _vendor(package, write=write)
+        problems += [f"{package['name']}@{package['version']}: {problem}" for problem in found]
+        if not found:
+            done = "written from" if write else "agree with"
+            named = f"{package['name']}@{package['version']}"
+            print(f"{named}: {len(package['files'])} file(s) {done} the registry's tarball")
     if write and not problems:
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         MANIFEST.write_text(text, encoding="utf-8")
