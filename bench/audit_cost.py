@@ -18,7 +18,8 @@ Department sources are SQLite files generated into the temp dir, as in bench/run
 Target (issue "Accountability log, part 1", point 6): log-on throughput at least 0.85
 of log-off, N = 1 and 100, concurrency 16, on both stores. Then bytes stored per
 request at N = 1, 100, 1000 (bench/audit_size.py), measured on each store while it is
-fresh, before the throughput cells. Exit status 0 when every cell passes.
+fresh, before the throughput cells. Exit status 0 when every cell passes; a `--quick`
+smoke run is too short to judge, so it exits 0 unless it broke.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
     for note in report.notes:
         print(note)
     print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
-    return 0 if verdict == "PASS" else 1
+    # A smoke run is too short to judge a ratio: it fails only when it broke.
+    return 0 if verdict == "PASS" or args.quick else 1
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ server listens on a free port instead of 8000, which the examples' URLs follow.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import re
@@ -39,7 +40,7 @@ INSTALL = "python3 -m pip install uv==0.13.9 && uv sync --frozen && "
 EXAMPLE = re.compile(
     r"<!-- example: (?P<meta>[^>]*?) -->\n```(?P<lang>\w+)\n(?P<body>.*?)\n```", re.S
 )
-RUNNABLE = ("sh", "graphql")
+RUNNABLE = ("sh", "graphql", "json")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,9 @@ def _readers_environment() -> dict[str, str]:
 def _commands(block: str) -> list[str]:
     """Commands as a shell reads them: continued lines joined, comment lines dropped."""
     joined = re.sub(r"\\\n\s*", "", block)
-    return [line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 @contextlib.contextmanager
@@ -230,6 +233,14 @@ def _vendor_check(reader: Reader, example: Example) -> None:
     [checked] = reader.shell(example)
     for package in ("graphiql@3.9.0", "react@18.3.1", "react-dom@18.3.1"):
         assert f"{package}: " in checked.stdout and "agree with" in checked.stdout
+
+
+def _graphiql_headers(reader: Reader, example: Example) -> None:
+    page = httpx.get(f"{reader.base}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    prefilled = re.search(r'data-headers="([^"]*)"', page.text)
+    assert prefilled is not None, page.text
+    assert json.loads(html.unescape(prefilled[1])) == json.loads(example.body)
 
 
 def _codes(body: dict[str, Any]) -> dict[str, str]:
@@ -368,12 +379,13 @@ def _audit(reader: Reader, example: Example) -> None:
 
 def _benchmarks(reader: Reader, example: Example) -> None:
     run, audit_cost = reader.shell(example)
-    assert "(c)" in run.stdout and "(d)" in run.stdout
-    assert "on/off" in audit_cost.stdout
+    assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
+    assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
 
 
 CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "vendor-check": _vendor_check,
+    "graphiql-headers": _graphiql_headers,
     "first-query": _first_query,
     "first-curl": _first_curl,
     "filters": _filters,
