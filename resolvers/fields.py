@@ -22,13 +22,12 @@ from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
 import errors
+from catalog import Resource, naming
 from connectors import Page
 from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
-from schema import naming
-from schema.catalog import Resource
 from schema.inputs import SCALARS
 
 Connection = dict[str, Any]

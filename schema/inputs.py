@@ -18,8 +18,7 @@ from typing import Any
 
 import strawberry
 
-from schema import naming
-from schema.catalog import DataItem, DataType, Resource, ShareType
+from catalog import DataItem, DataType, Resource, ShareType, naming
 
 SCALARS: dict[DataType, type] = {
     DataType.CHARACTER: str,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schema.catalog import Catalog, DataItem, Relationship, Resource, ShareType
+from catalog.model import Catalog, DataItem, Relationship, Resource, ShareType
 
 
 @dataclass(frozen=True)

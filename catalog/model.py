@@ -1,7 +1,7 @@
 """The resource catalog (政务信息资源目录): what each department declares it holds.
 
 Plain, frozen pydantic models. Every room reads them; none writes them. Rules that
-span files are checked by `loader.py` (relationship targets) and `collisions.py` (the
+span files are checked by `loader.py` (relationship targets) and `_collisions.py` (the
 GraphQL names of `naming.py`, unique across the catalog).
 """
 
@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from schema.masks import Mask
-from schema.naming import ResourceNames
+from catalog.masks import Mask
+from catalog.naming import ResourceNames
 
 GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
 SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
