@@ -10,23 +10,13 @@ rooms use only the names below.
 from catalog import naming
 from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
-from catalog.model import (
-    CATEGORY_DIGIT,
-    Cardinality,
-    Catalog,
-    DataItem,
-    DataType,
-    Department,
-    DepartmentCatalog,
-    MaskedFor,
-    Relationship,
-    Resource,
-    ShareType,
-)
+from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
 from catalog.shown import Shown, to_departments, to_public
+from catalog.terms import CATEGORY_DIGIT, PYTHON_TYPES, Cardinality, DataType, MaskedFor, ShareType
 
 __all__ = [
     "CATEGORY_DIGIT",
+    "PYTHON_TYPES",
     "Band",
     "Cardinality",
     "Catalog",

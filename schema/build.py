@@ -25,6 +25,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from catalog import (
+    PYTHON_TYPES,
     Cardinality,
     Catalog,
     DataItem,
@@ -47,7 +48,7 @@ from resolvers.coordinates import (
 )
 from resolvers.plan import Coordinate
 from schema.browse import catalog_field
-from schema.inputs import SCALARS, claims_input, order_input, where_input
+from schema.inputs import claims_input, order_input, where_input
 
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
@@ -137,7 +138,7 @@ class _Builder:
         annotations: dict[str, Any] = {}
         for item in self.shown.items[resource.id]:
             # A maskable item's masked form is text (an income band), so the field is a String.
-            kind = (str if item.mask is not None else SCALARS[item.data_type]) | None
+            kind = (str if item.mask is not None else PYTHON_TYPES[item.data_type]) | None
             description = _describe(item)
             setattr(
                 cls,
