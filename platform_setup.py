@@ -19,6 +19,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
+from catalog import Catalog, load_catalog
 from connectors import Connector, open_connector
 from policies import SharingPolicy, load_rules
 from policies.grants import Grant, GrantStore, rules_of
@@ -26,8 +27,6 @@ from policies.quota import VerificationQuota
 from policies.refresh import Following, follow_grants
 from resolvers import Executor, Limits
 from schema.build import build_schema
-from schema.catalog import Catalog
-from schema.loader import load_catalog
 from settings import Settings
 from store import store_engine, upgrade
 

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     demo: bool = False
     seed: int = 20201
     data_dir: Path = ROOT / "var"
-    catalog_dir: Path = ROOT / "schema" / "departments"
+    catalog_dir: Path = ROOT / "catalog" / "departments"
     policy_dir: Path = ROOT / "policies"
     platform_store_url: str | None = None
     sources: dict[str, str] = Field(default_factory=dict)

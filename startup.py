@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from audit.checkpoint import signing_key
+from catalog import load_catalog
 from errors import ConfigurationError
 from policies import load_rules
-from schema.loader import load_catalog
 from settings import SECRETS, Settings, read_settings, record_run_mode
 from store import upgrade
 

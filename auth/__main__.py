@@ -36,8 +36,8 @@ from auth.lifecycle import (
     revoke,
     rotate,
 )
+from catalog import load_catalog
 from errors import ConfigurationError
-from schema.loader import load_catalog
 from settings import Settings, tool_settings
 from store.migrate import migrated
 

@@ -52,7 +52,7 @@ from bench.governed import Running
 from bench.measure import Budget, Stats, measure, positive_ints
 from bench.pgstore import ADMIN_URL, temporary_store
 from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
-from schema.loader import load_catalog
+from catalog import load_catalog
 from settings import ROOT
 
 TARGET = 0.85
@@ -121,7 +121,7 @@ def _stores(text: str) -> tuple[str, ...]:
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
-    catalog = load_catalog(ROOT / "schema" / "departments")
+    catalog = load_catalog(ROOT / "catalog" / "departments")
     paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
     _header(args)
     report = Report()

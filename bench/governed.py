@@ -17,12 +17,12 @@ from sqlalchemy import event
 
 from auth import demo_key
 from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
+from catalog import DataItem, Resource
 from connectors import SqlConnector, SqliteConnector
 from platform_setup import Platform
 from policies import Caller, Decision, Purpose
 from policies.decision import Action, clear
 from resolvers import Executor, GraphQLRequest
-from schema.catalog import DataItem, Resource
 from server import create_app
 from settings import Settings
 

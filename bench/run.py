@@ -41,7 +41,7 @@ from bench.measure import Budget, Stats, Variant, measure, positive_ints
 from bench.plain import PlainGraphQL, Rows
 from bench.profiling import profile
 from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
-from schema.loader import load_catalog
+from catalog import load_catalog
 from settings import ROOT
 
 LEGEND = """\
@@ -92,7 +92,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
-    catalog = load_catalog(ROOT / "schema" / "departments")
+    catalog = load_catalog(ROOT / "catalog" / "departments")
     paths, empty = await asyncio.to_thread(generate, catalog, directory / "sources")
     running = Running(paths, directory / "platform")
     await running.start()

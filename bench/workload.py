@@ -7,10 +7,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from catalog import Catalog
 from demo import DemoScale, generate_demo_data
 from demo.tables import build_table, joined_items
 from demo.world import build_world
-from schema.catalog import Catalog
 
 SEED = 20201
 SYSTEM = "marriage-registry"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from catalog import Mask
 from errors import PushdownRefused
-from schema.masks import Mask
 
 Row = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """Masking rules as SQL, so a masked field's clear value never leaves the department's
 database. Each expression gives exactly the strings of the rule's `apply` in
-`schema/masks.py` on SQLite, PostgreSQL and MariaDB.
+`catalog/masks.py` on SQLite, PostgreSQL and MariaDB.
 
 Only positions and lengths in characters are used (`substr`, `char_length` and
 `instr`/`strpos`), never `right()` or negative offsets, which the three engines do not
@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schema.masks import Band, HideMiddle, KeepThrough, Mask, Surname
+from catalog import Band, HideMiddle, KeepThrough, Mask, Surname
 
 DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 

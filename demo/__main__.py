@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
+from catalog import DepartmentCatalog
 from demo import DemoScale, generate_demo_data
-from schema.catalog import DepartmentCatalog
 
-_CATALOG_DIR = Path(__file__).resolve().parent.parent / "schema" / "departments"
+_CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog" / "departments"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
 
+from catalog import DepartmentCatalog, Resource, files_version
 from demo.engines import in_transaction
 from demo.tables import build_table, joined_items
 from demo.world import DemoScale, Row, build_world
-from schema.catalog import DepartmentCatalog, Resource
-from schema.loader import files_version
 
 _BATCH = 1000
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-from schema.catalog import DataItem, DataType, DepartmentCatalog, Resource
+from catalog import DataItem, DataType, DepartmentCatalog, Resource
 
 
 def joined_items(departments: Iterable[DepartmentCatalog]) -> set[tuple[str, str]]:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.lifecycle import listed as listed_keys
+from catalog import Catalog, load_catalog
 from errors import ConfigurationError
 from policies.caller import Purpose
 from policies.decision import Action
@@ -31,8 +32,6 @@ from policies.grants import (
     consumer_problem,
     coverage_warnings,
 )
-from schema.catalog import Catalog
-from schema.loader import load_catalog
 from settings import Settings, tool_settings
 from store.migrate import migrated
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from catalog import Mask
 from errors import FieldDenied
 from policies.scope import Scope
-from schema.masks import Mask
 
 
 class Action(StrEnum):

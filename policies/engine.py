@@ -13,11 +13,11 @@ import datetime
 from dataclasses import dataclass
 
 import errors
+from catalog import Catalog, DataItem, MaskedFor, Resource, ShareType
 from policies.caller import Caller, Purpose
 from policies.decision import Action, Decision, Outcome, clear, denied, masked
 from policies.rules import RuleSet, instant
 from policies.scope import Scope
-from schema.catalog import Catalog, DataItem, MaskedFor, Resource, ShareType
 
 _CacheKey = tuple[str | None, str | None, str, str, Purpose | None, Action]
 

@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from catalog import Catalog
 from policies.caller import Purpose
 from policies.decision import Action
 from policies.rules import Rule, instant, rule_problem, subject_problem
 from policies.scope import Scope
-from schema.catalog import Catalog
 from store.tables import grants as grants_table
 
 

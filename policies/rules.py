@@ -22,12 +22,11 @@ from pathlib import Path
 
 import casbin
 
+from catalog import Catalog, ShareType, files_version
 from errors import ConfigurationError
 from policies.caller import PUBLIC_ROLE, Purpose
 from policies.decision import Action
 from policies.scope import Scope
-from schema.catalog import Catalog, ShareType
-from schema.loader import files_version
 
 DEPARTMENT = re.compile(r"[0-9A-Z]{18}")
 SYSTEM = re.compile(r"[0-9A-Z]{18}/[a-z0-9][a-z0-9-]*")

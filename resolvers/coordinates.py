@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schema.catalog import DataItem, Relationship, Resource
+from catalog import DataItem, Relationship, Resource
 
 
 @dataclass(frozen=True)

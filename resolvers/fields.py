@@ -22,14 +22,12 @@ from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
 import errors
+from catalog import PYTHON_TYPES, Resource, naming
 from connectors import Page
 from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
-from schema import naming
-from schema.catalog import Resource
-from schema.inputs import SCALARS
 
 Connection = dict[str, Any]
 Resolver = Callable[..., Any]
@@ -69,7 +67,7 @@ def lookup_resolver(resource: Resource) -> Resolver:
             return None
         return context.loaders.single(resource, match).load(arguments[match.name])
 
-    _keyword_arguments(resolve, {match.name: SCALARS[match.data_type]})
+    _keyword_arguments(resolve, {match.name: PYTHON_TYPES[match.data_type]})
     return _named(resolve, f"lookup_{resource.id}")
 
 
@@ -91,7 +89,9 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
             )
         return await context.loaders.verify(resource, context.governance.verifications[path])
 
-    _keyword_arguments(resolve, {key.name: SCALARS[key.data_type], naming.CLAIMS_ARGUMENT: claims})
+    _keyword_arguments(
+        resolve, {key.name: PYTHON_TYPES[key.data_type], naming.CLAIMS_ARGUMENT: claims}
+    )
     return _named(resolve, f"verify_{resource.id}")
 
 

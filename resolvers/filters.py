@@ -11,8 +11,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from catalog import DataItem, Resource
 from connectors import And, Comparison, Not, Operator, Or, OrderKey, Predicate
-from schema.catalog import DataItem, Resource
 
 OPERATORS = {f"_{operator.value}": operator for operator in Operator}
 

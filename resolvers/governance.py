@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import errors
+from catalog import Cardinality, DataItem, Resource, naming
 from connectors import And, Computed, Flag
 from errors import FieldDenied
 from policies import Caller, Decision, Purpose
@@ -30,8 +31,6 @@ from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
 from resolvers.plan import Coordinate, Plan, Selection
 from resolvers.showing import ComputedItems, Shown, scope_condition
 from resolvers.verification import Verification, plan_verification
-from schema import naming
-from schema.catalog import Cardinality, DataItem, Resource
 
 ItemDecider = Callable[[Resource, DataItem, str], Decision]
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from catalog import DataItem, Resource
 from connectors import Comparison, Connector, Flag, Operator, OrderKey, Page, Predicate, Read, Row
 from resolvers.filters import UNFILTERED, ConnectionQuery
 from resolvers.governance import Projection, internal_columns
 from resolvers.showing import Shown
 from resolvers.verification import Verification
-from schema.catalog import DataItem, Resource
 
 
 class Record(dict[str, Any]):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from catalog import DataItem, Resource
 from connectors import And, Comparison, Computed, Flag, Operator, Or, Predicate
 from policies import Decision
 from policies.scope import Scope
-from schema.catalog import DataItem, Resource
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from catalog import DataItem, Resource, naming
 from connectors import And, Comparison, Operator, Predicate
 from errors import BadUserInput
 from policies import Caller, Decision
 from resolvers.plan import Selection
 from resolvers.showing import scope_condition
-from schema import naming
-from schema.catalog import DataItem, Resource
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The catalog (department declarations) and the GraphQL schema built from it."""
+"""The GraphQL schema built from the catalog: types, inputs and root fields over the
+resolvers, and the `catalog` browser. The catalog itself is the `catalog` room."""
 
-from schema.catalog import Catalog
-from schema.loader import load_catalog
+from schema.build import build_schema
 
-__all__ = ["Catalog", "load_catalog"]
+__all__ = ["build_schema"]

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from catalog import DataItem, Department, Resource, ShareType
 from policies import Caller, Decision, Purpose
 from policies.decision import Action, Outcome
 from resolvers.governance import Policy
-from schema.catalog import DataItem, Department, Resource, ShareType
 
 PURPOSE_ZH = {
     Purpose.ADMINISTRATIVE_BASIS: "行政依据",

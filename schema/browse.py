@@ -18,16 +18,16 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types.field import StrawberryField
 
-from resolvers.context import RequestContext
-from schema import naming
-from schema.access import access
-from schema.catalog import (
+from catalog import (
     CATEGORY_DIGIT,
     Catalog,
     DataItem,
     Department,
     Resource,
+    naming,
 )
+from resolvers.context import RequestContext
+from schema.access import access
 
 MATCHES = ("exact", "contains", "overlap")
 """How a search matched, best first: the whole name, all of the text, enough of it."""

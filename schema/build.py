@@ -7,7 +7,7 @@ documents the catalog. Returns the schema and the map of what each coordinate me
 
 Two schemas are built from one catalog with the same names, so a coordinate means the
 same in both: the departments' (everything; policy decides per request) and the
-public's (only what the public may query, `shown.py`), so that introspection and
+public's (only what the public may query, `catalog/shown.py`), so that introspection and
 validation without a key show nothing the catalog hides from the public.
 """
 
@@ -24,6 +24,19 @@ from strawberry.tools import create_type
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from catalog import (
+    PYTHON_TYPES,
+    Cardinality,
+    Catalog,
+    DataItem,
+    Relationship,
+    Resource,
+    ShareType,
+    Shown,
+    naming,
+    to_departments,
+    to_public,
+)
 from resolvers import fields
 from resolvers.coordinates import (
     ItemField,
@@ -34,11 +47,8 @@ from resolvers.coordinates import (
     VerifyField,
 )
 from resolvers.plan import Coordinate
-from schema import naming
 from schema.browse import catalog_field
-from schema.catalog import Cardinality, Catalog, DataItem, Relationship, Resource, ShareType
-from schema.inputs import SCALARS, claims_input, order_input, where_input
-from schema.shown import Shown, to_departments, to_public
+from schema.inputs import claims_input, order_input, where_input
 
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
@@ -128,7 +138,7 @@ class _Builder:
         annotations: dict[str, Any] = {}
         for item in self.shown.items[resource.id]:
             # A maskable item's masked form is text (an income band), so the field is a String.
-            kind = (str if item.mask is not None else SCALARS[item.data_type]) | None
+            kind = (str if item.mask is not None else PYTHON_TYPES[item.data_type]) | None
             description = _describe(item)
             setattr(
                 cls,

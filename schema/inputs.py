@@ -18,21 +18,8 @@ from typing import Any
 
 import strawberry
 
-from schema import naming
-from schema.catalog import DataItem, DataType, Resource, ShareType
+from catalog import PYTHON_TYPES, DataItem, Resource, ShareType, naming
 
-SCALARS: dict[DataType, type] = {
-    DataType.CHARACTER: str,
-    DataType.MEMO: str,
-    DataType.NUMERIC: float,
-    DataType.DOUBLE: float,
-    DataType.FLOAT: float,
-    DataType.INTEGER: int,
-    DataType.CURRENCY: decimal.Decimal,
-    DataType.DATE: datetime.date,
-    DataType.DATETIME: datetime.datetime,
-    DataType.LOGICAL: bool,
-}
 SCALAR_NAMES = {
     str: "String",
     float: "Float",
@@ -89,7 +76,7 @@ def where_input(resource: Resource, items: Sequence[DataItem]) -> type:
     cls = types.new_class(resource.names.where, (), {})
     annotations: dict[str, Any] = {}
     for item in items:
-        kind = COMPARISONS[SCALARS[item.data_type]] | None
+        kind = COMPARISONS[PYTHON_TYPES[item.data_type]] | None
         setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
         annotations[item.name] = kind
     for name, kind in (("and_", list[cls] | None), ("or_", list[cls] | None), ("not_", cls | None)):  # type: ignore[valid-type]
@@ -119,7 +106,7 @@ def claims_input(resource: Resource) -> type:
     for item in resource.items:
         if item.name == resource.key_item or item.share_type is ShareType.NOT_SHARED:
             continue
-        kind = SCALARS[item.data_type] | None
+        kind = PYTHON_TYPES[item.data_type] | None
         setattr(cls, item.name, strawberry.field(name=item.name, graphql_type=kind, default=None))
         annotations[item.name] = kind
     cls.__annotations__ = annotations

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from auth import demo_key
+from catalog import load_catalog
 from demo import DemoScale, generate_demo_data
 from platform_setup import Platform
-from schema.loader import load_catalog
 from server import create_app
 from settings import ROOT, Settings
 
@@ -64,10 +64,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    """A copy of the real catalog for a test to break."""
+    shutil.copytree(ROOT / "catalog" / "departments", tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("sources")
-    catalog = load_catalog(ROOT / "schema" / "departments")
+    catalog = load_catalog(ROOT / "catalog" / "departments")
     urls = {name: f"sqlite:///{directory / name}.db" for name in SOURCES}
     generate_demo_data(
         catalog.departments, urls, seed=SEED, scale=DemoScale(persons=3000, enterprises=1100)

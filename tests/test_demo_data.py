@@ -23,14 +23,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from stdnum.cn import ric, uscc
 
+from catalog import DataItem, DataType, DepartmentCatalog, Resource, ShareType
 from demo import DemoScale, generate_demo_data
 from demo.dates import REFERENCE_DATE, years_after
 from demo.engines import in_transaction
 from demo.insurance import BASE_CEILING, BASE_FLOOR, PERSONAL_RATES
 from demo.tables import build_table, joined_items
-from schema.catalog import DataItem, DataType, DepartmentCatalog, Resource, ShareType
 
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "schema" / "departments"
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog" / "departments"
 SMALL = DemoScale(persons=400, enterprises=120)
 TABLES = {
     "civil_affairs": "marriage_registration",

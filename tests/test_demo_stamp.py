@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog import Catalog, load_catalog
 from platform_setup import _ensure_demo_data
-from schema.catalog import Catalog
-from schema.loader import load_catalog
 from settings import ROOT, Settings
 
 SEED = 20201
@@ -19,7 +18,7 @@ MADE = "taxation"  # the one source the test has made; the others point elsewher
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return load_catalog(ROOT / "schema" / "departments")
+    return load_catalog(ROOT / "catalog" / "departments")
 
 
 def settings(data_dir: Path, catalog: Catalog) -> Settings:

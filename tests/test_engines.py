@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from catalog import load_catalog
 from demo import DemoScale, generate_demo_data
-from schema.loader import load_catalog
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import mariadb_database, postgres_database
 
 pytestmark = pytest.mark.anyio
 SCALE = DemoScale(persons=400, enterprises=150)
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 
 
 async def load(urls: dict[str, str]) -> None:

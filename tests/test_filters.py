@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
+from catalog import load_catalog
 from demo import DemoScale, generate_demo_data
-from schema.loader import load_catalog
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import ENGINES, engine_database
 
 pytestmark = pytest.mark.anyio
 SCALE = DemoScale(persons=600, enterprises=240)
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from catalog import Band, HideMiddle, KeepThrough, Mask, Surname
 from connectors.masking import masked_expression
-from schema.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from tests.engines import ENGINES, engine_database
 
 pytestmark = pytest.mark.anyio

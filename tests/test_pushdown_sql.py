@@ -20,20 +20,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from catalog import HideMiddle, KeepThrough, load_catalog
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 from demo import DemoScale, generate_demo_data
 from policies.caller import Purpose
 from policies.decision import Action
 from policies.grants import Grant
-from schema.loader import load_catalog
-from schema.masks import HideMiddle, KeepThrough
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving, source_urls
 from tests.engines import postgres_database, source_rows
 
 pytestmark = pytest.mark.anyio
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 
 
 def text_mask(resource_id: str, item: str) -> HideMiddle | KeepThrough:

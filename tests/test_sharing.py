@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 
+from catalog import Band, HideMiddle, KeepThrough, Surname, load_catalog
 from demo import DemoScale, generate_demo_data
 from policies.caller import Purpose
 from policies.decision import Action
 from policies.grants import Grant
-from schema.loader import load_catalog
-from schema.masks import Band, HideMiddle, KeepThrough, Surname
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import postgres_database, source_rows
 
 pytestmark = pytest.mark.anyio
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 SCALE = DemoScale(persons=400, enterprises=150)
 ON_POSTGRES = ("public_security", "market_regulation", "human_resources")
 EDUCATION = "11410581005000008N"

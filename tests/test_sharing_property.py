@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog import DataItem, MaskedFor, Relationship, Resource, ShareType, load_catalog
 from connectors import Connector, SqliteConnector
 from demo.tables import build_table, joined_items
 from policies.caller import PUBLIC, Caller, Purpose
@@ -36,11 +37,9 @@ from policies.rules import RuleSet, instant, load_rules
 from policies.scope import Scope
 from resolvers import Executor, GraphQLRequest, Limits
 from schema.build import build_schema
-from schema.catalog import DataItem, MaskedFor, Relationship, Resource, ShareType
-from schema.loader import load_catalog
 from settings import ROOT
 
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 PERSON = CATALOG.resources["person"]
 ENTERPRISE = CATALOG.resources["enterprise"]
 INSURANCE = CATALOG.resources["insurance_contribution"]

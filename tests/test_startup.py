@@ -75,7 +75,7 @@ def test_a_bad_setting_value_names_its_variable_and_never_echoes_it(tmp_path: Pa
 
 def test_a_broken_catalog_file_is_one_block_with_file_place_and_problem(tmp_path: Path) -> None:
     catalog = tmp_path / "departments"
-    shutil.copytree(ROOT / "schema" / "departments", catalog)
+    shutil.copytree(ROOT / "catalog" / "departments", catalog)
     taxation = catalog / "taxation.yaml"
     lines = taxation.read_text(encoding="utf-8").splitlines()
     del lines[next(n for n, line in enumerate(lines) if "legal_basis:" in line)]

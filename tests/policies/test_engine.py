@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
+from catalog import Catalog, MaskedFor, ShareType, load_catalog
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action, Decision, Outcome
 from policies.engine import SharingPolicy
 from policies.grants import Grant, rules_of
 from policies.rules import RuleSet, load_rules
-from schema.catalog import Catalog, MaskedFor, ShareType
-from schema.loader import load_catalog
 from settings import ROOT
 
 CIVIL_AFFAIRS = "11410581005000006G"
@@ -43,7 +42,7 @@ NOW = datetime.datetime(2026, 11, 25, 9, 30, tzinfo=datetime.UTC)
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return load_catalog(ROOT / "schema" / "departments")
+    return load_catalog(ROOT / "catalog" / "departments")
 
 
 @pytest.fixture(scope="module")

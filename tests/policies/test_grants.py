@@ -24,20 +24,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth import KeyRegistry
+from catalog import load_catalog
 from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
 from policies.grants import Grant, GrantRefused, GrantStore, checked, rules_of
 from policies.quota import VerificationQuota
 from policies.rules import load_rules
-from schema.loader import load_catalog
 from settings import ROOT
 from store import store_engine, upgrade
 from tests.engines import POSTGRES, postgres_database
 
 pytestmark = pytest.mark.anyio
 
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 EDUCATION = "11410581005000008N"
 ENROLMENT = f"{EDUCATION}/school-enrolment"
 UTC = datetime.UTC

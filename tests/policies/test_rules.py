@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from catalog import Catalog, load_catalog
 from errors import ConfigurationError
 from policies.caller import Caller, Purpose
 from policies.engine import SharingPolicy
 from policies.rules import RuleSet, load_rules
-from schema.catalog import Catalog
-from schema.loader import load_catalog
 from settings import ROOT
 
 CIVIL_AFFAIRS = "11410581005000006G"
@@ -23,7 +22,7 @@ EDUCATION = "11410581005000008N"
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return load_catalog(ROOT / "schema" / "departments")
+    return load_catalog(ROOT / "catalog" / "departments")
 
 
 @pytest.fixture

@@ -226,7 +226,7 @@ async def every_scalar(tmp_path: Path, demo_dir: Path) -> AsyncIterator[Gateway]
     """The demo catalog with an Int, a DateTime and a Boolean item added to persons:
     the demo has none, but a department's catalog may."""
     catalog = tmp_path / "departments"
-    shutil.copytree(ROOT / "schema" / "departments", catalog)
+    shutil.copytree(ROOT / "catalog" / "departments", catalog)
     people = catalog / "public_security.yaml"
     text = people.read_text(encoding="utf-8")
     people.write_text(text.replace("    relationships:\n", EXTRA_ITEMS, 1), encoding="utf-8")

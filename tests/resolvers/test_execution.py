@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
+from catalog import load_catalog
 from connectors import Capabilities, Connector, MemoryConnector, Page
 from policies import Caller, Purpose, SharingPolicy, load_rules
 from resolvers import Executor, GraphQLRequest, Limits
 from resolvers.execution import ExecutionOutcome
 from resolvers.loaders import Record
 from schema.build import build_schema
-from schema.loader import load_catalog
 from settings import ROOT
 
 pytestmark = pytest.mark.anyio
 
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 POLICY = SharingPolicy(CATALOG, load_rules(ROOT / "policies", CATALOG))
 CIVIL_AFFAIRS = Caller("11410581005000006G", "林州市民政局", "marriage-registry", "mz-0231")
 

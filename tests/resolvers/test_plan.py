@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
+from catalog import load_catalog
 from errors import BadUserInput
 from resolvers.plan import Plan, plan_operation
 from schema.build import build_schema
-from schema.loader import load_catalog
 from settings import ROOT
 
-SCHEMA, _ = build_schema(load_catalog(ROOT / "schema" / "departments"), default_first=20)
+SCHEMA, _ = build_schema(load_catalog(ROOT / "catalog" / "departments"), default_first=20)
 
 
 def plan(query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> Plan:

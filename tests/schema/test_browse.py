@@ -66,7 +66,7 @@ async def access_of(
 
 
 def catalog_files() -> list[dict[str, Any]]:
-    paths = sorted((ROOT / "schema" / "departments").glob("*.yaml"))
+    paths = sorted((ROOT / "catalog" / "departments").glob("*.yaml"))
     return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in paths]
 
 

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from catalog import Cardinality, Catalog, Resource, ShareType, load_catalog
 from schema.build import build_schema
-from schema.catalog import Cardinality, Catalog, Resource, ShareType
-from schema.loader import load_catalog
 from settings import ROOT
 
-CATALOG = ROOT / "schema" / "departments"
+CATALOG = ROOT / "catalog" / "departments"
 SHARE_TYPE_LABELS = {
     ShareType.UNCONDITIONAL: "无条件共享（unconditional）",
     ShareType.CONDITIONAL: "有条件共享（conditional）",

@@ -18,19 +18,18 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
+from catalog import Catalog, ShareType, load_catalog
 from policies import SharingPolicy, load_rules
 from policies.caller import PUBLIC
 from policies.decision import Outcome
 from schema.build import build_schema
-from schema.catalog import Catalog, ShareType
-from schema.loader import load_catalog
 from settings import ROOT
+from tests.catalog.catalog_edits import edit, update
 from tests.conftest import Gateway
-from tests.schema.catalog_edits import edit, update
 
 pytestmark = pytest.mark.anyio
 
-CATALOG = load_catalog(ROOT / "schema" / "departments")
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
 CLOSED = [r for r in CATALOG.resources.values() if not r.open_to_public]
 OPEN = [r for r in CATALOG.resources.values() if r.open_to_public]
 TYPE = "query ($name: String!) { __type(name: $name) { name fields { name } } }"

@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from catalog._collisions import first_collision
+from catalog.model import Catalog, DepartmentCatalog
 from errors import ConfigurationError
-from schema.catalog import Catalog, DepartmentCatalog
-from schema.collisions import first_collision
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from schema.loader import load_catalog
-from tests.schema.catalog_edits import (
+from catalog import load_catalog
+from tests.catalog.catalog_edits import (
     CATALOG,
     Mistake,
     add_resource,

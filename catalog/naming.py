@@ -1,10 +1,10 @@
 """Every name the GraphQL schema is built with: the platform's fixed names, and the
 names of each resource, declared in its catalog file or generated from them.
 
-The schema builder takes every name from here and the loader checks them all for
-collisions (`collisions.py`): strawberry merges two types of one name silently and a
-later root field replaces an earlier one, so a clash must be refused when the catalog
-loads. Plain strings, no GraphQL library: the catalog domain can keep this module as is.
+The schema builder and the resolvers take every name from here and the loader checks
+them all for collisions (`_collisions.py`): strawberry merges two types of one name
+silently and a later root field replaces an earlier one, so a clash must be refused
+when the catalog loads. Plain strings, no GraphQL library.
 """
 
 from __future__ import annotations

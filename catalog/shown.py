@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schema.catalog import Catalog, DataItem, Relationship, Resource, ShareType
+from catalog.model import Catalog, DataItem, Relationship, Resource
+from catalog.terms import ShareType
 
 
 @dataclass(frozen=True)

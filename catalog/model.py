@@ -1,7 +1,7 @@
 """The resource catalog (政务信息资源目录): what each department declares it holds.
 
 Plain, frozen pydantic models. Every room reads them; none writes them. Rules that
-span files are checked by `loader.py` (relationship targets) and `collisions.py` (the
+span files are checked by `loader.py` (relationship targets) and `_collisions.py` (the
 GraphQL names of `naming.py`, unique across the catalog).
 """
 
@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import datetime
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from schema.masks import Mask
-from schema.naming import ResourceNames
+from catalog.masks import Mask
+from catalog.naming import ResourceNames
+from catalog.terms import (
+    CATEGORY_DIGIT,
+    Cardinality,
+    CatalogClass,
+    DataType,
+    FormatClass,
+    ItemKind,
+    MaskedFor,
+    ShareMethod,
+    ShareMethodClass,
+    ShareType,
+    UpdateCycle,
+)
 
 GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
 SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
@@ -23,95 +35,8 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
-class ShareType(StrEnum):
-    UNCONDITIONAL = "unconditional"
-    CONDITIONAL = "conditional"
-    NOT_SHARED = "not_shared"
-
-
-class ItemKind(StrEnum):
-    """Basic or business data item (基础/业务信息项); Art. 5 protects basic items."""
-
-    BASIC = "basic"
-    BUSINESS = "business"
-
-
-class CatalogClass(StrEnum):
-    BASIC = "basic"
-    THEME = "theme"
-    DEPARTMENT = "department"
-
-
-class FormatClass(StrEnum):
-    """The guide's 信息资源格式分类."""
-
-    ELECTRONIC_FILE = "electronic_file"
-    SPREADSHEET = "spreadsheet"
-    DATABASE = "database"
-    IMAGE = "image"
-    STREAMING_MEDIA = "streaming_media"
-    SELF_DESCRIBING = "self_describing"
-    SERVICE_INTERFACE = "service_interface"
-
-
-class ShareMethodClass(StrEnum):
-    """The guide's 共享方式分类: how data reaches a consumer."""
-
-    SHARED_PLATFORM = "shared_platform"
-    EMAIL = "email"
-    REMOVABLE_DISK = "removable_disk"
-    MEDIA_EXCHANGE = "media_exchange"
-
-
-class UpdateCycle(StrEnum):
-    REAL_TIME = "real_time"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    YEARLY = "yearly"
-    IRREGULAR = "irregular"
-
-
-class ShareMethod(StrEnum):
-    DATA_INTERFACE = "data_interface"
-    ONLINE_QUERY = "online_query"
-    BATCH_DOWNLOAD = "batch_download"
-
-
-class DataType(StrEnum):
-    """The catalog guide's data types, by their one-letter codes."""
-
-    CHARACTER = "C"
-    NUMERIC = "N"
-    INTEGER = "I"
-    CURRENCY = "Y"
-    DATE = "D"
-    DATETIME = "T"
-    LOGICAL = "L"
-    MEMO = "M"
-    DOUBLE = "B"
-    FLOAT = "F"
-
-
-class MaskedFor(StrEnum):
-    """Who sees a conditional item masked without a clear grant (部分共享给所有部门)."""
-
-    ALL_DEPARTMENTS = "all_departments"
-    GRANTED = "granted"
-    """Only consumers a read_masked rule or grant names."""
-
-
-class Cardinality(StrEnum):
-    ONE = "one"
-    MANY = "many"
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
-CATEGORY_DIGIT = {CatalogClass.BASIC: "1", CatalogClass.THEME: "2", CatalogClass.DEPARTMENT: "3"}
 
 
 class Classification(_Model):

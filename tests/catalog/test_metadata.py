@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from catalog import load_catalog
 from errors import ConfigurationError
-from schema.loader import load_catalog
 from settings import ROOT
 
 
 @pytest.fixture
 def catalog_dir(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "schema" / "departments", tmp_path / "departments")
+    shutil.copytree(ROOT / "catalog" / "departments", tmp_path / "departments")
     return tmp_path / "departments"
 
 
@@ -46,7 +46,7 @@ def test_metadata_mistakes_are_refused(catalog_dir: Path, old: str, new: str, pr
 
 
 def test_english_names_default_to_the_graphql_name_in_words() -> None:
-    catalog = load_catalog(ROOT / "schema" / "departments")
+    catalog = load_catalog(ROOT / "catalog" / "departments")
     person = catalog.resource("person")
     assert person.item("idNumber").english_name == "id number"
     assert person.item("householdAddress").english_name == "household address"

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from schema import naming
-from schema.catalog import DepartmentCatalog, Resource
+from catalog import naming
+from catalog.model import DepartmentCatalog, Resource
 
 TYPES = "types"
 ROOT_FIELDS = "root fields"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
+from catalog import load_catalog
 from errors import ConfigurationError
-from schema.loader import load_catalog
 from settings import ROOT
 
-CATALOG = ROOT / "schema" / "departments"
+CATALOG = ROOT / "catalog" / "departments"
 
 Mutation = Callable[[dict[str, Any]], None]
 
