@@ -18,6 +18,9 @@ from auth import demo_key
 from settings import ROOT
 from tests.conftest import SEED
 
+# Slow: leave out with -m 'not slow' (README); CI runs it.
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

@@ -39,6 +39,9 @@ from resolvers import Executor, GraphQLRequest, Limits
 from schema.build import build_schema
 from settings import ROOT
 
+# Slow: leave out with -m 'not slow' (README); CI runs it.
+pytestmark = pytest.mark.slow
+
 CATALOG = load_catalog(ROOT / "catalog" / "departments")
 PERSON = CATALOG.resources["person"]
 ENTERPRISE = CATALOG.resources["enterprise"]

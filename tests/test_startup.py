@@ -10,12 +10,16 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import public_key_pem
 from settings import ROOT, SECRETS
 from tests.conftest import source_urls
 from tests.processes import free_port, run, serving
+
+# Slow: leave out with -m 'not slow' (README); CI runs it.
+pytestmark = pytest.mark.slow
 
 CONFIGURATION_ERROR = 2
 

@@ -8,10 +8,14 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from auth import demo_key
 from tests.conftest import SEED, source_urls
 from tests.processes import run, serving
+
+# Slow: leave out with -m 'not slow' (README); CI runs it.
+pytestmark = pytest.mark.slow
 
 
 def test_the_audit_commands_work_as_written_after_serving_the_demo(

@@ -22,7 +22,7 @@ from settings import ROOT
 from tests.audit.conftest import Store
 from tests.conftest import SEED, source_urls
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # slow: -m 'not slow' leaves it out
 QUERY = "{ enterprises(first: 5) { edges { node { name legalRepresentative { name } } } } }"
 
 

@@ -23,6 +23,9 @@ from server import create_app
 from settings import ROOT, Settings
 from tests.conftest import serving
 
+# Slow: leave out with -m 'not slow' (README); CI runs it.
+pytestmark = pytest.mark.slow
+
 ASSETS = ROOT / "web" / "graphiql"
 MANIFEST = json.loads((ASSETS / "MANIFEST.json").read_text(encoding="utf-8"))
 VENDORED = {
