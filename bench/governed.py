@@ -169,4 +169,5 @@ def _ungoverned_executor(platform: Platform) -> Executor:
         cursor_key=running.cursor_key,
         limits=running.limits,
         public_schema=running.public_schema,
+        catalog_version=running.catalog_version,
     )
