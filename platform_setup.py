@@ -124,6 +124,7 @@ async def build_platform(settings: Settings) -> Platform:
         limits=limits,
         public_schema=public_schema._schema,
         quota=VerificationQuota(store, settings.verification_quota_per_day),
+        catalog_version=catalog.version,
     )
     return Platform(
         settings,

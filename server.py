@@ -1,8 +1,5 @@
-"""The HTTP face of the platform: GraphQL over HTTP at /graphql, health and readiness.
-
-A request: authenticate the caller, read the declared purpose, execute under
-governance, commit the audit record, respond. Every path — refused, invalid, failed,
-crashed or served — writes its audit record first; if that write fails, no data is sent.
+"""The command line that serves the platform: settings checked before anything
+listens, one JSON log line per event, uvicorn serving the app (`web.app`).
 
     python server.py [--host H] [--port P] [--demo]
 """
@@ -10,174 +7,14 @@ crashed or served — writes its audit record first; if that write fails, no dat
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
-import gc
-import json
 import logging
 import sys
-import time
-import traceback
-import uuid
-from collections.abc import AsyncIterator
-from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
-from platform_setup import Platform, build_platform
-from settings import Settings
+from logs import JsonLogFormatter
 from startup import CONFIGURATION_ERROR, describe, settings_to_serve
-from web import headers
-from web.cors import cors
-from web.exchange import Exchange
-from web.graphql_request import read_graphql_request
-from web.ide import ide_assets, ide_page, ide_requested
-from web.media import negotiate
-from web.readiness import healthz, readyz
-
-logger = logging.getLogger("gov_share.server")
-
-
-def create_app(settings: Settings) -> Starlette:
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.platform = await build_platform(settings)
-        await app.state.platform.start()
-        gc.freeze()  # start-up objects live forever: keep them out of GC pauses
-        yield
-        await app.state.platform.close()
-
-    routes: list[BaseRoute] = [
-        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-    ]
-    if settings.graphiql_served():
-        routes.append(ide_assets())
-    return Starlette(routes=routes, middleware=cors(settings.cors_origins), lifespan=lifespan)
-
-
-async def graphql_endpoint(request: Request) -> Response:
-    platform: Platform = request.app.state.platform
-    if ide_requested(request) and platform.settings.graphiql_served():
-        return ide_page(request, platform.settings)
-    exchange = Exchange(str(uuid.uuid4()), time.perf_counter())
-    try:
-        await _exchange(request, platform, exchange)
-    except RequestError as error:
-        exchange.refused(error)
-    except Exception as exc:
-        _crashed(exchange, exc)
-    client = request.client.host if request.client else None
-    try:
-        status, content = exchange.response()
-        record = exchange.record(platform, status, client)
-    except Exception as exc:  # an outcome that cannot be sent or accounted for
-        _crashed(exchange, exc)
-        status, content = exchange.response()
-        record = exchange.record(platform, status, client)
-    try:
-        await platform.audit.write(record)
-    except Exception as exc:
-        if not isinstance(exc, AuditUnavailable):
-            _crashed(exchange, exc)
-        exchange.refused(AuditUnavailable("the audit log cannot be written; no data is served"))
-        status, content = exchange.response()
-    _log(exchange, status)
-    return Response(
-        content,
-        status_code=status,
-        media_type=exchange.content_type,
-        headers={"X-Request-Id": exchange.request_id},
-    )
-
-
-async def _exchange(request: Request, platform: Platform, exchange: Exchange) -> None:
-    """Who asks, why, and what: each step can refuse the request with a RequestError.
-
-    The caller is known before the rest is read, so a malformed request from a
-    department system is on record as that system's."""
-    if ide_requested(request):
-        raise NotFound("GraphiQL is not served here (GOV_SHARE_GRAPHIQL)")
-    media_type = negotiate(request.headers.get("accept"))
-    if media_type is None:
-        raise NotAcceptable("accept application/graphql-response+json or application/json")
-    exchange.media_type = media_type
-    caller = await platform.keys.authenticate(request.headers.get("authorization"), None)
-    exchange.caller = caller
-    operator = headers.text_header(request.headers, headers.OPERATOR)
-    exchange.caller = dataclasses.replace(caller, operator=operator)
-    exchange.purpose = headers.purpose(request.headers)
-    exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    exchange.graphql = await read_graphql_request(request)
-    exchange.outcome = await platform.executor.execute(
-        exchange.graphql, exchange.caller, exchange.purpose
-    )
-
-
-def _crashed(exchange: Exchange, exc: Exception) -> None:
-    """An exception nothing expected: the caller gets INTERNAL_ERROR and the request id;
-    the log gets the exception's type and where it was raised, never its message,
-    which may quote data."""
-    exchange.refused(InternalError())
-    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    logger.error(
-        "graphql request failed",
-        extra={
-            "request_id": exchange.request_id,
-            "error": type(exc).__name__,
-            "where": f"{frame.filename}:{frame.lineno}" if frame else None,
-        },
-    )
-
-
-def _log(exchange: Exchange, status: int) -> None:
-    """One structured line per request: no operator, no variables, no values."""
-    caller = exchange.caller
-    logger.info(
-        "graphql request",
-        extra={
-            "request_id": exchange.request_id,
-            "department": caller.department if caller else None,
-            "system": caller.system if caller else None,
-            "purpose": exchange.purpose.value if exchange.purpose else None,
-            "status": status,
-            "codes": exchange.error_codes,
-            "duration_ms": round((time.perf_counter() - exchange.started) * 1000, 2),
-        },
-    )
-
-
-class JsonLogFormatter(logging.Formatter):
-    FIELDS = (
-        "request_id",
-        "department",
-        "system",
-        "purpose",
-        "status",
-        "codes",
-        "duration_ms",
-        "source",
-        "error",
-        "where",
-        "path",
-        "problem",
-    )
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-        }
-        line["message"] = record.getMessage()
-        line.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
-        return json.dumps(line, ensure_ascii=False)
+from web.app import create_app
 
 
 def main() -> None:

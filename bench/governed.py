@@ -23,8 +23,8 @@ from platform_setup import Platform
 from policies import Caller, Decision, Purpose
 from policies.decision import Action, clear
 from resolvers import Executor, GraphQLRequest
-from server import create_app
 from settings import Settings
+from web.app import create_app
 
 Json = dict[str, Any]
 
@@ -169,4 +169,5 @@ def _ungoverned_executor(platform: Platform) -> Executor:
         cursor_key=running.cursor_key,
         limits=running.limits,
         public_schema=running.public_schema,
+        catalog_version=running.catalog_version,
     )

@@ -31,6 +31,9 @@ class Listing:
 
 @dataclass
 class RequestContext:
+    """Made after the request is planned and decided, so nothing in it changes what
+    may be read once execution starts."""
+
     caller: Caller
     purpose: Purpose | None
     loaders: Loaders
@@ -38,9 +41,9 @@ class RequestContext:
     max_first: int
     accessed: Accessed
     policy: Policy
-    quota: Quota
     """The policy this request is decided by, fixed at its start (grants may change)."""
-    plan: Plan | None = None
-    governance: Governance = field(default_factory=Governance)
+    quota: Quota
+    plan: Plan
+    governance: Governance
     listings: dict[int, Listing] = field(default_factory=dict)
     """By the id of the field's AST node: one node, one set of arguments."""

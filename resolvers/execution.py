@@ -4,15 +4,17 @@ Strawberry builds the schema; graphql-core executes it. The public is served its
 schema, which holds only what the public may query, so introspection and validation
 (graphql-core's "Did you mean …") show it nothing the catalog hides; both schemas use
 the same names, so one map of meanings serves both. Parsing and validation are cached
-per schema and document text; the plan and every decision are made after validation
-and before any resolver runs, and what comes out is plain data for the server to send
-and for the audit log to record.
+per schema and document text. The plan and every decision are made after validation
+and before the request's loaders, which read only what was decided; what comes out is
+a finished `ExecutionOutcome` (`outcome.py`): plain data for the edge to send and to
+map to an audit record.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,10 +48,11 @@ from policies.quota import Quota, Unlimited
 from resolvers.context import RequestContext
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience
-from resolvers.governance import Policy, govern
+from resolvers.governance import Governance, Policy, govern
 from resolvers.loaders import Accessed, Loaders
-from resolvers.plan import Coordinate, Selection, plan_operation
-from resolvers.result import Accounting, account, report
+from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
+from resolvers.plan import Coordinate, Plan, Selection, plan_operation
+from resolvers.result import account, report
 
 
 @dataclass(frozen=True)
@@ -58,20 +61,14 @@ class GraphQLRequest:
     variables: Mapping[str, Any] = field(default_factory=dict)
     operation_name: str | None = None
 
-
-@dataclass
-class ExecutionOutcome:
-    """What happened: the response body's parts, and what the audit log must record."""
-
-    executed: bool
-    data: dict[str, Any] | None
-    errors: list[dict[str, Any]]
-    context: RequestContext
-    accounting: Accounting
-
     @property
-    def error_codes(self) -> list[str]:
-        return [error["extensions"]["code"] for error in self.errors]
+    def document_id(self) -> str:
+        return document_id(self.query)
+
+
+def document_id(query: str) -> str:
+    """What the audit log records a document by: the SM3 hash of its text."""
+    return hashlib.new("sm3", query.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,8 @@ class Limits:
 class _Prepared:
     document: DocumentNode | None
     errors: list[dict[str, Any]]
+    document_id: str
+    """Hashed once per document text, with its parse and validation."""
 
 
 class Executor:
@@ -101,6 +100,7 @@ class Executor:
         limits: Limits,
         public_schema: GraphQLSchema,
         quota: Quota | None = None,
+        catalog_version: str,
     ) -> None:
         self.schema = schema
         self.public_schema = public_schema
@@ -110,6 +110,7 @@ class Executor:
         self.cursor_key = cursor_key
         self.limits = limits
         self.quota = quota or Unlimited()
+        self.catalog_version = catalog_version
         self._rules = (*specified_rules, *limits.rules)
         self._prepare = {
             public: functools.lru_cache(maxsize=512)(
@@ -121,22 +122,25 @@ class Executor:
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
-        context = self._context(caller, purpose)
+        policy = self.policy  # the policy in force now decides the whole request
         schema = self._schema_for(caller.is_public)
         prepared = self._prepare[caller.is_public](request.query)
         if prepared.document is None:
-            return ExecutionOutcome(False, None, prepared.errors, context, Accounting())
+            return self._refused(prepared, policy, prepared.errors)
         operation = get_operation_ast(prepared.document, request.operation_name)
         if operation is None:
             error = _request_error(
                 "the document has no operation of that name", UnknownOperation.code
             )
-            return ExecutionOutcome(False, None, [error], context, Accounting())
+            return self._refused(prepared, policy, [error])
         try:
-            self._govern(context, schema, prepared.document, operation, request.variables)
+            plan, governance = self._govern(
+                policy, caller, purpose, schema, prepared.document, operation, request.variables
+            )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
-            return ExecutionOutcome(False, None, [error], context, Accounting())
+            return self._refused(prepared, policy, [error])
+        context = self._context(caller, purpose, policy, plan, governance)
         result = execute(
             schema,
             prepared.document,
@@ -147,14 +151,28 @@ class Executor:
         if not isinstance(result, ExecutionResult):
             result = await result
         context.loaders.release()
-        assert context.plan is not None
-        accounting = account(result.data, context.plan, context.governance)
-        withheld = self._withheld(context)
-        reported = report(result.errors or [], context.governance, accounting, withheld)
-        return ExecutionOutcome(True, result.data, reported, context, accounting)
+        accounting = account(result.data, plan, governance)
+        reported = report(result.errors or [], governance, accounting, self._withheld(context))
+        return ExecutionOutcome(
+            True,
+            result.data,
+            reported,
+            prepared.document_id,
+            policy.version,
+            self.catalog_version,
+            field_accounts(plan, governance, accounting.counts),
+            records_served(context.accessed),
+        )
+
+    def _refused(
+        self, prepared: _Prepared, policy: Policy, errors: list[dict[str, Any]]
+    ) -> ExecutionOutcome:
+        """Nothing was executed, so nothing was resolved or served."""
+        return ExecutionOutcome(
+            False, None, errors, prepared.document_id, policy.version, self.catalog_version
+        )
 
     def _withheld(self, context: RequestContext) -> list[tuple[FieldDenied, Selection]]:
-        assert context.plan is not None
         withheld = []
         for coordinate in sorted(context.accessed.out_of_scope):
             meaning = self.meanings[coordinate]
@@ -164,17 +182,30 @@ class Executor:
             withheld.append((error, context.plan.touched[coordinate][0]))
         return withheld
 
-    def _context(self, caller: Caller, purpose: Purpose | None) -> RequestContext:
+    def _context(
+        self,
+        caller: Caller,
+        purpose: Purpose | None,
+        policy: Policy,
+        plan: Plan,
+        governance: Governance,
+    ) -> RequestContext:
+        """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
+        loaders = Loaders(
+            self.connectors, self.limits.batch_bound, accessed, governance.projections
+        )
         return RequestContext(
             caller=caller,
             purpose=purpose,
-            loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
+            loaders=loaders,
             cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
-            policy=self.policy,
-            quota=self.quota,
             max_first=self.limits.max_first,
             accessed=accessed,
+            policy=policy,
+            quota=self.quota,
+            plan=plan,
+            governance=governance,
         )
 
     def _schema_for(self, public: bool) -> GraphQLSchema:
@@ -182,37 +213,34 @@ class Executor:
 
     def _govern(
         self,
-        context: RequestContext,
+        policy: Policy,
+        caller: Caller,
+        purpose: Purpose | None,
         schema: GraphQLSchema,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
-    ) -> None:
+    ) -> tuple[Plan, Governance]:
         """Plan the operation and decide every coordinate it touches, once, before execution."""
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        context.plan = plan_operation(schema, operation, fragments, variables)
-        context.governance = govern(
-            context.plan,
-            self.meanings,
-            context.policy,
-            context.caller,
-            context.purpose,
-            datetime.datetime.now(datetime.UTC),
-        )
-        context.loaders.projections = context.governance.projections
+        plan = plan_operation(schema, operation, fragments, variables)
+        now = datetime.datetime.now(datetime.UTC)
+        return plan, govern(plan, self.meanings, policy, caller, purpose, now)
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""
+        identity = document_id(query)
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
-            return _Prepared(None, [_request_error(error, ParseFailed.code)])
+            return _Prepared(None, [_request_error(error, ParseFailed.code)], identity)
         errors = validate(schema, document, self._rules)
         if errors:
-            return _Prepared(None, [_request_error(e, ValidationFailed.code) for e in errors])
-        return _Prepared(document, [])
+            refused = [_request_error(e, ValidationFailed.code) for e in errors]
+            return _Prepared(None, refused, identity)
+        return _Prepared(document, [], identity)
 
 
 def _request_error(error: GraphQLError | str, code: str) -> dict[str, Any]:

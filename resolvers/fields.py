@@ -195,7 +195,7 @@ def _page(
 
 
 def _selected(context: RequestContext, type_name: str, field_name: str) -> bool:
-    return context.plan is not None and context.plan.selected((type_name, field_name))
+    return context.plan.selected((type_name, field_name))
 
 
 def _connection(

@@ -61,11 +61,20 @@ LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
 
 
 class Loaders:
-    def __init__(self, connectors: Mapping[str, Connector], bound: int, accessed: Accessed) -> None:
+    """Made once the request is decided: `projections` (what each resource may read)
+    is fixed for their life."""
+
+    def __init__(
+        self,
+        connectors: Mapping[str, Connector],
+        bound: int,
+        accessed: Accessed,
+        projections: Mapping[str, Projection],
+    ) -> None:
         self.connectors = connectors
         self.bound = bound
         self.accessed = accessed
-        self.projections: Mapping[str, Projection] = {}
+        self.projections = projections
         self._loaders: dict[LoaderKey, DataLoader[Hashable, list[Record]]] = {}
         self._singles: dict[tuple[str, str], DataLoader[Hashable, Record | None]] = {}
         self._counters: dict[LoaderKey, DataLoader[Hashable, int]] = {}

@@ -27,8 +27,8 @@ from auth import demo_key
 from catalog import load_catalog
 from demo import DemoScale, generate_demo_data
 from platform_setup import Platform
-from server import create_app
 from settings import ROOT, Settings
+from web.app import create_app
 
 SEED = 20201
 

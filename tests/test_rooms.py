@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import catalog
+import resolvers
 from settings import ROOT
 
 HARNESSES = {"tests"}
@@ -202,6 +203,22 @@ def test_other_rooms_use_only_the_catalogs_public_face() -> None:
             (imported.module == "catalog" and imported.name in public)
             or imported.module.removeprefix("catalog.") in public
         )
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_only_the_graphql_build_reaches_into_the_resolvers() -> None:
+    """The edge takes a finished outcome from the executor: no room but `schema`, which
+    builds GraphQL over the resolvers, reads the request context, the plan, the
+    decisions or the accounting behind it."""
+    public = set(resolvers.__all__)
+    wrong = [
+        imported.where
+        for path in modules()
+        if room_of(path) not in {"resolvers", "schema"}
+        for imported in imports(path)
+        if imported.room == "resolvers"
+        and not (imported.module == "resolvers" and imported.name in public)
     ]
     assert not wrong, "\n".join(wrong)
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from audit import AuditLog
 from auth import demo_key
-from server import create_app
 from settings import Settings
 from tests.conftest import SEED, Gateway, source_urls
+from web.app import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -682,6 +682,7 @@ def check(database: Sources, scenario: Scenario, tables: dict[str, list[dict[str
         # The departments' schema for the public too: this checks governance alone, the
         # line behind the public's schema, which would refuse most of these at validation.
         public_schema=SCHEMA._schema,
+        catalog_version=CATALOG.version,
     )
     query = "{ " + render(root, True, root.resource.list_field, "root") + " }"
     outcome = asyncio.run(_execute(executor, query, caller, purpose))

@@ -4,18 +4,21 @@ GraphQL over HTTP gives it, and the audit record it leaves."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audit import AuditRecord, FieldAccount
+from audit import AuditRecord, FieldAccount, SubjectHasher
 from errors import RequestError
 from platform_setup import Platform
 from policies import Caller, Purpose
-from resolvers.execution import ExecutionOutcome, GraphQLRequest
+from resolvers import ExecutionOutcome, GraphQLRequest, RecordsServed
 from web.media import GRAPHQL_RESPONSE, JSON
+
+STRUCTURE = "structure"
+"""The decision on record for a field nothing decides (edges, node, pageInfo, ...)."""
 
 
 @dataclass
@@ -71,16 +74,23 @@ class Exchange:
         return 200, body
 
     def record(self, platform: Platform, status: int, client: str | None) -> AuditRecord:
+        """The outcome's accounts as the audit log keeps them; a request refused before
+        execution is on record under the catalog and policy in force."""
         caller, outcome, graphql = self.caller, self.outcome, self.graphql
-        operation = hashlib.new("sm3", graphql.query.encode()).hexdigest() if graphql else None
+        if outcome is not None:
+            versions = outcome.catalog_version, outcome.policy_version
+            operation: str | None = outcome.document_id
+        else:
+            versions = platform.catalog.version, platform.policy.version
+            operation = graphql.document_id if graphql else None
         record = AuditRecord(
             request_id=self.request_id,
             occurred_at=datetime.datetime.now(datetime.UTC),
             outcome=self._outcome_name(),
             http_status=status,
             hash_key_id=platform.hasher.key_id,
-            catalog_version=platform.catalog.version,
-            policy_version=(outcome.context.policy if outcome else platform.policy).version,
+            catalog_version=versions[0],
+            policy_version=versions[1],
             duration_ms=(time.perf_counter() - self.started) * 1000,
             caller_department=caller.department if caller else None,
             caller_system=caller.system if caller else None,
@@ -93,8 +103,11 @@ class Exchange:
         )
         record.error_codes = self.error_codes
         if outcome is not None:
-            record.fields = _field_accounts(outcome)
-            record.records = _record_hashes(platform, outcome)
+            record.fields = [
+                FieldAccount(a.path, a.count, a.outcome.value if a.outcome else STRUCTURE, a.basis)
+                for a in outcome.fields
+            ]
+            record.records = _record_hashes(platform.hasher, outcome.records)
         return record
 
     def _outcome_name(self) -> str:
@@ -109,32 +122,13 @@ class Exchange:
         return "partial" if outcome.errors else "served"
 
 
-def _field_accounts(outcome: ExecutionOutcome) -> list[FieldAccount]:
-    plan, governance = outcome.context.plan, outcome.context.governance
-    if plan is None:
-        return []
-    accounts = []
-    for selection in plan.walk():
-        decision = governance.decision_of(selection)
-        accounts.append(
-            FieldAccount(
-                path=".".join(selection.path),
-                count=outcome.accounting.counts.get(selection.path, 0),
-                decision=decision.outcome.value if decision else "structure",
-                basis=decision.basis if decision else "",
-            )
-        )
-    return sorted(accounts, key=lambda account: account.path)
-
-
 def _record_hashes(
-    platform: Platform, outcome: ExecutionOutcome
+    hasher: SubjectHasher, served: Mapping[str, RecordsServed]
 ) -> dict[str, dict[str, list[str]]]:
-    accessed, hasher = outcome.context.accessed, platform.hasher
     return {
         resource: {
-            "keys": hasher.hash_all(keys),
-            "subjects": hasher.hash_all(accessed.subjects.get(resource, ())),
+            "keys": hasher.hash_all(records.keys),
+            "subjects": hasher.hash_all(records.subjects),
         }
-        for resource, keys in accessed.keys.items()
+        for resource, records in served.items()
     }

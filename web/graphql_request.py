@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 
 from errors import BadRequest, PersistedQueryNotSupported, UnsupportedMediaType
-from resolvers.execution import GraphQLRequest
+from resolvers import GraphQLRequest
 from store.tables import audit_records
 from web.headers import audit_column_length
 from web.media import JSON, parse_media_type

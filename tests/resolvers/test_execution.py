@@ -1,18 +1,28 @@
-"""The executor over in-memory sources: governance, batching and errors without a database."""
+"""The executor over in-memory sources: governance, batching, errors and the outcome's
+accounts without a database."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
+import hashlib
 from typing import Any
 
 import pytest
 
 from catalog import load_catalog
-from connectors import Capabilities, Connector, MemoryConnector, Page
+from connectors import Capabilities, Connector, MemoryConnector, Page, Row
 from policies import Caller, Purpose, SharingPolicy, load_rules
-from resolvers import Executor, GraphQLRequest, Limits
-from resolvers.execution import ExecutionOutcome
+from policies.decision import Outcome
+from resolvers import (
+    ExecutionOutcome,
+    Executor,
+    FieldAccount,
+    GraphQLRequest,
+    Limits,
+    RecordsServed,
+)
 from resolvers.loaders import Record
 from schema.build import build_schema
 from settings import ROOT
@@ -69,6 +79,7 @@ def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int 
         cursor_key=bytes(16),
         limits=limits,
         public_schema=public_schema._schema,
+        catalog_version=CATALOG.version,
     )
 
 
@@ -101,9 +112,7 @@ async def test_nested_lists_are_one_read_per_level(
     assert len(people.reads) == 1 and len(licences.reads) == 1
     assert people.reads[0].columns == ("id_number", "name")  # selected + key/subject only
     assert outcome.errors == []
-    assert len(outcome.context.accessed.keys["licence"]) == sum(
-        counts
-    )  # served, not fetched (first + 1)
+    assert len(outcome.records["licence"].keys) == sum(counts)  # served, not fetched (first + 1)
 
 
 async def test_rows_read_to_tell_a_next_page_are_not_accounted_as_served(
@@ -120,7 +129,7 @@ async def test_rows_read_to_tell_a_next_page_are_not_accounted_as_served(
     served = [e["node"]["licences"] for e in persons["edges"]]
     assert [page["pageInfo"]["hasNextPage"] for page in served] == [True, False, True]
     assert licences.reads[0].page == Page(1, probe=True)  # two read for persons 0 and 2
-    assert outcome.context.accessed.keys == {
+    assert {resource: records.keys for resource, records in outcome.records.items()} == {
         "person": {person(n)["id_number"] for n in range(3)},
         "licence": {e["node"]["licenceNumber"] for page in served for e in page["edges"]},
     }
@@ -219,3 +228,109 @@ async def test_the_records_a_request_read_are_freed_with_its_outcome(
         gc.garbage.clear()
         gc.enable()
     assert left == []
+
+
+QUERY = (
+    "{ persons(first: 3) { edges { node { name phone householdAddress"
+    " licences(first: 5) { edges { node { licenceNumber fileId } } } } } } }"
+)
+
+
+async def test_every_field_is_accounted_with_its_calls_and_decision(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(executor(people, licences), QUERY)
+    assert outcome.error_codes == ["APPLICATION_REQUIRED"]
+    node, licence_node = "persons.edges.node", "persons.edges.node.licences.edges.node"
+    clear_by_catalog = (Outcome.CLEAR, "catalog:unconditional")
+    assert outcome.fields == tuple(
+        FieldAccount(path, count, *decided)
+        for path, count, decided in [
+            ("persons", 1, (Outcome.CLEAR, "catalog:root")),
+            ("persons.edges", 1, (None, "")),
+            (node, 3, (None, "")),
+            (f"{node}.householdAddress", 3, (Outcome.CLEAR, "public_security.csv:3")),
+            (
+                f"{node}.licences",
+                3,
+                (Outcome.CLEAR, "catalog:unconditional & catalog:unconditional"),
+            ),
+            (f"{node}.licences.edges", 3, (None, "")),
+            (licence_node, 6, (None, "")),
+            (f"{licence_node}.fileId", 6, (Outcome.DENIED, "rules:no_match")),
+            (f"{licence_node}.licenceNumber", 6, clear_by_catalog),
+            (f"{node}.name", 3, clear_by_catalog),
+            (f"{node}.phone", 3, (Outcome.MASKED, "catalog:masked_for_all_departments")),
+        ]
+    )
+
+
+async def test_the_records_served_are_handed_over_by_resource_with_their_subjects(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(executor(people, licences), QUERY)
+    holders = {person(n)["id_number"] for n in range(3)}
+    assert outcome.records == {
+        "person": RecordsServed(keys=holders, subjects=holders),
+        "licence": RecordsServed(keys={f"L{n:05d}" for n in range(6)}, subjects=holders),
+    }
+
+
+async def test_the_outcome_names_its_document_and_the_versions_it_was_decided_under(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    outcome = await run(executor(people, licences), QUERY)
+    assert outcome.document_id == hashlib.new("sm3", QUERY.encode()).hexdigest()
+    assert (outcome.policy_version, outcome.catalog_version) == (POLICY.version, CATALOG.version)
+
+
+REFUSED = [
+    GraphQLRequest("{ persons(first: 3) {"),
+    GraphQLRequest("{ noSuchField }"),
+    GraphQLRequest("query A { __typename }", operation_name="B"),
+    GraphQLRequest(
+        "query Q($n: Int!) { persons(first: $n) { edges { node { name } } } }", {"n": "three"}
+    ),
+]
+
+
+@pytest.mark.parametrize("request_", REFUSED, ids=["parse", "validation", "operation", "variable"])
+async def test_a_document_refused_before_execution_accounts_for_nothing(
+    people: MemoryConnector, licences: MemoryConnector, request_: GraphQLRequest
+) -> None:
+    outcome = await executor(people, licences).execute(
+        request_, CIVIL_AFFAIRS, Purpose.ADMINISTRATIVE_BASIS
+    )
+    assert not outcome.executed and outcome.data is None
+    assert len(outcome.errors) == 1
+    assert (outcome.fields, outcome.records) == ((), {})
+    assert outcome.document_id == hashlib.new("sm3", request_.query.encode()).hexdigest()
+    assert (outcome.policy_version, outcome.catalog_version) == (POLICY.version, CATALOG.version)
+    assert people.reads == []
+
+
+class Swapping(MemoryConnector):
+    """Puts a new policy in force in the middle of its first read, as the grant
+    follower may while a request waits for a source."""
+
+    def __init__(self, people: MemoryConnector) -> None:
+        super().__init__(people.name, people.tables)
+        self.gateway: Executor | None = None
+
+    async def read(self, *arguments: Any) -> list[list[Row]]:
+        if self.gateway is not None:
+            later = SharingPolicy(CATALOG, dataclasses.replace(POLICY.rules, version="later"))
+            self.gateway.policy, self.gateway = later, None
+        return await super().read(*arguments)
+
+
+async def test_a_request_is_recorded_under_the_policy_it_started_with(
+    people: MemoryConnector, licences: MemoryConnector
+) -> None:
+    swapping = Swapping(people)
+    gateway = swapping.gateway = executor(swapping, licences)
+    query = "{ persons(first: 2) { edges { node { phone } } } }"
+    started = await run(gateway, query)
+    assert gateway.policy.version == "later"
+    assert started.policy_version == POLICY.version
+    assert (await run(gateway, query)).policy_version == "later"

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from server import create_app
 from settings import ROOT, Settings
 from tests.conftest import serving
+from web.app import create_app
 
 # Slow: leave out with -m 'not slow' (README); CI runs it.
 pytestmark = pytest.mark.slow
