@@ -21,10 +21,10 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from catalog import Catalog, load_catalog
 from connectors import Connector, open_connector
+from grants import Grant, GrantStore, rules_of
+from grants.follower import Following, follow_grants
 from policies import SharingPolicy, load_rules
-from policies.grants import Grant, GrantStore, rules_of
-from policies.quota import VerificationQuota
-from policies.refresh import Following, follow_grants
+from quota import VerificationQuota
 from resolvers import Executor, Limits
 from schema.build import build_schema
 from settings import Settings

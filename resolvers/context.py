@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from connectors import Page
 from policies import Caller, Purpose
-from policies.quota import Quota
+from quota import Quota
 from resolvers.cursor import CursorCodec
 from resolvers.filters import ConnectionQuery
 from resolvers.governance import Governance, Policy

@@ -42,7 +42,7 @@ from errors import (
     ValidationFailed,
 )
 from policies import Caller, Purpose
-from policies.quota import Quota, Unlimited
+from quota import Quota, Unlimited
 from resolvers.context import RequestContext
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience

@@ -24,9 +24,9 @@ from catalog import HideMiddle, KeepThrough, load_catalog
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 from demo import DemoScale, generate_demo_data
+from grants import Grant
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving, source_urls
 from tests.engines import postgres_database, source_rows

@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from catalog import DataItem, MaskedFor, Relationship, Resource, ShareType, load_catalog
 from connectors import Connector, SqliteConnector
 from demo.tables import build_table, joined_items
+from grants import Grant, GrantRefused, checked, rules_of
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action
 from policies.engine import SharingPolicy
-from policies.grants import Grant, GrantRefused, checked, rules_of
 from policies.rules import RuleSet, instant, load_rules
 from policies.scope import Scope
 from resolvers import Executor, GraphQLRequest, Limits

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from errors import ConfigurationError
-from policies.grants import Grant, GrantStore
+from grants import Grant, GrantStore
 
 logger = logging.getLogger("gov_share.policies")
 

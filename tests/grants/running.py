@@ -3,9 +3,9 @@ once as the grant follower would."""
 
 from __future__ import annotations
 
+from grants import Grant
 from policies import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from tests.conftest import Gateway
 
 
