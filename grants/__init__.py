@@ -1,10 +1,12 @@
-"""Grants: providers' approvals kept in the platform store, and the following of them.
+"""Grants: providers' approvals kept in the platform store, and the policy in force.
 
 `policies/` decides from the rules it is given and knows nothing of the store; this
 room makes, revokes and lists the store's grants (`python -m policies grant | grants |
-revoke`) and follows them while the server runs.
+revoke`), holds the one policy in force, made from the rule files and those grants
+(`PolicySource`), and follows both while the server runs.
 """
 
+from grants.follower import follow_grants
 from grants.model import (
     Grant,
     GrantRefused,
@@ -14,6 +16,7 @@ from grants.model import (
     coverage_warnings,
     rules_of,
 )
+from grants.policy_source import PolicySource
 from grants.store import GrantStore
 
 __all__ = [
@@ -21,8 +24,10 @@ __all__ = [
     "GrantRefused",
     "GrantStore",
     "KeyHolder",
+    "PolicySource",
     "checked",
     "consumer_problem",
     "coverage_warnings",
+    "follow_grants",
     "rules_of",
 ]

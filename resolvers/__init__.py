@@ -4,7 +4,22 @@ A request is planned and decided once, before execution (`execution.py`); resolv
 then only look decisions up, and loaders read permitted columns in batches.
 """
 
-from resolvers.execution import ExecutionOutcome, Executor, GraphQLRequest, Limits
+from resolvers.execution import (
+    ExecutionOutcome,
+    Executor,
+    GraphQLRequest,
+    Limits,
+    Pinned,
+    PolicyInForce,
+)
 from resolvers.governance import Policy
 
-__all__ = ["ExecutionOutcome", "Executor", "GraphQLRequest", "Limits", "Policy"]
+__all__ = [
+    "ExecutionOutcome",
+    "Executor",
+    "GraphQLRequest",
+    "Limits",
+    "Pinned",
+    "Policy",
+    "PolicyInForce",
+]

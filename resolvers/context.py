@@ -38,8 +38,8 @@ class RequestContext:
     max_first: int
     accessed: Accessed
     policy: Policy
+    """The policy this request is decided by, fixed at its start (a reload may follow)."""
     quota: Quota
-    """The policy this request is decided by, fixed at its start (grants may change)."""
     plan: Plan | None = None
     governance: Governance = field(default_factory=Governance)
     listings: dict[int, Listing] = field(default_factory=dict)

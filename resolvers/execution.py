@@ -15,7 +15,7 @@ import datetime
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     ASTValidationRule,
@@ -83,6 +83,20 @@ class Limits:
     """Validation rules beyond the specification's: depth and alias limits."""
 
 
+class PolicyInForce(Protocol):
+    """Where a request finds the policy it is decided by (`grants.PolicySource`)."""
+
+    @property
+    def current(self) -> Policy: ...
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One policy for good, where nothing reloads (tests, benchmarks)."""
+
+    current: Policy
+
+
 @dataclass(frozen=True)
 class _Prepared:
     document: DocumentNode | None
@@ -94,7 +108,7 @@ class Executor:
         self,
         schema: GraphQLSchema,
         meanings: Mapping[Coordinate, Meaning],
-        policy: Policy,
+        policy_source: PolicyInForce,
         connectors: Mapping[str, Connector],
         *,
         cursor_key: bytes,
@@ -105,7 +119,7 @@ class Executor:
         self.schema = schema
         self.public_schema = public_schema
         self.meanings = meanings
-        self.policy = policy
+        self.policy_source = policy_source
         self.connectors = connectors
         self.cursor_key = cursor_key
         self.limits = limits
@@ -171,7 +185,7 @@ class Executor:
             purpose=purpose,
             loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
             cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
-            policy=self.policy,
+            policy=self.policy_source.current,  # read once: a reload leaves this request be
             quota=self.quota,
             max_first=self.limits.max_first,
             accessed=accessed,

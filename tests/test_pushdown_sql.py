@@ -343,7 +343,7 @@ async def test_a_scoped_grant_is_computed_clear_only_inside_its_scope(
         ),
         platform.catalog,
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     query = "{ persons(first: 200) { edges { node { idNumber township householdAddress } } } }"
     body = await ask(gateway, query, system="school-enrolment", purpose="administrative_basis")
     assert "errors" not in body, body["errors"]

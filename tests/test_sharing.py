@@ -108,7 +108,7 @@ async def grant(gateway: Gateway, **fields: Any) -> Grant:
     made = await platform.grants.add(
         Grant(reference="林公数〔2026〕12号", **fields), platform.catalog
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     return made
 
 

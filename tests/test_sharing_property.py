@@ -35,7 +35,7 @@ from policies.decision import Action
 from policies.engine import SharingPolicy
 from policies.rules import RuleSet, instant, load_rules
 from policies.scope import Scope
-from resolvers import Executor, GraphQLRequest, Limits
+from resolvers import Executor, GraphQLRequest, Limits, Pinned
 from schema.build import build_schema
 from settings import ROOT
 
@@ -672,7 +672,7 @@ def check(database: Sources, scenario: Scenario, tables: dict[str, list[dict[str
     executor = Executor(
         SCHEMA._schema,
         MEANINGS,
-        policy,
+        Pinned(policy),
         connectors,
         cursor_key=bytes(16),
         limits=Limits(max_first=100, batch_bound=1000, max_tokens=5000),

@@ -80,7 +80,9 @@ class Exchange:
             http_status=status,
             hash_key_id=platform.hasher.key_id,
             catalog_version=platform.catalog.version,
-            policy_version=(outcome.context.policy if outcome else platform.policy).version,
+            policy_version=(
+                outcome.context.policy if outcome else platform.policy_source.current
+            ).version,
             duration_ms=(time.perf_counter() - self.started) * 1000,
             caller_department=caller.department if caller else None,
             caller_system=caller.system if caller else None,

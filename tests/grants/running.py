@@ -25,5 +25,5 @@ async def grant_enrolment_addresses(gateway: Gateway, scope: str = "") -> Grant:
         ),
         platform.catalog,
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     return made

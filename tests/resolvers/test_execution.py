@@ -11,7 +11,7 @@ import pytest
 from catalog import load_catalog
 from connectors import Capabilities, Connector, MemoryConnector, Page
 from policies import Caller, Purpose, SharingPolicy, load_rules
-from resolvers import Executor, GraphQLRequest, Limits
+from resolvers import Executor, GraphQLRequest, Limits, Pinned
 from resolvers.execution import ExecutionOutcome
 from resolvers.loaders import Record
 from schema.build import build_schema
@@ -64,7 +64,7 @@ def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int 
     return Executor(
         schema._schema,
         meanings,
-        POLICY,
+        Pinned(POLICY),
         connectors,
         cursor_key=bytes(16),
         limits=limits,
