@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
@@ -21,10 +21,8 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from catalog import Catalog, load_catalog
 from connectors import Connector, open_connector
-from policies import SharingPolicy, load_rules
-from policies.grants import Grant, GrantStore, rules_of
-from policies.quota import VerificationQuota
-from policies.refresh import Following, follow_grants
+from grants import GrantStore, PolicySource, follow_grants
+from quota import VerificationQuota
 from resolvers import Executor, Limits
 from schema.build import build_schema
 from settings import Settings
@@ -35,33 +33,23 @@ from store import store_engine, upgrade
 class Platform:
     settings: Settings
     catalog: Catalog
-    policy: SharingPolicy
+    policy_source: PolicySource
+    """The one holder of the policy in force; the executor reads it, nothing keeps a copy."""
     executor: Executor
     keys: KeyRegistry
     audit: AuditLog
     hasher: SubjectHasher
     sources: dict[str, Connector]
     store: AsyncEngine
-    grants: GrantStore
-    following: Following = field(default_factory=Following)
     _follower: asyncio.Task[None] | None = None
 
-    def install_grants(self, grants: list[Grant]) -> None:
-        """A new policy from the same rule files and the grants now in force."""
-        rules = load_rules(self.settings.policy_dir, self.catalog, rules_of(grants))
-        self.policy = self.executor.policy = SharingPolicy(self.catalog, rules)
+    @property
+    def grants(self) -> GrantStore:
+        return self.policy_source.grants
 
     async def start(self) -> None:
-        version = await self.grants.version()
-        self.install_grants(await self.grants.listed())
         self._follower = asyncio.create_task(
-            follow_grants(
-                self.grants,
-                self.install_grants,
-                interval=self.settings.policy_refresh_seconds,
-                seen=version,
-                following=self.following,
-            ),
+            follow_grants(self.policy_source, interval=self.settings.policy_refresh_seconds),
             name="grants-follower",
         )
 
@@ -86,7 +74,6 @@ class Platform:
 
 async def build_platform(settings: Settings) -> Platform:
     catalog = load_catalog(settings.catalog_dir)
-    policy = SharingPolicy(catalog, load_rules(settings.policy_dir, catalog))
     hasher = SubjectHasher(*settings.audit_key())
     cursor_key = settings.cursor_secret()
     if settings.demo:
@@ -95,6 +82,7 @@ async def build_platform(settings: Settings) -> Platform:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
     store = store_engine(settings.store_url())
+    policy_source = await PolicySource.load(catalog, settings.policy_dir, GrantStore(store))
     keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
@@ -118,7 +106,7 @@ async def build_platform(settings: Settings) -> Platform:
     executor = Executor(
         schema._schema,
         meanings,
-        policy,
+        policy_source,
         by_resource,
         cursor_key=cursor_key,
         limits=limits,
@@ -129,14 +117,13 @@ async def build_platform(settings: Settings) -> Platform:
     return Platform(
         settings,
         catalog,
-        policy,
+        policy_source,
         executor,
         keys,
         AuditLog.from_settings(store, settings),
         hasher,
         sources,
         store,
-        GrantStore(store),
     )
 
 

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
     audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
 
-    # How often a running server looks for new or revoked grants in the platform store.
+    # How often a running server reloads its policy: new or revoked grants, edited rule files.
     policy_refresh_seconds: float = Field(default=5.0, gt=0)
     # How long a server trusts an API key it checked: a key revoked in the store stops
     # working within this time. 0: every request looks its key up.

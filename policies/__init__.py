@@ -1,6 +1,8 @@
 """Field-level sharing decisions: the catalog's share type as ceiling, Casbin rules within it.
 
 Knows nothing of HTTP or GraphQL execution: it answers for a caller, an item, a purpose.
+Nor of the platform store: the grants kept there, and the one policy in force made from
+the rule files and them (`grants.PolicySource`), live in `grants/`.
 """
 
 from policies.caller import PUBLIC, Caller, Purpose

@@ -21,9 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth.lifecycle import listed as listed_keys
 from catalog import Catalog, load_catalog
 from errors import ConfigurationError
-from policies.caller import Purpose
-from policies.decision import Action
-from policies.grants import (
+from grants import (
     Grant,
     GrantRefused,
     GrantStore,
@@ -32,6 +30,8 @@ from policies.grants import (
     consumer_problem,
     coverage_warnings,
 )
+from policies.caller import Purpose
+from policies.decision import Action
 from settings import Settings, tool_settings
 from store.migrate import migrated
 

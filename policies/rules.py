@@ -22,7 +22,7 @@ from pathlib import Path
 
 import casbin
 
-from catalog import Catalog, ShareType, files_version
+from catalog import Catalog, ShareType
 from errors import ConfigurationError
 from policies.caller import PUBLIC_ROLE, Purpose
 from policies.decision import Action
@@ -86,14 +86,22 @@ class RuleSet:
         return min(times, default=None)
 
 
-def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) -> RuleSet:
-    """The rule files, then `grants` (already checked when they were made)."""
+def rule_files(policy_dir: Path) -> list[Path]:
+    """The model, then the rule files in name order: everything rules are read from."""
     model = policy_dir / "model.conf"
     if not model.is_file():
         raise ConfigurationError(str(model), "", "the Casbin model file is missing")
-    files = sorted((policy_dir / "rules").glob("*.csv"))
-    enforcer = casbin.Enforcer(str(model))
-    rows = [(path, line_no, row) for path in files for line_no, row in _rows(path)]
+    return [model, *sorted((policy_dir / "rules").glob("*.csv"))]
+
+
+def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) -> RuleSet:
+    """The rule files, then `grants` (already checked when they were made).
+
+    Each file is read once, so the version is that of the very text the rules come from,
+    even if a file changes while it is read."""
+    (model, model_text), *files = [(path, path.read_bytes()) for path in rule_files(policy_dir)]
+    enforcer = casbin.Enforcer(casbin.Enforcer.new_model(text=model_text.decode()))
+    rows = [(path, line_no, row) for path, text in files for line_no, row in _rows(text)]
     groups = {row[2] for _, _, row in rows if row[0] == "g" and len(row) == 3}
     rules = [_add(enforcer, catalog, groups, path, line_no, row) for path, line_no, row in rows]
     for grant in grants:
@@ -105,25 +113,28 @@ def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) 
             scopes.setdefault(rule.resource_id, set()).add(rule.scope)
     return RuleSet(
         enforcer,
-        _version(files_version([model, *files]), grants),
+        _version(catalog.version, [(model, model_text), *files], grants),
         every,
         {resource: tuple(sorted(texts)) for resource, texts in scopes.items()},
     )
 
 
-def _version(files: str, grants: Sequence[Rule]) -> str:
-    if not grants:
-        return files
-    digest = hashlib.new("sm3", files.encode())
+def _version(catalog: str, files: Sequence[tuple[Path, bytes]], grants: Sequence[Rule]) -> str:
+    """Derived from all a policy is made of, never counted: the same catalog, files and
+    grants give the same version on every instance and after every restart, and a
+    change to any of them gives another. Short enough for the audit record's column."""
+    digest = hashlib.new("sm3", catalog.encode() + b"\0")
+    for path, text in files:
+        digest.update(path.name.encode() + b"\0" + text + b"\0")
     for grant in grants:
         digest.update("\0".join(grant.values()).encode() + b"\n")
     return digest.hexdigest()[:16]
 
 
-def _rows(path: Path) -> list[tuple[int, list[str]]]:
+def _rows(text: bytes) -> list[tuple[int, list[str]]]:
     rows = []
     # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines = text.decode("utf-8-sig").splitlines()
     for line_no, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue

@@ -7,7 +7,13 @@ accounts, records served and versions its audit record needs. Every room but `sc
 (which builds GraphQL over these resolvers) uses only what this module names.
 """
 
-from resolvers.execution import Executor, GraphQLRequest, Limits
+from resolvers.execution import (
+    Executor,
+    GraphQLRequest,
+    Limits,
+    Pinned,
+    PolicyInForce,
+)
 from resolvers.governance import Policy
 from resolvers.outcome import ExecutionOutcome, FieldAccount, RecordsServed
 
@@ -17,6 +23,8 @@ __all__ = [
     "FieldAccount",
     "GraphQLRequest",
     "Limits",
+    "Pinned",
     "Policy",
+    "PolicyInForce",
     "RecordsServed",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from connectors import Page
 from policies import Caller, Purpose
-from policies.quota import Quota
+from quota import Quota
 from resolvers.cursor import CursorCodec
 from resolvers.filters import ConnectionQuery
 from resolvers.governance import Governance, Policy
@@ -41,7 +41,7 @@ class RequestContext:
     max_first: int
     accessed: Accessed
     policy: Policy
-    """The policy this request is decided by, fixed at its start (grants may change)."""
+    """The policy this request is decided by, fixed at its start (a reload may follow)."""
     quota: Quota
     plan: Plan
     governance: Governance

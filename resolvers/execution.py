@@ -17,7 +17,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     ASTValidationRule,
@@ -44,7 +44,7 @@ from errors import (
     ValidationFailed,
 )
 from policies import Caller, Purpose
-from policies.quota import Quota, Unlimited
+from quota import Quota, Unlimited
 from resolvers.context import RequestContext
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience
@@ -80,6 +80,20 @@ class Limits:
     """Validation rules beyond the specification's: depth and alias limits."""
 
 
+class PolicyInForce(Protocol):
+    """Where a request finds the policy it is decided by (`grants.PolicySource`)."""
+
+    @property
+    def current(self) -> Policy: ...
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One policy for good, where nothing reloads (tests, benchmarks)."""
+
+    current: Policy
+
+
 @dataclass(frozen=True)
 class _Prepared:
     document: DocumentNode | None
@@ -93,7 +107,7 @@ class Executor:
         self,
         schema: GraphQLSchema,
         meanings: Mapping[Coordinate, Meaning],
-        policy: Policy,
+        policy_source: PolicyInForce,
         connectors: Mapping[str, Connector],
         *,
         cursor_key: bytes,
@@ -105,7 +119,7 @@ class Executor:
         self.schema = schema
         self.public_schema = public_schema
         self.meanings = meanings
-        self.policy = policy
+        self.policy_source = policy_source
         self.connectors = connectors
         self.cursor_key = cursor_key
         self.limits = limits
@@ -122,7 +136,7 @@ class Executor:
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
-        policy = self.policy  # the policy in force now decides the whole request
+        policy = self.policy_source.current  # read once: a reload leaves this request be
         schema = self._schema_for(caller.is_public)
         prepared = self._prepare[caller.is_public](request.query)
         if prepared.document is None:

@@ -88,7 +88,7 @@ audit_exports = sa.Table(
     sa.UniqueConstraint("chain_id", "to_seq", name="uq_audit_exports_chain_to_seq"),
 )
 
-# Providers' conditional approvals (0004_grants, policies/grants.py).
+# Providers' conditional approvals (0004_grants, grants/).
 grants = sa.Table(
     "grants",
     metadata,

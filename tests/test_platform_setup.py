@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from audit.checkpoint import Checkpoint
+from grants import Grant
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from settings import ROOT, Settings
 from tests.conftest import Gateway, serving
 

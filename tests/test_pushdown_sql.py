@@ -24,9 +24,9 @@ from catalog import HideMiddle, KeepThrough, load_catalog
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 from demo import DemoScale, generate_demo_data
+from grants import Grant
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving, source_urls
 from tests.engines import postgres_database, source_rows
@@ -343,7 +343,7 @@ async def test_a_scoped_grant_is_computed_clear_only_inside_its_scope(
         ),
         platform.catalog,
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     query = "{ persons(first: 200) { edges { node { idNumber township householdAddress } } } }"
     body = await ask(gateway, query, system="school-enrolment", purpose="administrative_basis")
     assert "errors" not in body, body["errors"]

@@ -4,7 +4,9 @@ A room is a top-level package or module (`catalog/`, `policies/`, `server.py`, .
 The catalog is the leaf every room reads, so it loads no GraphQL, HTTP or database
 library; `schema` builds GraphQL over `resolvers`, which ask `policies` and
 `connectors`, which know nothing of GraphQL. The walk reads every module's imports with
-`ast`, at the top and inside functions alike, so a lazy import cannot hide an edge. A
+`ast`, at the top and inside functions alike, so a lazy import cannot hide an edge.
+`policies` is the pure decision code: what lives in the platform store (the grants, the
+verification quota) is in rooms of their own above it, and it imports none of them. A
 room's `__main__.py` is a command line that wires rooms, like `server.py`: its imports
 are not its room's, but nothing may import it. The store's migrations are scripts
 Alembic runs by path, each a step of the store's history that may use the room whose
@@ -32,6 +34,8 @@ MIGRATIONS = "store.migrations"
 
 FRAMEWORKS = ("strawberry", "graphql", "starlette", "uvicorn")
 CATALOG_NEVER = (*FRAMEWORKS, "httpx", "sqlalchemy")
+STORE_BACKED = ("store", "grants", "quota", "audit", "auth")
+"""The rooms that read or write the platform store."""
 FORBIDDEN: Mapping[str, frozenset[str]] = {
     "policies": frozenset({"resolvers", "schema", "web", "server"}),
     "connectors": frozenset({"resolvers", "schema", "web", "server"}),
@@ -252,3 +256,15 @@ def test_catalog_connectors_and_policies_load_no_graphql_or_http_framework() -> 
 
 def test_the_catalog_alone_loads_no_database_library() -> None:
     assert _loaded_by("import catalog", CATALOG_NEVER) == []
+
+
+def test_policies_import_nothing_of_the_store() -> None:
+    """The decisions are made from the rules they are given, never read from a database."""
+    wrong = [
+        imported.where
+        for (source, target), found in sorted(edges().items())
+        if source == "policies" and target in STORE_BACKED
+        for imported in found
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert _loaded_by("import policies", ("sqlalchemy", *STORE_BACKED)) == []

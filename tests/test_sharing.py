@@ -15,9 +15,9 @@ import pytest
 
 from catalog import Band, HideMiddle, KeepThrough, Surname, load_catalog
 from demo import DemoScale, generate_demo_data
+from grants import Grant
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import postgres_database, source_rows
@@ -108,7 +108,7 @@ async def grant(gateway: Gateway, **fields: Any) -> Grant:
     made = await platform.grants.add(
         Grant(reference="林公数〔2026〕12号", **fields), platform.catalog
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     return made
 
 

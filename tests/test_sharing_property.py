@@ -29,13 +29,13 @@ from hypothesis import strategies as st
 from catalog import DataItem, MaskedFor, Relationship, Resource, ShareType, load_catalog
 from connectors import Connector, SqliteConnector
 from demo.tables import build_table, joined_items
+from grants import Grant, GrantRefused, checked, rules_of
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action
 from policies.engine import SharingPolicy
-from policies.grants import Grant, GrantRefused, checked, rules_of
 from policies.rules import RuleSet, instant, load_rules
 from policies.scope import Scope
-from resolvers import Executor, GraphQLRequest, Limits
+from resolvers import Executor, GraphQLRequest, Limits, Pinned
 from schema.build import build_schema
 from settings import ROOT
 
@@ -675,7 +675,7 @@ def check(database: Sources, scenario: Scenario, tables: dict[str, list[dict[str
     executor = Executor(
         SCHEMA._schema,
         MEANINGS,
-        policy,
+        Pinned(policy),
         connectors,
         cursor_key=bytes(16),
         limits=Limits(max_first=100, batch_bound=1000, max_tokens=5000),

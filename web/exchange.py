@@ -81,7 +81,7 @@ class Exchange:
             versions = outcome.catalog_version, outcome.policy_version
             operation: str | None = outcome.document_id
         else:
-            versions = platform.catalog.version, platform.policy.version
+            versions = platform.catalog.version, platform.policy_source.current.version
             operation = graphql.document_id if graphql else None
         record = AuditRecord(
             request_id=self.request_id,

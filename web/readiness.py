@@ -34,8 +34,9 @@ async def readyz(request: Request) -> Response:
     sources = dict(zip(platform.sources, answers, strict=True))
     down = sorted(name for name, answered in sources.items() if not answered)
     problems = [f"source {name} does not answer" for name in down]
-    if platform.following.problem is not None:
-        problems.append(f"grants are not followed: {platform.following.problem}")
+    following = platform.policy_source.problem
+    if following is not None:
+        problems.append(f"grants are not followed: {following}")
     if not store:
         problems.insert(0, "the platform store does not answer: nothing can be audited")
     if not store or len(down) == len(sources):
@@ -46,7 +47,7 @@ async def readyz(request: Request) -> Response:
         "status": status,
         "store": _state(store),
         "sources": {name: _state(answered) for name, answered in sources.items()},
-        "grants": "following" if platform.following.problem is None else "not_followed",
+        "grants": "following" if following is None else "not_followed",
         "problems": problems,
     }
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from catalog import Catalog, MaskedFor, ShareType, load_catalog
+from grants import Grant, rules_of
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action, Decision, Outcome
 from policies.engine import SharingPolicy
-from policies.grants import Grant, rules_of
 from policies.rules import RuleSet, load_rules
 from settings import ROOT
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Gateway
-from tests.grants import grant_enrolment_addresses
+from tests.grants.running import grant_enrolment_addresses
 
 pytestmark = pytest.mark.anyio
 

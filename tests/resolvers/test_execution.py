@@ -21,6 +21,7 @@ from resolvers import (
     FieldAccount,
     GraphQLRequest,
     Limits,
+    Pinned,
     RecordsServed,
 )
 from resolvers.loaders import Record
@@ -74,7 +75,7 @@ def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int 
     return Executor(
         schema._schema,
         meanings,
-        POLICY,
+        Pinned(POLICY),
         connectors,
         cursor_key=bytes(16),
         limits=limits,

@@ -10,7 +10,7 @@ import yaml
 
 from settings import ROOT
 from tests.conftest import Gateway
-from tests.grants import grant_enrolment_addresses
+from tests.grants.running import grant_enrolment_addresses
 
 pytestmark = pytest.mark.anyio
 

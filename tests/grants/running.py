@@ -3,9 +3,9 @@ once as the grant follower would."""
 
 from __future__ import annotations
 
+from grants import Grant
 from policies import Purpose
 from policies.decision import Action
-from policies.grants import Grant
 from tests.conftest import Gateway
 
 
@@ -25,5 +25,5 @@ async def grant_enrolment_addresses(gateway: Gateway, scope: str = "") -> Grant:
         ),
         platform.catalog,
     )
-    platform.install_grants(await platform.grants.listed())
+    assert await platform.policy_source.reload()
     return made

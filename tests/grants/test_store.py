@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth import KeyRegistry
 from catalog import load_catalog
+from grants import Grant, GrantRefused, GrantStore, checked, rules_of
 from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
-from policies.grants import Grant, GrantRefused, GrantStore, checked, rules_of
-from policies.quota import VerificationQuota
 from policies.rules import load_rules
+from quota import VerificationQuota
 from settings import ROOT
 from store import store_engine, upgrade
 from tests.engines import POSTGRES, postgres_database

@@ -1,0 +1,272 @@
+"""The one holder of the policy in force: a reload puts changed rule files and grants in
+force, keeps the last good policy when a rule file is broken and says why, recovers
+once it is fixed; a request keeps the policy it started with; the version is derived
+from what the policy is made of."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog import load_catalog
+from connectors import Connector, MemoryConnector
+from grants import Grant, GrantStore, PolicySource
+from policies import Caller, Decision, Purpose
+from policies.decision import Action
+from resolvers import Executor, GraphQLRequest, Limits
+from schema.build import build_schema
+from settings import ROOT
+from store import store_engine, upgrade
+
+pytestmark = pytest.mark.anyio
+
+CATALOG = load_catalog(ROOT / "catalog" / "departments")
+EDUCATION = "11410581005000008N"
+ENROLMENT = Caller(EDUCATION, "林州市教育局", "school-enrolment")
+PURPOSE = Purpose.BUSINESS_COLLABORATION
+PHONE_RULE = f"p, {EDUCATION}, person.phone, read_clear, business_collaboration\n"
+PHONES = "{ persons(first: 2) { edges { node { phone } } } }"
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """A copy of the real model and rule files, free to edit."""
+    directory = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies" / "rules", directory / "rules")
+    shutil.copy(ROOT / "policies" / "model.conf", directory / "model.conf")
+    return directory
+
+
+@pytest.fixture
+async def grants(tmp_path: Path) -> AsyncIterator[GrantStore]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = store_engine(url)
+    yield GrantStore(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def source(policy_dir: Path, grants: GrantStore) -> PolicySource:
+    return await PolicySource.load(CATALOG, policy_dir, grants)
+
+
+def phone(source: PolicySource) -> Decision:
+    """How the policy in force serves persons' phones to the enrolment system."""
+    person = CATALOG.resources["person"]
+    now = datetime.datetime.now(datetime.UTC)
+    return source.current.decide(ENROLMENT, person, person.item("phone"), PURPOSE, now)
+
+
+def append(policy_dir: Path, line: str, name: str = "public_security.csv") -> Path:
+    rules = policy_dir / "rules" / name
+    rules.write_text(rules.read_text(encoding="utf-8") + line, encoding="utf-8")
+    return rules
+
+
+def phone_grant() -> Grant:
+    return Grant(
+        consumer=EDUCATION,
+        resource_id="person",
+        items=("phone",),
+        action=Action.READ_CLEAR,
+        purposes=(PURPOSE,),
+        reference="林公数〔2026〕12号",
+    )
+
+
+async def test_a_reload_puts_a_changed_rule_file_in_force(
+    source: PolicySource, policy_dir: Path
+) -> None:
+    before = source.current
+    assert phone(source).outcome == "masked"
+    append(policy_dir, PHONE_RULE)
+    assert source.current is before, "nothing changes before the reload"
+    assert await source.reload()
+    decision = phone(source)
+    assert decision.outcome == "clear"
+    assert decision.basis.startswith("public_security.csv:")
+    assert source.current.version != before.version
+    assert source.problem is None
+
+
+async def test_a_reload_puts_a_new_grant_in_force_and_a_revoked_one_out(
+    source: PolicySource, grants: GrantStore
+) -> None:
+    made = await grants.add(phone_grant(), CATALOG)
+    assert await source.reload()
+    assert phone(source).outcome == "clear"
+    assert phone(source).basis == f"grant:{made.id}"
+    assert made.id is not None and await grants.revoke(made.id)
+    assert await source.reload()
+    assert phone(source).outcome == "masked"
+
+
+async def test_a_broken_rule_file_keeps_the_last_good_policy_and_says_why(
+    source: PolicySource, policy_dir: Path, grants: GrantStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gov_share.policies")
+    good = source.current
+    await grants.add(phone_grant(), CATALOG)
+    rules = append(policy_dir, "p, nobody, person.phone, read_clear, work_reference\n")
+    assert not await source.reload()
+    assert source.current is good
+    assert phone(source).outcome == "masked", "neither the broken file nor the grant is in force"
+    assert source.problem == (
+        "public_security.csv does not load; the last good policy stays in force"
+    )
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.path == str(rules)  # type: ignore[attr-defined]
+    assert logged.where == f"line {len(rules.read_text().splitlines())}"  # type: ignore[attr-defined]
+    assert "nobody" in logged.problem  # type: ignore[attr-defined]
+    assert not await source.reload()
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1, "logged once"
+
+
+async def test_fixing_the_file_recovers_at_the_next_reload(
+    source: PolicySource, policy_dir: Path, grants: GrantStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gov_share.policies")
+    rules = policy_dir / "rules" / "public_security.csv"
+    good = rules.read_text(encoding="utf-8")
+    made = await grants.add(phone_grant(), CATALOG)
+    append(policy_dir, "p, nobody, person.phone, read_clear, work_reference\n")
+    assert not await source.reload()
+    rules.write_text(good, encoding="utf-8")
+    assert await source.reload()
+    assert source.problem is None
+    assert phone(source).basis == f"grant:{made.id}", "the grant made meanwhile is in force"
+    assert "grants followed again" in caplog.messages
+
+
+async def test_a_broken_file_put_back_as_it_was_recovers_too(
+    source: PolicySource, policy_dir: Path
+) -> None:
+    """Nothing to read again (the files are the policy in force's): still a recovery."""
+    rules = policy_dir / "rules" / "public_security.csv"
+    good = rules.read_text(encoding="utf-8")
+    before = source.current
+    append(policy_dir, "p, nobody, person.phone, read_clear, work_reference\n")
+    assert not await source.reload()
+    rules.write_text(good, encoding="utf-8")
+    assert await source.reload()
+    assert source.problem is None and source.current is before
+
+
+async def test_a_store_that_cannot_be_read_keeps_the_policy_and_says_so(
+    source: PolicySource, grants: GrantStore, tmp_path: Path
+) -> None:
+    before = source.current
+    (tmp_path / "platform.db").unlink()
+    await grants.engine.dispose()  # the next connection finds an empty database
+    assert not await source.reload()
+    assert source.current is before
+    assert source.problem == "the platform store cannot be read"
+
+
+async def test_the_version_changes_with_rule_files_and_grants_and_not_otherwise(
+    source: PolicySource, policy_dir: Path, grants: GrantStore
+) -> None:
+    original = source.current
+    assert re.fullmatch(r"[0-9a-f]{16}", original.version), "fits audit_records.policy_version"
+    assert await source.reload()
+    assert source.current is original, "a reload of the same files and grants changes nothing"
+    rules = policy_dir / "rules" / "public_security.csv"
+    good = rules.read_text(encoding="utf-8")
+    rules.write_text(good, encoding="utf-8")  # saved again, unchanged
+    assert await source.reload()
+    assert source.current.version == original.version
+
+    append(policy_dir, PHONE_RULE)
+    assert await source.reload()
+    edited = source.current.version
+    assert edited != original.version
+    rules.write_text(good, encoding="utf-8")
+    assert await source.reload()
+    assert source.current.version == original.version, "derived from the files, not counted"
+
+    made = await grants.add(phone_grant(), CATALOG)
+    assert await source.reload()
+    granted = source.current.version
+    assert granted not in {original.version, edited}
+    assert made.id is not None and await grants.revoke(made.id)
+    assert await source.reload()
+    assert source.current.version == original.version
+
+
+async def test_the_version_changes_with_the_catalog(
+    source: PolicySource, policy_dir: Path, grants: GrantStore, catalog_dir: Path
+) -> None:
+    """Same rule files and grants over another catalog version: another policy."""
+    taxation = catalog_dir / "taxation.yaml"
+    taxation.write_text(taxation.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    other = load_catalog(catalog_dir)
+    assert other.version != CATALOG.version
+    elsewhere = await PolicySource.load(other, policy_dir, grants)
+    assert elsewhere.current.version != source.current.version
+    again = await PolicySource.load(CATALOG, policy_dir, grants)
+    assert again.current.version == source.current.version
+
+
+class HeldPeople(MemoryConnector):
+    """Persons whose read waits until the test lets it finish: a request in flight."""
+
+    def __init__(self) -> None:
+        rows = [
+            {"id_number": f"41058119900101{n:04d}", "name": f"测试{n}", "phone": f"1390000{n:04d}"}
+            for n in range(3)
+        ]
+        super().__init__("public_security", {"person": rows})
+        self.reading = asyncio.Event()
+        self.finish = asyncio.Event()
+
+    async def read(self, *args: Any, **kwargs: Any) -> Any:
+        self.reading.set()
+        await self.finish.wait()
+        return await super().read(*args, **kwargs)
+
+
+def executor(source: PolicySource, people: MemoryConnector) -> Executor:
+    schema, meanings = build_schema(CATALOG, default_first=20)
+    public_schema, _ = build_schema(CATALOG, default_first=20, public=True)
+    empty = MemoryConnector("empty", {})
+    connectors: dict[str, Connector] = {resource: empty for resource in CATALOG.resources}
+    return Executor(
+        schema._schema,
+        meanings,
+        source,
+        {**connectors, "person": people},
+        cursor_key=bytes(16),
+        limits=Limits(max_first=100, batch_bound=1000, max_tokens=5000),
+        public_schema=public_schema._schema,
+    )
+
+
+async def test_a_request_in_flight_keeps_the_policy_it_started_with(
+    source: PolicySource, policy_dir: Path
+) -> None:
+    people = HeldPeople()
+    running = executor(source, people)
+    started = source.current.version
+    request = asyncio.create_task(running.execute(GraphQLRequest(PHONES), ENROLMENT, PURPOSE))
+    await asyncio.wait_for(people.reading.wait(), 10)
+    append(policy_dir, PHONE_RULE)
+    assert await source.reload()
+    assert source.current.version != started
+    people.finish.set()
+    outcome = await request
+    assert outcome.context.policy.version == started
+    served = [edge["node"]["phone"] for edge in outcome.data["persons"]["edges"]]  # type: ignore[index]
+    assert served == ["139****0000", "139****0001"]
+    after = await running.execute(GraphQLRequest(PHONES), ENROLMENT, PURPOSE)
+    assert after.context.policy.version == source.current.version
+    served = [edge["node"]["phone"] for edge in after.data["persons"]["edges"]]  # type: ignore[index]
+    assert served == ["13900000000", "13900000001"]
