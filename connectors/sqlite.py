@@ -1,7 +1,7 @@
 """Read SQLite department databases in-process, with SQLite's progress handler as the
 statement timeout, which SQLite otherwise lacks.
 
-Each shape of read (`_sql_query.shape`) is compiled once: building, cache-keying and
+Each shape of read (`_sql_names.shape`) is compiled once: building, cache-keying and
 executing a Core statement costs SQLAlchemy several times what SQLite takes to answer
 a small read. The compiled text is sent with `exec_driver_sql`, so statement events
 (which tests and bench/ count) still fire, and its rows are read from the driver's
@@ -39,17 +39,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors._sql_query import (
-    bounded_parameters,
-    bounded_statement,
-    count_statement,
-    counts_per_match,
-    group_rows,
-    parameters,
-    select_statement,
-    shape,
-    source_unavailable,
-)
+from connectors._sql_names import bounded_parameters, parameters, shape
+from connectors._sql_query import bounded_statement, count_statement, select_statement
+from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
 from connectors.base import Capabilities, Read, Row, require_capabilities
 
 Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
