@@ -3,7 +3,6 @@ a projection, keys and a page, and returns rows."""
 
 from connectors.base import (
     And,
-    Capabilities,
     Comparison,
     Computed,
     Connector,
@@ -17,15 +16,25 @@ from connectors.base import (
     Read,
     Row,
 )
+from connectors.capabilities import (
+    SUPPORTED,
+    Capabilities,
+    Computing,
+    Pagination,
+    Supported,
+    require_capabilities,
+)
 from connectors.memory import MemoryConnector
 from connectors.sql import SqlConnector, open_connector
 from connectors.sqlite import SqliteConnector
 
 __all__ = [
+    "SUPPORTED",
     "And",
     "Capabilities",
     "Comparison",
     "Computed",
+    "Computing",
     "Connector",
     "Flag",
     "MemoryConnector",
@@ -34,10 +43,13 @@ __all__ = [
     "Or",
     "OrderKey",
     "Page",
+    "Pagination",
     "Predicate",
     "Read",
     "Row",
     "SqlConnector",
     "SqliteConnector",
+    "Supported",
     "open_connector",
+    "require_capabilities",
 ]

@@ -1,8 +1,8 @@
 """The connector interface: one query value in, one row set per key out.
 
-Shaped after Hasura's NDC: a connector advertises what it can push down, and the
-planner never asks for more. A read it cannot push down is refused, never answered
-by filtering after fetching or by an unfiltered read.
+Shaped after Hasura's NDC: a connector advertises what it can push down
+(`capabilities.py`), and the planner never asks for more. A read it cannot push down
+is refused, never answered by filtering after fetching or by an unfiltered read.
 """
 
 from __future__ import annotations
@@ -13,20 +13,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from catalog import Mask
-from errors import PushdownRefused
+from connectors.capabilities import Capabilities
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    projection: bool = True
-    key_batches: bool = True
-    pagination: bool = True
-    per_parent_pagination: bool = True
-    filters: bool = True
-    ordering: bool = True
-    counting: bool = True
 
 
 class Operator(StrEnum):
@@ -165,23 +154,3 @@ class Connector(Protocol):
         """Raise `SourceUnavailable` unless the source answers a trivial query."""
 
     async def close(self) -> None: ...
-
-
-def require_capabilities(connector: Connector, read: Read, *, count: bool = False) -> None:
-    needs = ["projection"]
-    if read.match_values is not None:
-        needs.append("key_batches")
-    if read.page is not None and not count:
-        needs.append("pagination" if read.match_values is None else "per_parent_pagination")
-    if read.predicate is not None:
-        needs.append("filters")
-    if read.order:
-        needs.append("ordering")
-    if count:
-        needs.append("counting")
-    for capability in needs:
-        if not getattr(connector.capabilities, capability):
-            raise PushdownRefused(
-                f"source {connector.name} cannot push down {capability.replace('_', ' ')}",
-                source=connector.name,
-            )

@@ -14,7 +14,6 @@ from typing import Any
 
 from connectors.base import (
     And,
-    Capabilities,
     Comparison,
     Not,
     Operator,
@@ -23,8 +22,8 @@ from connectors.base import (
     Predicate,
     Read,
     Row,
-    require_capabilities,
 )
+from connectors.capabilities import Capabilities, require_capabilities
 from errors import SourceUnavailable
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connectors._sql_query import count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
-from connectors.base import Capabilities, Read, Row, require_capabilities
+from connectors.base import Read, Row
+from connectors.capabilities import Capabilities, require_capabilities
 from connectors.sqlite import SqliteConnector
 
 

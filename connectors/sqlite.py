@@ -42,7 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors._sql_names import bounded_parameters, parameters, shape
 from connectors._sql_query import bounded_statement, count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
-from connectors.base import Capabilities, Read, Row, require_capabilities
+from connectors.base import Read, Row
+from connectors.capabilities import Capabilities, require_capabilities
 
 Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
 Processor = Callable[[Any], Any]

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from connectors import Capabilities, MemoryConnector, Page, Read, SqliteConnector, open_connector
+from connectors import (
+    Capabilities,
+    MemoryConnector,
+    Page,
+    Pagination,
+    Read,
+    SqliteConnector,
+    open_connector,
+)
 from errors import PushdownRefused, SourceUnavailable
 
 pytestmark = pytest.mark.anyio
@@ -118,7 +126,7 @@ async def test_memory_connector_answers_like_the_database(
 
 async def test_a_read_the_source_cannot_push_down_is_refused(demo_dir: Path) -> None:
     memory = _memory_copy(demo_dir)
-    memory.capabilities = Capabilities(per_parent_pagination=False)
+    memory.capabilities = Capabilities(pagination=Pagination(per_parent=None))
     with pytest.raises(PushdownRefused, match="per parent pagination"):
         await memory.read(
             Read("licence", COLUMNS, "licence_number", "holder_id_number", ("x",), Page(1))
