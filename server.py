@@ -114,7 +114,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
     exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    exchange.graphql = await read_graphql_request(request)
+    exchange.graphql = dataclasses.replace(
+        await read_graphql_request(request), request_id=exchange.request_id
+    )
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )

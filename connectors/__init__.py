@@ -14,6 +14,7 @@ from connectors.base import (
     Page,
     Predicate,
     Read,
+    ReadContext,
     Row,
 )
 from connectors.capabilities import (
@@ -46,6 +47,7 @@ __all__ = [
     "Pagination",
     "Predicate",
     "Read",
+    "ReadContext",
     "Row",
     "SqlConnector",
     "SqliteConnector",

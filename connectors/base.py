@@ -137,17 +137,38 @@ class Read:
         return (*self.order, OrderKey(self.key_column))
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """Who reads and why: the request a read serves, the same for all its reads.
+
+    Values only, no caller or policy object: a source that is itself a platform (the
+    province's, another city's) forwards them upstream, whose audit log must name the
+    person and purpose behind each read as this platform's does (Art. 11). A database
+    has no use for them.
+    """
+
+    request_id: str | None = None
+    department: str | None = None
+    """The consumer department's unified social credit code; None for the public."""
+    system: str | None = None
+    operator: str | None = None
+    """The person operating the system, as the system asserts it."""
+    purpose: str | None = None
+    """The declared purpose of use (Art. 7), e.g. `administrative_basis`."""
+
+
 class Connector(Protocol):
     name: str
     capabilities: Capabilities
 
-    async def read(self, read: Read) -> list[list[Row]]:
-        """Answer `read` in the source, returning one row set per match value, in order.
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
+        """Answer `read` in the source, returning one row set per match value, in order;
+        `context` says for whom.
 
         Raises `SourceUnavailable` when the source cannot answer.
         """
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         """Count the rows `read` matches (ignoring its page), one count per match value."""
 
     async def ping(self) -> None:

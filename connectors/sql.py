@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connectors._sql_query import count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
-from connectors.base import Read, Row
+from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
 from connectors.sqlite import SqliteConnector
 
@@ -41,7 +41,7 @@ class SqlConnector:
         """For instrumentation (statement counts): SQLAlchemy's events attach here."""
         return self.engine.sync_engine
 
-    async def read(self, read: Read) -> list[list[Row]]:
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         try:
             table = await self._table(read.table)
@@ -54,7 +54,7 @@ class SqlConnector:
             raise source_unavailable(self.name, exc) from None
         return group_rows(rows, read)
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         try:
             table = await self._table(read.table)

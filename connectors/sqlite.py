@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors._sql_names import bounded_parameters, parameters, shape
 from connectors._sql_query import bounded_statement, count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
-from connectors.base import Read, Row
+from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
 
 Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
@@ -74,7 +74,7 @@ class SqliteConnector:
         self._tables: dict[str, sa.Table] = {}
         self._statements: dict[tuple[Build, object], _Compiled] = {}
 
-    async def read(self, read: Read) -> list[list[Row]]:
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         if read.match_column is not None and read.page is not None:
             pages = await self._pages_cut(read)
@@ -84,7 +84,7 @@ class SqliteConnector:
         compiled = await self._compiled(select_statement, read, named)
         return group_rows(compiled.rows(await self._fetch(compiled, named)), read)
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         named = parameters(read)
         compiled = await self._compiled(count_statement, read, named)

@@ -43,7 +43,7 @@ from errors import (
 )
 from policies import Caller, Purpose
 from policies.quota import Quota, Unlimited
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Policy, govern
@@ -57,6 +57,8 @@ class GraphQLRequest:
     query: str
     variables: Mapping[str, Any] = field(default_factory=dict)
     operation_name: str | None = None
+    request_id: str | None = None
+    """The HTTP exchange's id, told to the sources with every read."""
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Executor:
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
-        context = self._context(caller, purpose)
+        context = self._context(caller, purpose, request.request_id)
         schema = self._schema_for(caller.is_public)
         prepared = self._prepare[caller.is_public](request.query)
         if prepared.document is None:
@@ -164,12 +166,15 @@ class Executor:
             withheld.append((error, context.plan.touched[coordinate][0]))
         return withheld
 
-    def _context(self, caller: Caller, purpose: Purpose | None) -> RequestContext:
+    def _context(
+        self, caller: Caller, purpose: Purpose | None, request_id: str | None
+    ) -> RequestContext:
         accessed = Accessed()
+        asked = read_context(caller, purpose, request_id)
         return RequestContext(
             caller=caller,
             purpose=purpose,
-            loaders=Loaders(self.connectors, self.limits.batch_bound, accessed),
+            loaders=Loaders(self.connectors, self.limits.batch_bound, accessed, asked),
             cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
             policy=self.policy,
             quota=self.quota,

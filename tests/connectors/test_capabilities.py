@@ -18,10 +18,13 @@ from connectors import (
     Page,
     Pagination,
     Read,
+    ReadContext,
 )
 from errors import PushdownRefused
 
 pytestmark = pytest.mark.anyio
+
+CONTEXT = ReadContext("test-request", purpose="administrative_basis")
 
 ROWS = [
     {"id_number": "410581199001010011", "phone": "13800000001", "township": "开元街道"},
@@ -54,7 +57,7 @@ async def test_a_value_the_source_cannot_compute_is_refused_not_read(
 ) -> None:
     source = people(capabilities)
     with pytest.raises(PushdownRefused) as refused:
-        await source.read(read)
+        await source.read(read, CONTEXT)
     assert str(refused.value) == f"source public_security cannot push down {needed}"
     assert refused.value.extensions == {"source": "public_security"}
     assert source.reads == []  # refused before anything was read
@@ -62,26 +65,26 @@ async def test_a_value_the_source_cannot_compute_is_refused_not_read(
 
 async def test_a_source_computes_what_it_advertises() -> None:
     source = people(Capabilities(computing=Computing(conditions=None), flags=None))
-    [rows] = await source.read(MASKED)
+    [rows] = await source.read(MASKED, CONTEXT)
     assert [row["_shown"] for row in rows] == ["138****0001", "138****0002"]
-    [rows] = await source.read(Read("person", ("id_number", "phone"), "id_number"))
+    [rows] = await source.read(Read("person", ("id_number", "phone"), "id_number"), CONTEXT)
     assert [row["phone"] for row in rows] == ["13800000001", "13800000002"]
 
 
 async def test_a_count_computes_nothing_so_needs_no_computing() -> None:
     source = people(Capabilities(computing=None, flags=None))
     read = Read("person", COLUMNS, "id_number", computed=MASKED.computed, flags=FLAGGED.flags)
-    assert await source.count(read) == [2]
+    assert await source.count(read, CONTEXT) == [2]
 
 
 async def test_without_pagination_no_page_is_read_per_parent_or_at_all() -> None:
     source = people(Capabilities(pagination=None))
     with pytest.raises(PushdownRefused, match=r"cannot push down pagination$"):
-        await source.read(Read("person", COLUMNS, "id_number", page=Page(1)))
+        await source.read(Read("person", COLUMNS, "id_number", page=Page(1)), CONTEXT)
     per_parent = Read("person", COLUMNS, "id_number", "township", ("姚村镇",), Page(1))
     with pytest.raises(PushdownRefused, match=r"cannot push down pagination$"):
-        await source.read(per_parent)
+        await source.read(per_parent, CONTEXT)
     source.capabilities = Capabilities(pagination=Pagination(per_parent=None))
     with pytest.raises(PushdownRefused, match=r"cannot push down per parent pagination$"):
-        await source.read(per_parent)
+        await source.read(per_parent, CONTEXT)
     assert source.reads == []
