@@ -3,8 +3,8 @@
 One statement per `Read` (built in `_sql_query.py`): only the projected columns,
 filters and keyset pages as bound parameters, per-parent pages with a window
 function. Each read takes its own pooled connection, so loader batches of one
-request may run concurrently. SQLite sources are read by `sqlite.py`; `open_connector`
-picks the connector for a URL.
+request may run concurrently. SQLite sources are read by `sqlite.py`; the kinds of
+source (`kinds.py`, `_sql_kinds.py`) pick the connector for a URL.
 """
 
 from __future__ import annotations
@@ -20,16 +20,20 @@ from connectors._sql_query import count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
 from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
-from connectors.sqlite import SqliteConnector
 
 
 class SqlConnector:
     capabilities = Capabilities()
 
-    def __init__(self, name: str, url: str, *, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, name: str, url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+    ) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
-        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, timeout_seconds))
+        options = _engine_options(url, timeout_seconds)
+        if pool_size is not None:
+            options["pool_size"] = pool_size
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         self._tables: dict[str, sa.Table] = {}
 
     @property
@@ -83,14 +87,6 @@ class SqlConnector:
                 await connection.run_sync(metadata.reflect, only=[name], views=True)
             self._tables[name] = metadata.tables[name]
         return self._tables[name]
-
-
-def open_connector(
-    name: str, url: str, *, timeout_seconds: float
-) -> SqlConnector | SqliteConnector:
-    if sa.make_url(url).get_backend_name() == "sqlite":
-        return SqliteConnector(name, url, timeout_seconds=timeout_seconds)
-    return SqlConnector(name, url, timeout_seconds=timeout_seconds)
 
 
 def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:

@@ -64,12 +64,15 @@ class SqliteConnector:
     capabilities = Capabilities()
     dialect = "sqlite"
 
-    def __init__(self, name: str, url: str, *, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, name: str, url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+    ) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
+        sized = {} if pool_size is None else {"pool_size": pool_size}
         # Never wait for a lock on the event loop: only `_connection(wait=True)` does.
         self.sync_engine = sa.create_engine(
-            sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}
+            sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}, **sized
         )
         self._tables: dict[str, sa.Table] = {}
         self._statements: dict[tuple[Build, object], _Compiled] = {}

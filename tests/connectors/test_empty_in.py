@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors import (
+    SOURCE_KINDS,
     Comparison,
     Computed,
     Connector,
@@ -25,7 +26,6 @@ from connectors import (
     Predicate,
     Read,
     ReadContext,
-    open_connector,
 )
 from tests.conftest import Gateway
 from tests.engines import ENGINES, engine_database
@@ -71,7 +71,7 @@ async def source(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async for url in engine_database(request.param, str(tmp_path / "licences.db")):
         await _create(url)
-        connector = open_connector("licence_office", url, timeout_seconds=5)
+        connector = SOURCE_KINDS.open("licence_office", url, timeout_seconds=5)
         try:
             yield connector
         finally:

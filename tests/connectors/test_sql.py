@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from connectors import (
+    SOURCE_KINDS,
     Capabilities,
     MemoryConnector,
     Page,
@@ -17,7 +18,6 @@ from connectors import (
     Read,
     ReadContext,
     SqliteConnector,
-    open_connector,
 )
 from errors import PushdownRefused, SourceUnavailable
 
@@ -142,7 +142,7 @@ async def test_a_read_the_source_cannot_push_down_is_refused(demo_dir: Path) -> 
 
 async def test_a_missing_database_is_unavailable_without_leaking_its_path(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///file:{tmp_path / 'gone.db'}?mode=ro&uri=true"
-    connector = open_connector("civil_affairs", url, timeout_seconds=5)
+    connector = SOURCE_KINDS.open("civil_affairs", url, timeout_seconds=5)
     try:
         with pytest.raises(SourceUnavailable) as raised:
             await connector.read(Read("licence", COLUMNS, "licence_number", page=Page(1)), CONTEXT)
@@ -161,7 +161,7 @@ async def test_a_statement_past_its_timeout_is_unavailable(tmp_path: Path) -> No
             "CREATE VIEW licence AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
             "WHERE i < 100000000) SELECT i AS licence_number FROM n WHERE i % 99999989 = 0"
         )
-    connector = open_connector(
+    connector = SOURCE_KINDS.open(
         "slow", f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}", timeout_seconds=0.2
     )
     try:
