@@ -84,7 +84,9 @@ class Platform:
                 await self._follower
 
 
-async def build_platform(settings: Settings) -> Platform:
+async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Platform:
+    """The platform the settings describe; `kinds` are the kinds of source it can read
+    (a test adds its own, such as the in-memory connector)."""
     catalog = load_catalog(settings.catalog_dir)
     policy = SharingPolicy(catalog, load_rules(settings.policy_dir, catalog))
     hasher = SubjectHasher(*settings.audit_key())
@@ -98,7 +100,7 @@ async def build_platform(settings: Settings) -> Platform:
     keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    sources = _sources(settings, catalog, SOURCE_KINDS)
+    sources = _sources(settings, catalog, kinds)
     default_first = min(20, settings.max_first)
     schema, meanings = build_schema(catalog, default_first=default_first)
     public_schema, _ = build_schema(catalog, default_first=default_first, public=True)

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from connectors import SOURCE_KINDS, SourceKinds
 from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
 from platform_setup import Platform, build_platform
 from settings import Settings
@@ -43,10 +44,10 @@ from web.readiness import healthz, readyz
 logger = logging.getLogger("gov_share.server")
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.platform = await build_platform(settings)
+        app.state.platform = await build_platform(settings, kinds)
         await app.state.platform.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
