@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import Field, SecretStr, field_validator
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from connectors.base import Connector
 from connectors.kinds import SourceKind, SourceOptions
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
@@ -31,26 +32,20 @@ class SqlOptions(SourceOptions):
         return url
 
 
-def _sqlite(name: str, options: SqlOptions) -> SqliteConnector:
-    return SqliteConnector(
-        name,
-        options.url.get_secret_value(),
-        timeout_seconds=options.timeout_seconds,
-        pool_size=options.pool_size,
-    )
+def _kind(connector: type[SqlConnector | SqliteConnector]) -> SourceKind[SqlOptions]:
+    def opened(name: str, options: SqlOptions) -> Connector:
+        return connector(
+            name,
+            options.url.get_secret_value(),
+            timeout_seconds=options.timeout_seconds,
+            pool_size=options.pool_size,
+        )
+
+    return SourceKind(SqlOptions, opened)
 
 
-def _async_sql(name: str, options: SqlOptions) -> SqlConnector:
-    return SqlConnector(
-        name,
-        options.url.get_secret_value(),
-        timeout_seconds=options.timeout_seconds,
-        pool_size=options.pool_size,
-    )
-
-
-SQLITE = SourceKind(SqlOptions, _sqlite)
-ASYNC_SQL = SourceKind(SqlOptions, _async_sql)
+SQLITE = _kind(SqliteConnector)
+ASYNC_SQL = _kind(SqlConnector)
 SQL_KINDS: Mapping[str, SourceKind[Any]] = {
     # SQLite is read through its own driver whichever the URL names (see sqlite.py).
     "sqlite": SQLITE,
