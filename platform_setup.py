@@ -20,7 +20,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from catalog import Catalog, load_catalog
-from connectors import Connector, open_connector
+from connectors import SOURCE_KINDS, Connector, SourceKinds
 from grants import GrantStore, PolicySource, follow_grants
 from quota import VerificationQuota
 from resolvers import Executor, Limits
@@ -72,7 +72,9 @@ class Platform:
                 await self._follower
 
 
-async def build_platform(settings: Settings) -> Platform:
+async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Platform:
+    """The platform the settings describe; `kinds` are the kinds of source it can read
+    (a test adds its own, such as the in-memory connector)."""
     catalog = load_catalog(settings.catalog_dir)
     hasher = SubjectHasher(*settings.audit_key())
     cursor_key = settings.cursor_secret()
@@ -86,7 +88,7 @@ async def build_platform(settings: Settings) -> Platform:
     keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    sources = _sources(settings, catalog)
+    sources = _sources(settings, catalog, kinds)
     default_first = min(20, settings.max_first)
     schema, meanings = build_schema(catalog, default_first=default_first)
     public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
@@ -127,12 +129,11 @@ async def build_platform(settings: Settings) -> Platform:
     )
 
 
-def _sources(settings: Settings, catalog: Catalog) -> dict[str, Connector]:
+def _sources(settings: Settings, catalog: Catalog, kinds: SourceKinds) -> dict[str, Connector]:
     names = {department.source for department in catalog.departments}
+    timeout = settings.statement_timeout_seconds
     return {
-        name: open_connector(
-            name, settings.source_url(name), timeout_seconds=settings.statement_timeout_seconds
-        )
+        name: kinds.open(name, settings.source_setting(name), timeout_seconds=timeout)
         for name in sorted(names)
     }
 

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     catalog_dir: Path = ROOT / "catalog" / "departments"
     policy_dir: Path = ROOT / "policies"
     platform_store_url: str | None = None
-    sources: dict[str, str] = Field(default_factory=dict)
+    # Source name -> its URL, or an object of options with a `url` (connectors/kinds.py):
+    # checked against its kind's options at start-up.
+    sources: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
 
     audit_key_id: str | None = None
     audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
@@ -104,7 +106,7 @@ class Settings(BaseSettings):
     def demo_source_path(self, source: str) -> Path:
         return self.data_dir / "sources" / f"{source}.db"
 
-    def source_url(self, source: str) -> str:
+    def source_setting(self, source: str) -> str | dict[str, Any]:
         """Sources are opened read-only by default: the platform never writes to them."""
         if source in self.sources:
             return self.sources[source]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from audit.checkpoint import signing_key
 from catalog import load_catalog
+from connectors import SOURCE_KINDS
 from errors import ConfigurationError
 from policies import load_rules
 from settings import SECRETS, Settings, read_settings, record_run_mode
@@ -105,17 +106,13 @@ def _url_problems(settings: Settings) -> list[ConfigurationError]:
                 "settings", "GOV_SHARE_PLATFORM_STORE_URL", "not a SQLAlchemy database URL"
             )
         )
-    for source, url in sorted(settings.sources.items()):
+    for source, setting in sorted(settings.sources.items()):
         try:
-            make_url(url).get_dialect()
-        except (ArgumentError, NoSuchModuleError):
-            problems.append(
-                ConfigurationError(
-                    "settings",
-                    f"GOV_SHARE_SOURCES ({source})",
-                    "not a SQLAlchemy database URL with a driver this platform has",
-                )
+            SOURCE_KINDS.options(
+                source, setting, timeout_seconds=settings.statement_timeout_seconds
             )
+        except ConfigurationError as problem:
+            problems.append(problem)
     return problems
 
 

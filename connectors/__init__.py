@@ -1,9 +1,10 @@
 """Department data sources. A connector knows nothing of GraphQL or policy: it receives
-a projection, keys and a page, and returns rows."""
+a projection, keys and a page, and who asks and why, and returns rows. Which connector
+reads a source is its kind's (`SOURCE_KINDS`), found by the scheme of its URL."""
 
+from connectors._sql_kinds import SQL_KINDS, SqlOptions
 from connectors.base import (
     And,
-    Capabilities,
     Comparison,
     Computed,
     Connector,
@@ -15,17 +16,33 @@ from connectors.base import (
     Page,
     Predicate,
     Read,
+    ReadContext,
     Row,
 )
+from connectors.capabilities import (
+    SUPPORTED,
+    Capabilities,
+    Computing,
+    Pagination,
+    Supported,
+    require_capabilities,
+)
+from connectors.kinds import SourceKind, SourceKinds, SourceOptions, SourceSetting
 from connectors.memory import MemoryConnector
-from connectors.sql import SqlConnector, open_connector
+from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 
+SOURCE_KINDS = SourceKinds(SQL_KINDS)
+"""The kinds of source the platform reads; a test registers its own in a copy."""
+
 __all__ = [
+    "SOURCE_KINDS",
+    "SUPPORTED",
     "And",
     "Capabilities",
     "Comparison",
     "Computed",
+    "Computing",
     "Connector",
     "Flag",
     "MemoryConnector",
@@ -34,10 +51,18 @@ __all__ = [
     "Or",
     "OrderKey",
     "Page",
+    "Pagination",
     "Predicate",
     "Read",
+    "ReadContext",
     "Row",
+    "SourceKind",
+    "SourceKinds",
+    "SourceOptions",
+    "SourceSetting",
     "SqlConnector",
+    "SqlOptions",
     "SqliteConnector",
-    "open_connector",
+    "Supported",
+    "require_capabilities",
 ]

@@ -1,8 +1,8 @@
 """The connector interface: one query value in, one row set per key out.
 
-Shaped after Hasura's NDC: a connector advertises what it can push down, and the
-planner never asks for more. A read it cannot push down is refused, never answered
-by filtering after fetching or by an unfiltered read.
+Shaped after Hasura's NDC: a connector advertises what it can push down
+(`capabilities.py`), and the planner never asks for more. A read it cannot push down
+is refused, never answered by filtering after fetching or by an unfiltered read.
 """
 
 from __future__ import annotations
@@ -13,20 +13,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from catalog import Mask
-from errors import PushdownRefused
+from connectors.capabilities import Capabilities
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    projection: bool = True
-    key_batches: bool = True
-    pagination: bool = True
-    per_parent_pagination: bool = True
-    filters: bool = True
-    ordering: bool = True
-    counting: bool = True
 
 
 class Operator(StrEnum):
@@ -148,40 +137,41 @@ class Read:
         return (*self.order, OrderKey(self.key_column))
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """Who reads and why: the request a read serves, the same for all its reads.
+
+    Values only, no caller or policy object: a source that is itself a platform (the
+    province's, another city's) forwards them upstream, whose audit log must name the
+    person and purpose behind each read as this platform's does (Art. 11). A database
+    has no use for them.
+    """
+
+    request_id: str | None = None
+    department: str | None = None
+    """The consumer department's unified social credit code; None for the public."""
+    system: str | None = None
+    operator: str | None = None
+    """The person operating the system, as the system asserts it."""
+    purpose: str | None = None
+    """The declared purpose of use (Art. 7), e.g. `administrative_basis`."""
+
+
 class Connector(Protocol):
     name: str
     capabilities: Capabilities
 
-    async def read(self, read: Read) -> list[list[Row]]:
-        """Answer `read` in the source, returning one row set per match value, in order.
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
+        """Answer `read` in the source, returning one row set per match value, in order;
+        `context` says for whom.
 
         Raises `SourceUnavailable` when the source cannot answer.
         """
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         """Count the rows `read` matches (ignoring its page), one count per match value."""
 
     async def ping(self) -> None:
         """Raise `SourceUnavailable` unless the source answers a trivial query."""
 
     async def close(self) -> None: ...
-
-
-def require_capabilities(connector: Connector, read: Read, *, count: bool = False) -> None:
-    needs = ["projection"]
-    if read.match_values is not None:
-        needs.append("key_batches")
-    if read.page is not None and not count:
-        needs.append("pagination" if read.match_values is None else "per_parent_pagination")
-    if read.predicate is not None:
-        needs.append("filters")
-    if read.order:
-        needs.append("ordering")
-    if count:
-        needs.append("counting")
-    for capability in needs:
-        if not getattr(connector.capabilities, capability):
-            raise PushdownRefused(
-                f"source {connector.name} cannot push down {capability.replace('_', ' ')}",
-                source=connector.name,
-            )

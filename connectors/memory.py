@@ -1,7 +1,8 @@
 """An in-memory source that answers `Read` exactly as the SQL connector does.
 
 The seam for resolver and policy tests that need no database, like httpx's
-MockTransport. It records every read, so tests can assert what was asked for.
+MockTransport. It records every read and the context it was given, so tests can
+assert what was asked for and for whom.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from connectors.base import (
     And,
-    Capabilities,
     Comparison,
     Not,
     Operator,
@@ -22,9 +22,10 @@ from connectors.base import (
     OrderKey,
     Predicate,
     Read,
+    ReadContext,
     Row,
-    require_capabilities,
 )
+from connectors.capabilities import Capabilities, require_capabilities
 from errors import SourceUnavailable
 
 
@@ -39,18 +40,21 @@ class MemoryConnector:
         self.capabilities = capabilities or Capabilities()
         self.tables = {table: list(rows) for table, rows in tables.items()}
         self.reads: list[Read] = []
+        self.contexts: list[ReadContext] = []
         self.down = False
 
-    async def read(self, read: Read) -> list[list[Row]]:
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         self._check_up()
         self.reads.append(read)
+        self.contexts.append(context)
         return [self._page(rows, read) for rows in self._row_sets(read)]
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         self._check_up()
         self.reads.append(read)
+        self.contexts.append(context)
         return [len(rows) for rows in self._row_sets(read)]
 
     async def ping(self) -> None:

@@ -3,8 +3,8 @@
 One statement per `Read` (built in `_sql_query.py`): only the projected columns,
 filters and keyset pages as bound parameters, per-parent pages with a window
 function. Each read takes its own pooled connection, so loader batches of one
-request may run concurrently. SQLite sources are read by `sqlite.py`; `open_connector`
-picks the connector for a URL.
+request may run concurrently. SQLite sources are read by `sqlite.py`; the kinds of
+source (`kinds.py`, `_sql_kinds.py`) pick the connector for a URL.
 """
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from connectors._sql_query import (
-    count_statement,
-    counts_per_match,
-    group_rows,
-    select_statement,
-    source_unavailable,
-)
-from connectors.base import Capabilities, Read, Row, require_capabilities
-from connectors.sqlite import SqliteConnector
+from connectors._sql_query import count_statement, select_statement
+from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
+from connectors.base import Read, ReadContext, Row
+from connectors.capabilities import Capabilities, require_capabilities
 
 
 class SqlConnector:
     capabilities = Capabilities()
 
-    def __init__(self, name: str, url: str, *, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, name: str, url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+    ) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
-        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, timeout_seconds))
+        options = _engine_options(url, timeout_seconds)
+        if pool_size is not None:
+            options["pool_size"] = pool_size
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         self._tables: dict[str, sa.Table] = {}
 
     @property
@@ -45,7 +45,7 @@ class SqlConnector:
         """For instrumentation (statement counts): SQLAlchemy's events attach here."""
         return self.engine.sync_engine
 
-    async def read(self, read: Read) -> list[list[Row]]:
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         try:
             table = await self._table(read.table)
@@ -58,7 +58,7 @@ class SqlConnector:
             raise source_unavailable(self.name, exc) from None
         return group_rows(rows, read)
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         try:
             table = await self._table(read.table)
@@ -87,14 +87,6 @@ class SqlConnector:
                 await connection.run_sync(metadata.reflect, only=[name], views=True)
             self._tables[name] = metadata.tables[name]
         return self._tables[name]
-
-
-def open_connector(
-    name: str, url: str, *, timeout_seconds: float
-) -> SqlConnector | SqliteConnector:
-    if sa.make_url(url).get_backend_name() == "sqlite":
-        return SqliteConnector(name, url, timeout_seconds=timeout_seconds)
-    return SqlConnector(name, url, timeout_seconds=timeout_seconds)
 
 
 def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Read SQLite department databases in-process, with SQLite's progress handler as the
 statement timeout, which SQLite otherwise lacks.
 
-Each shape of read (`_sql_query.shape`) is compiled once: building, cache-keying and
+Each shape of read (`_sql_names.shape`) is compiled once: building, cache-keying and
 executing a Core statement costs SQLAlchemy several times what SQLite takes to answer
 a small read. The compiled text is sent with `exec_driver_sql`, so statement events
 (which tests and bench/ count) still fire, and its rows are read from the driver's
@@ -39,18 +39,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors._sql_query import (
-    bounded_parameters,
-    bounded_statement,
-    count_statement,
-    counts_per_match,
-    group_rows,
-    parameters,
-    select_statement,
-    shape,
-    source_unavailable,
-)
-from connectors.base import Capabilities, Read, Row, require_capabilities
+from connectors._sql_names import bounded_parameters, parameters, shape
+from connectors._sql_query import bounded_statement, count_statement, select_statement
+from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
+from connectors.base import Read, ReadContext, Row
+from connectors.capabilities import Capabilities, require_capabilities
 
 Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
 Processor = Callable[[Any], Any]
@@ -71,17 +64,20 @@ class SqliteConnector:
     capabilities = Capabilities()
     dialect = "sqlite"
 
-    def __init__(self, name: str, url: str, *, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, name: str, url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+    ) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
+        sized = {} if pool_size is None else {"pool_size": pool_size}
         # Never wait for a lock on the event loop: only `_connection(wait=True)` does.
         self.sync_engine = sa.create_engine(
-            sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}
+            sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}, **sized
         )
         self._tables: dict[str, sa.Table] = {}
         self._statements: dict[tuple[Build, object], _Compiled] = {}
 
-    async def read(self, read: Read) -> list[list[Row]]:
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         if read.match_column is not None and read.page is not None:
             pages = await self._pages_cut(read)
@@ -91,7 +87,7 @@ class SqliteConnector:
         compiled = await self._compiled(select_statement, read, named)
         return group_rows(compiled.rows(await self._fetch(compiled, named)), read)
 
-    async def count(self, read: Read) -> list[int]:
+    async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         named = parameters(read)
         compiled = await self._compiled(count_statement, read, named)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from connectors import Page
+from connectors import Page, ReadContext
 from policies import Caller, Purpose
 from quota import Quota
 from resolvers.cursor import CursorCodec
@@ -47,3 +47,14 @@ class RequestContext:
     governance: Governance
     listings: dict[int, Listing] = field(default_factory=dict)
     """By the id of the field's AST node: one node, one set of arguments."""
+
+
+def read_context(caller: Caller, purpose: Purpose | None, request_id: str | None) -> ReadContext:
+    """What a source is told of the request its reads serve: values, never the caller."""
+    return ReadContext(
+        request_id,
+        caller.department,
+        caller.system,
+        caller.operator,
+        purpose.value if purpose is not None else None,
+    )

@@ -45,7 +45,7 @@ from errors import (
 )
 from policies import Caller, Purpose
 from quota import Quota, Unlimited
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Governance, Policy, govern
@@ -60,6 +60,8 @@ class GraphQLRequest:
     query: str
     variables: Mapping[str, Any] = field(default_factory=dict)
     operation_name: str | None = None
+    request_id: str | None = None
+    """The HTTP exchange's id, told to the sources with every read."""
 
     @property
     def document_id(self) -> str:
@@ -154,7 +156,7 @@ class Executor:
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, policy, [error])
-        context = self._context(caller, purpose, policy, plan, governance)
+        context = self._context(caller, purpose, policy, plan, governance, request.request_id)
         result = execute(
             schema,
             prepared.document,
@@ -203,11 +205,16 @@ class Executor:
         policy: Policy,
         plan: Plan,
         governance: Governance,
+        request_id: str | None,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
         loaders = Loaders(
-            self.connectors, self.limits.batch_bound, accessed, governance.projections
+            self.connectors,
+            self.limits.batch_bound,
+            accessed,
+            governance.projections,
+            read_context(caller, purpose, request_id),
         )
         return RequestContext(
             caller=caller,

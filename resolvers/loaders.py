@@ -15,7 +15,18 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from catalog import DataItem, Resource
-from connectors import Comparison, Connector, Flag, Operator, OrderKey, Page, Predicate, Read, Row
+from connectors import (
+    Comparison,
+    Connector,
+    Flag,
+    Operator,
+    OrderKey,
+    Page,
+    Predicate,
+    Read,
+    ReadContext,
+    Row,
+)
 from resolvers.filters import UNFILTERED, ConnectionQuery
 from resolvers.governance import Projection, internal_columns
 from resolvers.showing import Shown
@@ -70,11 +81,13 @@ class Loaders:
         bound: int,
         accessed: Accessed,
         projections: Mapping[str, Projection],
+        context: ReadContext,
     ) -> None:
         self.connectors = connectors
         self.bound = bound
         self.accessed = accessed
         self.projections = projections
+        self.context = context
         self._loaders: dict[LoaderKey, DataLoader[Hashable, list[Record]]] = {}
         self._singles: dict[tuple[str, str], DataLoader[Hashable, Record | None]] = {}
         self._counters: dict[LoaderKey, DataLoader[Hashable, int]] = {}
@@ -97,7 +110,7 @@ class Loaders:
 
             async def batch(keys: list[Hashable]) -> list[Record | None]:
                 read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
-                row_sets = await self.connectors[resource.id].read(read)
+                row_sets = await self.connectors[resource.id].read(read, self.context)
                 firsts = [rows[0] for rows in row_sets if rows]
                 self.accessed.record(resource, firsts)
                 records = iter(self._records(resource, firsts))
@@ -124,7 +137,7 @@ class Loaders:
 
             async def batch(keys: list[Hashable]) -> list[list[Record]]:
                 read = self._read(resource, match.column, tuple(keys), page, query)
-                row_sets = await self.connectors[resource.id].read(read)
+                row_sets = await self.connectors[resource.id].read(read, self.context)
                 self.accessed.record(resource, [r for rows in row_sets for r in rows[: page.first]])
                 return [self._records(resource, rows) for rows in row_sets]
 
@@ -141,7 +154,7 @@ class Loaders:
 
             async def batch(keys: list[Hashable]) -> list[int]:
                 read = self._read(resource, match.column, tuple(keys), None, query)
-                return await self.connectors[resource.id].count(read)
+                return await self.connectors[resource.id].count(read, self.context)
 
             counter = self._counters[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return counter
@@ -150,7 +163,7 @@ class Loaders:
         """A page of the records of `resource` that match, in the query's order; its
         first `page.first` are served, and accounted for."""
         read = self._read(resource, None, None, page, query)
-        [rows] = await self.connectors[resource.id].read(read)
+        [rows] = await self.connectors[resource.id].read(read, self.context)
         self.accessed.record(resource, rows[: page.first])
         return self._records(resource, rows)
 
@@ -166,13 +179,13 @@ class Loaders:
             page=Page(1, probe=False),
             flags=(Flag("_matches", check.condition),),
         )
-        [rows] = await self.connectors[resource.id].read(read)
+        [rows] = await self.connectors[resource.id].read(read, self.context)
         self.accessed.record(resource, rows)
         return bool(rows) and bool(rows[0]["_matches"])
 
     async def count(self, resource: Resource, query: ConnectionQuery) -> int:
         read = self._read(resource, None, None, None, query)
-        [total] = await self.connectors[resource.id].count(read)
+        [total] = await self.connectors[resource.id].count(read, self.context)
         return total
 
     def _read(

@@ -25,6 +25,7 @@ import pytest
 
 from auth import demo_key
 from catalog import load_catalog
+from connectors import SOURCE_KINDS, SourceKinds
 from demo import DemoScale, generate_demo_data
 from platform_setup import Platform
 from settings import ROOT, Settings
@@ -132,9 +133,10 @@ async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Gateway]:
-    """The real app, started through its lifespan, and a client that reaches it in process."""
-    app = create_app(settings)
+async def serving(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> AsyncIterator[Gateway]:
+    """The real app, started through its lifespan, and a client that reaches it in process;
+    `kinds` may add a kind of source, such as the in-memory connector."""
+    app = create_app(settings, kinds)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gov-share") as client:

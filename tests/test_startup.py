@@ -159,3 +159,30 @@ def test_a_store_that_cannot_be_reached_is_said_before_serving(tmp_path: Path) -
         f"  problem: the platform store {url.replace('s3cret', '***')} cannot be reached or "
         "migrated: ConnectionRefusedError"
     )
+
+
+def test_a_source_of_no_known_kind_or_option_is_said_before_serving(tmp_path: Path) -> None:
+    secret = "s3cret-Pa55"
+    sources = {
+        "taxation": f"https://reader:{secret}@api.tax.linzhou.gov.cn/v1",
+        "civil_affairs": {"url": f"sqlite:///{tmp_path / 'civil_affairs.db'}", "pool_sise": 2},
+    }
+    started = run(
+        "server.py",
+        "--demo",
+        env={"GOV_SHARE_DATA_DIR": str(tmp_path / "var"), "GOV_SHARE_SOURCES": json.dumps(sources)},
+    )
+    assert started.returncode == CONFIGURATION_ERROR
+    assert "Traceback" not in started.stderr and secret not in started.stderr
+    assert started.stderr.splitlines() == [
+        "gov-share cannot start: 2 problems with its configuration",
+        "",
+        "  setting: GOV_SHARE_SOURCES (civil_affairs)",
+        "  problem: unknown option 'pool_sise': this kind of source takes url, timeout_seconds, "
+        "pool_size",
+        "",
+        "  setting: GOV_SHARE_SOURCES (taxation)",
+        "  problem: no kind of source reads https:// URLs (known: mysql+asyncmy://, "
+        "postgresql+asyncpg://, sqlite://, sqlite+aiosqlite://, sqlite+pysqlite://)",
+    ]
+    assert not (tmp_path / "var" / "sources").exists()  # stopped before making demo data

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from connectors import SOURCE_KINDS, SourceKinds
 from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
 from platform_setup import Platform, build_platform
 from settings import Settings
@@ -35,10 +36,13 @@ from web.readiness import healthz, readyz
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlette:
+    """The app the settings describe; `kinds` are the kinds of source it can read (a
+    test adds its own, such as the in-memory connector)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.platform = await build_platform(settings)
+        app.state.platform = await build_platform(settings, kinds)
         await app.state.platform.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
@@ -106,7 +110,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
     exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    exchange.graphql = await read_graphql_request(request)
+    exchange.graphql = dataclasses.replace(
+        await read_graphql_request(request), request_id=exchange.request_id
+    )
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors import (
+    SOURCE_KINDS,
     Comparison,
     Computed,
     Connector,
@@ -24,12 +25,14 @@ from connectors import (
     Page,
     Predicate,
     Read,
-    open_connector,
+    ReadContext,
 )
 from tests.conftest import Gateway
 from tests.engines import ENGINES, engine_database
 
 pytestmark = pytest.mark.anyio
+
+CONTEXT = ReadContext("test-request", purpose="administrative_basis")
 
 ROWS = [
     {"licence_number": "L1", "holder": "H1", "licence_type": "A"},
@@ -68,7 +71,7 @@ async def source(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async for url in engine_database(request.param, str(tmp_path / "licences.db")):
         await _create(url)
-        connector = open_connector("licence_office", url, timeout_seconds=5)
+        connector = SOURCE_KINDS.open("licence_office", url, timeout_seconds=5)
         try:
             yield connector
         finally:
@@ -84,16 +87,18 @@ async def test_an_empty_list_matches_nothing_and_its_negation_everything(
 ) -> None:
     page = Page(10)
     [none] = await source.read(
-        Read("licence", COLUMNS, "licence_number", page=page, predicate=NONE_OF)
+        Read("licence", COLUMNS, "licence_number", page=page, predicate=NONE_OF), CONTEXT
     )
     [every] = await source.read(
-        Read("licence", COLUMNS, "licence_number", page=page, predicate=ALL_BUT_NONE_OF)
+        Read("licence", COLUMNS, "licence_number", page=page, predicate=ALL_BUT_NONE_OF), CONTEXT
     )
     assert none == []
     assert numbers(every) == ["L1", "L2", "L3", "L4", "L5"]  # NULL types included
-    assert await source.count(Read("licence", COLUMNS, "licence_number", predicate=NONE_OF)) == [0]
     assert await source.count(
-        Read("licence", COLUMNS, "licence_number", predicate=ALL_BUT_NONE_OF)
+        Read("licence", COLUMNS, "licence_number", predicate=NONE_OF), CONTEXT
+    ) == [0]
+    assert await source.count(
+        Read("licence", COLUMNS, "licence_number", predicate=ALL_BUT_NONE_OF), CONTEXT
     ) == [5]
 
 
@@ -103,7 +108,7 @@ async def test_per_parent_pages_and_counts_with_an_empty_list(source: Connector)
         read = Read(
             "licence", COLUMNS, "licence_number", "holder", keys, Page(first), predicate=NONE_OF
         )
-        assert await source.read(read) == [[], [], []]
+        assert await source.read(read, CONTEXT) == [[], [], []]
         read = Read(
             "licence",
             COLUMNS,
@@ -113,11 +118,11 @@ async def test_per_parent_pages_and_counts_with_an_empty_list(source: Connector)
             Page(first, probe=False),
             predicate=ALL_BUT_NONE_OF,
         )
-        pages = [numbers(rows) for rows in await source.read(read)]
+        pages = [numbers(rows) for rows in await source.read(read, CONTEXT)]
         assert pages == [["L1", "L2"][:first], ["L3", "L4"][:first], []]
     for predicate, expected in ((NONE_OF, [0, 0, 0]), (ALL_BUT_NONE_OF, [2, 2, 0])):
         read = Read("licence", COLUMNS, "licence_number", "holder", keys, predicate=predicate)
-        assert await source.count(read) == expected
+        assert await source.count(read, CONTEXT) == expected
 
 
 async def test_flags_and_computed_values_on_an_empty_list(source: Connector) -> None:
@@ -131,7 +136,7 @@ async def test_flags_and_computed_values_on_an_empty_list(source: Connector) -> 
         computed=(Computed("_inside", "holder", condition=NONE_OF),),
         flags=(Flag("_none", NONE_OF), Flag("_all", ALL_BUT_NONE_OF)),
     )
-    [rows] = await source.read(read)
+    [rows] = await source.read(read, CONTEXT)
     assert [(row["_inside"], row["_none"], row["_all"]) for row in rows] == [(None, 0, 1)] * 2
 
 

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
 from connectors import And, Comparison, Computed, Flag, Not, Operator, Or, OrderKey, Page, Read
-from connectors._sql_query import count_statement, parameters, select_statement, shape
+from connectors._sql_names import parameters, shape
+from connectors._sql_query import count_statement, select_statement
 
 TABLE = sa.Table(
     "licence",

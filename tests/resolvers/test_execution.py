@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from catalog import load_catalog
-from connectors import Capabilities, Connector, MemoryConnector, Page, Row
+from connectors import Capabilities, Connector, MemoryConnector, Page, Pagination, Row
 from policies import Caller, Purpose, SharingPolicy, load_rules
 from policies.decision import Outcome
 from resolvers import (
@@ -139,7 +139,7 @@ async def test_rows_read_to_tell_a_next_page_are_not_accounted_as_served(
 async def test_a_source_that_cannot_page_per_parent_is_refused_not_filtered(
     people: MemoryConnector, licences: MemoryConnector
 ) -> None:
-    licences.capabilities = Capabilities(per_parent_pagination=False)
+    licences.capabilities = Capabilities(pagination=Pagination(per_parent=None))
     outcome = await run(
         executor(people, licences),
         "{ persons(first: 3) { edges { node { name licences(first: 1) { edges { node { licenceNumber } } } } } } }",
