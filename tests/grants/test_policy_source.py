@@ -247,6 +247,7 @@ def executor(source: PolicySource, people: MemoryConnector) -> Executor:
         cursor_key=bytes(16),
         limits=Limits(max_first=100, batch_bound=1000, max_tokens=5000),
         public_schema=public_schema._schema,
+        catalog_version=CATALOG.version,
     )
 
 
@@ -263,10 +264,10 @@ async def test_a_request_in_flight_keeps_the_policy_it_started_with(
     assert source.current.version != started
     people.finish.set()
     outcome = await request
-    assert outcome.context.policy.version == started
+    assert outcome.policy_version == started
     served = [edge["node"]["phone"] for edge in outcome.data["persons"]["edges"]]  # type: ignore[index]
     assert served == ["139****0000", "139****0001"]
     after = await running.execute(GraphQLRequest(PHONES), ENROLMENT, PURPOSE)
-    assert after.context.policy.version == source.current.version
+    assert after.policy_version == source.current.version
     served = [edge["node"]["phone"] for edge in after.data["persons"]["edges"]]  # type: ignore[index]
     assert served == ["13900000000", "13900000001"]
