@@ -321,7 +321,7 @@ class Swapping(MemoryConnector):
     async def read(self, *arguments: Any) -> list[list[Row]]:
         if self.gateway is not None:
             later = SharingPolicy(CATALOG, dataclasses.replace(POLICY.rules, version="later"))
-            self.gateway.policy, self.gateway = later, None
+            self.gateway.policy_source, self.gateway = Pinned(later), None
         return await super().read(*arguments)
 
 
@@ -332,6 +332,6 @@ async def test_a_request_is_recorded_under_the_policy_it_started_with(
     gateway = swapping.gateway = executor(swapping, licences)
     query = "{ persons(first: 2) { edges { node { phone } } } }"
     started = await run(gateway, query)
-    assert gateway.policy.version == "later"
+    assert gateway.policy_source.current.version == "later"
     assert started.policy_version == POLICY.version
     assert (await run(gateway, query)).policy_version == "later"
