@@ -15,7 +15,6 @@ without a zone are Asia/Shanghai. Exit status: 0 done, 1 no such key to change,
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
 import getpass
 import os
@@ -37,12 +36,11 @@ from auth.lifecycle import (
     rotate,
 )
 from catalog import load_catalog
-from errors import ConfigurationError
-from settings import Settings, tool_settings
-from store.migrate import migrated
+from settings import Settings
+from store.command_line import REFUSED, run_on_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DONE, NO_SUCH_KEY, REFUSED = 0, 1, 2
+DONE, NO_SUCH_KEY = 0, 1
 _DURATION = re.compile(r"(\d+)([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -186,27 +184,16 @@ def _print_keys(keys: Sequence[ApiKey]) -> None:
         )
 
 
-async def _main(arguments: argparse.Namespace) -> int:
-    settings = tool_settings()
-    async with migrated(settings.store_url()) as engine:
-        return await _run(settings, engine, arguments)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        return asyncio.run(_main(arguments))
+        return run_on_store(
+            "python -m auth", lambda settings, engine: _run(settings, engine, arguments)
+        )
     except KeyChangeRefused as refused:
         for reason in refused.reasons:
             print(f"python -m auth {arguments.command}: {reason}", file=sys.stderr)
         return NO_SUCH_KEY if isinstance(refused, NoSuchKey) else REFUSED
-    except ConfigurationError as problem:
-        print(f"python -m auth: {problem}", file=sys.stderr)
-        return REFUSED
-    except ExceptionGroup as invalid:
-        for setting in invalid.exceptions:
-            print(f"python -m auth: {setting}", file=sys.stderr)
-        return REFUSED
 
 
 if __name__ == "__main__":

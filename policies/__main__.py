@@ -10,7 +10,6 @@ recorded only with --force.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.lifecycle import listed as listed_keys
 from catalog import Catalog, load_catalog
-from errors import ConfigurationError
 from grants import (
     Grant,
     GrantRefused,
@@ -32,11 +30,10 @@ from grants import (
 )
 from policies.caller import Purpose
 from policies.decision import Action
-from settings import Settings, tool_settings
-from store.migrate import migrated
+from settings import Settings
+from store.command_line import REFUSED, run_on_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REFUSED = 2
 
 
 def _moment(text: str) -> datetime.datetime:
@@ -151,23 +148,11 @@ def _line(grant: Grant) -> str:
     )
 
 
-async def _main(arguments: argparse.Namespace) -> int:
-    settings = tool_settings()
-    async with migrated(settings.store_url()) as engine:
-        return await _run(settings, engine, arguments)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    try:
-        return asyncio.run(_main(arguments))
-    except ConfigurationError as problem:
-        print(f"python -m policies: {problem}", file=sys.stderr)
-        return REFUSED
-    except ExceptionGroup as invalid:
-        for setting in invalid.exceptions:
-            print(f"python -m policies: {setting}", file=sys.stderr)
-        return REFUSED
+    return run_on_store(
+        "python -m policies", lambda settings, engine: _run(settings, engine, arguments)
+    )
 
 
 if __name__ == "__main__":
