@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from errors import AuditUnavailable
 from policies.caller import Caller
+from store.errors import StoreUnavailable
 from store.tables import verification_usage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,7 +23,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 class Quota(Protocol):
     async def spend(self, caller: Caller) -> bool:
-        """Spend one check; False when the caller's budget for today is spent."""
+        """Spend one check; False when the caller's budget for today is spent.
+        StoreUnavailable when the budget cannot be counted."""
 
 
 class Unlimited:
@@ -59,7 +60,7 @@ class VerificationQuota:
                         await connection.rollback()
         except SQLAlchemyError:
             # The same store holds the audit log: without it nothing is served anyway.
-            raise AuditUnavailable("the platform store is unavailable") from None
+            raise StoreUnavailable from None
         return False
 
     async def _increment(

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.keys import DEMO_SYSTEMS, demo_key, hash_key
 from auth.lifecycle import System, issue, utc
-from errors import AuditUnavailable, Unauthenticated
+from errors import Unauthenticated
 from policies import PUBLIC, Caller
-from store import api_keys
+from store import StoreUnavailable, api_keys
 
 # Keys remembered at most; the least recently used is forgotten first.
 CACHED_KEYS = 10_000
@@ -91,7 +91,8 @@ class KeyRegistry:
             )
 
     async def authenticate(self, authorization: str | None, operator: str | None) -> Caller:
-        """No credential is the public; a credential that does not check out is refused."""
+        """No credential is the public; a credential that does not check out is refused.
+        StoreUnavailable when the key cannot be looked up."""
         if authorization is None:
             return PUBLIC
         scheme, _, key = authorization.partition(" ")
@@ -149,4 +150,4 @@ class KeyRegistry:
                 )
                 return result.first()
         except SQLAlchemyError:
-            raise AuditUnavailable("the platform store is unavailable") from None
+            raise StoreUnavailable from None

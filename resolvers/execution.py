@@ -53,6 +53,7 @@ from resolvers.loaders import Accessed, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Coordinate, Plan, Selection, plan_operation
 from resolvers.result import account, report
+from store import StoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class Executor:
         if not isinstance(result, ExecutionResult):
             result = await result
         context.loaders.release()
+        _end_on_store_outage(result.errors or ())
         accounting = account(result.data, plan, governance)
         reported = report(result.errors or [], governance, accounting, self._withheld(context))
         return ExecutionOutcome(
@@ -262,6 +264,15 @@ class Executor:
             refused = [_request_error(e, ValidationFailed.code) for e in errors]
             return _Prepared(None, refused, identity)
         return _Prepared(document, [], identity)
+
+
+def _end_on_store_outage(execution_errors: Sequence[GraphQLError]) -> None:
+    """A resolver that found the platform store gone (the quota, spending a check):
+    graphql-core made it one field's error, but the store keeps the audit log too, so
+    the request ends as it would had the store been gone before execution."""
+    for error in execution_errors:
+        if isinstance(error.original_error, StoreUnavailable):
+            raise error.original_error
 
 
 def _request_error(error: GraphQLError | str, code: str) -> dict[str, Any]:

@@ -5,7 +5,16 @@ lives here.
 """
 
 from store.engine import store_engine, thread_engine
+from store.errors import StoreUnavailable
 from store.migrate import upgrade
 from store.tables import api_keys, audit_records, metadata
 
-__all__ = ["api_keys", "audit_records", "metadata", "store_engine", "thread_engine", "upgrade"]
+__all__ = [
+    "StoreUnavailable",
+    "api_keys",
+    "audit_records",
+    "metadata",
+    "store_engine",
+    "thread_engine",
+    "upgrade",
+]

@@ -25,6 +25,7 @@ from connectors import SOURCE_KINDS, SourceKinds
 from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
 from platform_setup import Platform, build_platform
 from settings import Settings
+from store import StoreUnavailable
 from web import headers
 from web.cors import cors
 from web.exchange import Exchange
@@ -67,6 +68,10 @@ async def graphql_endpoint(request: Request) -> Response:
         await _exchange(request, platform, exchange)
     except RequestError as error:
         exchange.refused(error)
+    except StoreUnavailable:
+        # The store that keeps the keys and the quota keeps the audit log too: nothing
+        # can be served, as when the record cannot be written.
+        exchange.refused(AuditUnavailable("the platform store is unavailable"))
     except Exception as exc:
         _crashed(exchange, exc)
     client = request.client.host if request.client else None
