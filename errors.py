@@ -19,22 +19,26 @@
     │   ├── InternalError             500 INTERNAL_ERROR
     │   └── AuditUnavailable          503 AUDIT_UNAVAILABLE
     └── FieldError                    one field of the response is withheld
-        ├── FieldDenied               NOT_SHARED / APPLICATION_REQUIRED
-        │                             PURPOSE_REQUIRED / NOT_OPEN
-        │                             MASKED_ONLY / NOT_VERIFIABLE
-        │                             OUT_OF_SCOPE
+        ├── FieldDenied               a DenialReason: NOT_SHARED
+        │                             APPLICATION_REQUIRED / PURPOSE_REQUIRED
+        │                             NOT_OPEN / MASKED_ONLY
+        │                             NOT_VERIFIABLE / OUT_OF_SCOPE
         ├── SourceUnavailable         SOURCE_UNAVAILABLE
         ├── PushdownRefused           PUSHDOWN_REFUSED
         ├── LimitExceeded             LIMIT_EXCEEDED
         ├── BadCursor                 BAD_CURSOR
         └── QuotaExceeded             QUOTA_EXCEEDED
 
-Messages never carry data values: they are built here from catalog names only.
-Startup errors (bad catalog or rule file) are `ConfigurationError`, not served.
+Messages never carry data values: they are built from catalog names only. A denial
+is decided as plain data (`policies.decision.Denial`) and worded in one place,
+`resolvers.denials`. A platform store that does not answer is `store.StoreUnavailable`,
+which the edge answers with AuditUnavailable. Startup errors (bad catalog or rule
+file) are `ConfigurationError`, not served.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 
@@ -157,26 +161,25 @@ class FieldError(GovShareError):
     pass
 
 
-DENIAL_CODES = (
-    "NOT_SHARED",
-    "APPLICATION_REQUIRED",
-    "PURPOSE_REQUIRED",
-    "NOT_OPEN",
-    "MASKED_ONLY",
-    "NOT_VERIFIABLE",
-    "OUT_OF_SCOPE",
-)
-"""The reasons the policy gives for a denied field: the codes of `FieldDenied`."""
+class DenialReason(StrEnum):
+    """Why the policy denies a field: the codes of `FieldDenied`. `policies` gives the
+    reason as plain data; `resolvers.denials` words it for the caller."""
+
+    NOT_SHARED = "NOT_SHARED"
+    APPLICATION_REQUIRED = "APPLICATION_REQUIRED"
+    PURPOSE_REQUIRED = "PURPOSE_REQUIRED"
+    NOT_OPEN = "NOT_OPEN"
+    MASKED_ONLY = "MASKED_ONLY"
+    NOT_VERIFIABLE = "NOT_VERIFIABLE"
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
 
 
 class FieldDenied(FieldError):
     """A field the caller may not read; `code` is the reason the policy gave."""
 
-    def __init__(self, code: str, message: str, **extensions: Any) -> None:
-        if code not in DENIAL_CODES:
-            raise ValueError(f"{code!r} is not a denial reason")
+    def __init__(self, reason: DenialReason, message: str, **extensions: Any) -> None:
         super().__init__(message, **extensions)
-        self.code = code
+        self.code = reason.value
 
 
 class SourceUnavailable(FieldError):
@@ -201,7 +204,7 @@ class QuotaExceeded(FieldError):
 
 def codes() -> frozenset[str]:
     """Every `extensions.code` the platform can return; the README lists each of them."""
-    found, pending = set(DENIAL_CODES), [GovShareError]
+    found, pending = {reason.value for reason in DenialReason}, [GovShareError]
     while pending:
         kind = pending.pop()
         pending.extend(kind.__subclasses__())
@@ -218,87 +221,3 @@ class ConfigurationError(Exception):
         self.file = file
         self.where = where
         self.problem = problem
-
-
-def not_shared(field: str, name_zh: str, legal_basis: str) -> FieldDenied:
-    return FieldDenied(
-        "NOT_SHARED",
-        f"{field} ({name_zh}) is not shared; legal basis: {legal_basis}",
-        field=field,
-        legalBasis=legal_basis,
-    )
-
-
-def application_required(field: str, name_zh: str, application: dict[str, Any]) -> FieldDenied:
-    return FieldDenied(
-        "APPLICATION_REQUIRED",
-        f"{field} ({name_zh}) is shared on conditions: apply to {application['provider']} for "
-        f"{application['resourceName']} ({application['resourceCode']}) "
-        f"with purpose {application['purpose']}",
-        field=field,
-        application=application,
-    )
-
-
-def purpose_required(field: str, name_zh: str) -> FieldDenied:
-    return FieldDenied(
-        "PURPOSE_REQUIRED",
-        f"{field} ({name_zh}) is shared on conditions: declare a purpose in X-Purpose",
-        field=field,
-    )
-
-
-def not_open(field: str) -> FieldDenied:
-    return FieldDenied(
-        "NOT_OPEN",
-        f"{field} is not open to the public: present a department system's API key",
-        field=field,
-    )
-
-
-def masked_only(field: str, name_zh: str) -> FieldDenied:
-    """Filtering, ordering or counting on a masked item would reveal it bit by bit."""
-    return FieldDenied(
-        "MASKED_ONLY",
-        f"{field} ({name_zh}) is shared with you masked: it cannot be filtered, ordered, "
-        "counted or paged on",
-        field=field,
-    )
-
-
-def not_verifiable(field: str, name_zh: str) -> FieldDenied:
-    return FieldDenied(
-        "NOT_VERIFIABLE",
-        f"{field} ({name_zh}) cannot be verified by you: it needs a grant for data_verification",
-        field=field,
-    )
-
-
-def out_of_scope(field: str, name_zh: str) -> FieldDenied:
-    return FieldDenied(
-        "OUT_OF_SCOPE",
-        f"{field} ({name_zh}) is withheld for records outside the scope of your grant",
-        field=field,
-    )
-
-
-def rests_on(field: str, denial: FieldDenied) -> FieldDenied:
-    """A relationship or root field denied because an item it joins or filters on is."""
-    item = denial.extensions["field"]
-    extensions = {name: value for name, value in denial.extensions.items() if name != "field"}
-    return FieldDenied(
-        denial.code,
-        f"{field} rests on {item}: {denial.message}",
-        field=field,
-        restsOn=item,
-        **extensions,
-    )
-
-
-def with_application_fields(denial: FieldDenied, fields: dict[str, list[str]]) -> FieldDenied:
-    application = denial.extensions.get("application")
-    if application is None:
-        return denial
-    wanted = sorted(set(fields[application["resource"]]))
-    extensions = {**denial.extensions, "application": {**application, "fields": wanted}}
-    return FieldDenied(denial.code, denial.message, **extensions)

@@ -6,14 +6,16 @@ the rule files and them (`grants.PolicySource`), live in `grants/`.
 """
 
 from policies.caller import PUBLIC, Caller, Purpose
-from policies.decision import Decision, Outcome
+from policies.decision import ApplicationRequest, Decision, Denial, Outcome
 from policies.engine import SharingPolicy
 from policies.rules import RuleSet, load_rules
 
 __all__ = [
     "PUBLIC",
+    "ApplicationRequest",
     "Caller",
     "Decision",
+    "Denial",
     "Outcome",
     "Purpose",
     "RuleSet",

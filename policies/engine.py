@@ -12,10 +12,19 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-import errors
 from catalog import Catalog, DataItem, MaskedFor, Resource, ShareType
+from errors import DenialReason
 from policies.caller import Caller, Purpose
-from policies.decision import Action, Decision, Outcome, clear, denied, masked
+from policies.decision import (
+    Action,
+    ApplicationRequest,
+    Decision,
+    Denial,
+    Outcome,
+    clear,
+    denied,
+    masked,
+)
 from policies.rules import RuleSet, instant
 from policies.scope import Scope
 
@@ -111,19 +120,19 @@ class SharingPolicy:
         field = f"{resource.type_name}.{item.name}"
         if item.share_type is ShareType.NOT_SHARED:
             assert item.legal_basis is not None  # the catalog model guarantees it
-            return denied(
-                "catalog:not_shared", errors.not_shared(field, item.name_zh, item.legal_basis)
-            )
+            denial = Denial(DenialReason.NOT_SHARED, field, item.name_zh, item.legal_basis)
+            return denied("catalog:not_shared", denial)
         if caller.is_public:
             if not resource.open_to_public or item.share_type is not ShareType.UNCONDITIONAL:
-                return denied("public", errors.not_open(field))
+                return denied("public", Denial(DenialReason.NOT_OPEN, field, item.name_zh))
             if item.mask is not None:
                 return masked("catalog:masked_for_public", item.mask)
             return clear("catalog:open_to_public")
         if item.share_type is ShareType.UNCONDITIONAL:
             return clear("catalog:unconditional")
         if purpose is None:
-            return denied("catalog:conditional", errors.purpose_required(field, item.name_zh))
+            denial = Denial(DenialReason.PURPOSE_REQUIRED, field, item.name_zh)
+            return denied("catalog:conditional", denial)
         if caller.department == self.catalog.provider_of[resource.id].department.code:
             return clear("provider:own_data")
         return None
@@ -176,24 +185,25 @@ class SharingPolicy:
         self, resource: Resource, item: DataItem, purpose: Purpose
     ) -> Decision:
         provider = self.catalog.provider_of[resource.id].department
-        application = {
-            "resource": resource.id,
-            "resourceCode": resource.code,
-            "resourceName": resource.name_zh,
-            "provider": provider.name,
-            "providerCode": provider.code,
-            "fields": [item.name],
-            "purpose": purpose.value,
-            "conditions": item.conditions,
-        }
-        field = f"{resource.type_name}.{item.name}"
-        return denied(
-            "rules:no_match", errors.application_required(field, item.name_zh, application)
+        application = ApplicationRequest(
+            resource_id=resource.id,
+            resource_code=resource.code,
+            resource_name_zh=resource.name_zh,
+            provider_name=provider.name,
+            provider_code=provider.code,
+            items=(item.name,),
+            purpose=purpose,
+            conditions=item.conditions,
         )
+        field = f"{resource.type_name}.{item.name}"
+        denial = Denial(
+            DenialReason.APPLICATION_REQUIRED, field, item.name_zh, application=application
+        )
+        return denied("rules:no_match", denial)
 
     def _unverifiable(self, resource: Resource, item: DataItem) -> Decision:
         field = f"{resource.type_name}.{item.name}"
-        return denied("rules:no_verify", errors.not_verifiable(field, item.name_zh))
+        return denied("rules:no_verify", Denial(DenialReason.NOT_VERIFIABLE, field, item.name_zh))
 
 
 def _scopes_of(decision: Decision) -> tuple[tuple[Scope, str], ...]:

@@ -34,16 +34,10 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
-import errors
 from connectors import Connector
-from errors import (
-    BadUserInput,
-    FieldDenied,
-    ParseFailed,
-    UnknownOperation,
-    ValidationFailed,
-)
+from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, ValidationFailed
 from policies import Caller, Purpose
+from policies.decision import Denial
 from quota import Quota, Unlimited
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField, Meaning
@@ -190,14 +184,14 @@ class Executor:
             False, None, errors, prepared.document_id, policy.version, self.catalog_version
         )
 
-    def _withheld(self, context: RequestContext) -> list[tuple[FieldDenied, Selection]]:
+    def _withheld(self, context: RequestContext) -> list[tuple[Denial, Selection]]:
         withheld = []
         for coordinate in sorted(context.accessed.out_of_scope):
             meaning = self.meanings[coordinate]
             assert isinstance(meaning, ItemField)
             field_name = f"{coordinate[0]}.{coordinate[1]}"
-            error = errors.out_of_scope(field_name, meaning.item.name_zh)
-            withheld.append((error, context.plan.touched[coordinate][0]))
+            denial = Denial(DenialReason.OUT_OF_SCOPE, field_name, meaning.item.name_zh)
+            withheld.append((denial, context.plan.touched[coordinate][0]))
         return withheld
 
     def _context(

@@ -26,6 +26,7 @@ from catalog import PYTHON_TYPES, Resource, naming
 from connectors import Page
 from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
+from resolvers.denials import field_denied
 from resolvers.filters import ConnectionQuery
 from resolvers.loaders import Record
 
@@ -82,7 +83,7 @@ def verify_resolver(resource: Resource, claims: type) -> Resolver:
         path = _response_path(info.path)
         denial = context.governance.verified[path].denial
         if denial is not None:  # this alias's own error, at its own path: no check spent
-            raise denial
+            raise field_denied(denial)
         if not await context.quota.spend(context.caller):
             raise errors.QuotaExceeded(
                 f"the daily verification quota of {context.caller.system_subject} is spent",

@@ -1,8 +1,9 @@
 """Decide every coordinate the plan touches, once, and derive what may be read.
 
 The result is plain data the resolvers only look up: which coordinates are allowed,
-which columns each resource may read (push projection down), and one denial per
-denied (type, field) to report at its first occurrence.
+which columns each resource may read (push projection down, `projection.py`), the
+query of each connection (`connections.py`), and one denial per denied (type, field)
+to report at its first occurrence, worded only then (`denials.py`).
 """
 
 from __future__ import annotations
@@ -13,26 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import errors
-from catalog import Cardinality, DataItem, Resource, naming
-from connectors import And, Computed, Flag
-from errors import FieldDenied
+from catalog import DataItem, Resource, naming
+from errors import DenialReason
 from policies import Caller, Decision, Purpose
-from policies.decision import Action, Outcome, clear, denied
-from resolvers.coordinates import (
-    ItemField,
-    ListField,
-    LookupField,
-    Meaning,
-    RelationshipField,
-    VerifyField,
-)
-from resolvers.filters import UNFILTERED, ConnectionQuery, connection_query
+from policies.decision import Action, Denial, Outcome, clear, denied
+from resolvers.connections import ItemDecider, connection_uses
+from resolvers.coordinates import ItemField, LookupField, Meaning, RelationshipField, VerifyField
+from resolvers.filters import UNFILTERED, ConnectionQuery
 from resolvers.plan import Coordinate, Plan, Selection
-from resolvers.showing import ComputedItems, Shown, scope_condition
+from resolvers.projection import Projection, projections
 from resolvers.verification import Verification, plan_verification
-
-ItemDecider = Callable[[Resource, DataItem, str], Decision]
 
 
 class Policy(Protocol):
@@ -53,21 +44,11 @@ class Policy(Protocol):
 
 
 @dataclass(frozen=True)
-class Projection:
-    """The columns one resource reads in this request, and which of them are served."""
+class DeniedField:
+    """A denied (type, field) to report once, at the first selection the response has."""
 
-    columns: tuple[str, ...]
-    visible: tuple[tuple[str, str], ...]
-    """(item name, column) pairs the caller selected and may read in clear."""
-    shown: tuple[Shown, ...] = ()
-    computed: tuple[Computed, ...] = ()
-    flags: tuple[Flag, ...] = ()
-
-
-@dataclass(frozen=True)
-class Denial:
     coordinate: Coordinate
-    error: FieldDenied
+    denial: Denial
     first: Selection
 
 
@@ -84,7 +65,7 @@ class Governance:
     verified: dict[tuple[str, ...], Decision] = field(default_factory=dict)
     """The decision on each verification selection, by its response path: every alias
     checks its own claims, so each is answered, refused and audited on its own."""
-    denials: list[Denial] = field(default_factory=list)
+    denials: list[DeniedField] = field(default_factory=list)
     allowed: frozenset[Coordinate] = frozenset()
     """The coordinates something may be served for: a set, as resolvers ask once per
     parent row (a method over `decisions` took 3% of what an N=100 request of bench/
@@ -132,13 +113,26 @@ def govern(
         if isinstance(meaning, VerifyField):
             decision = _verified(meaning.resource, selections, governance, check, caller)
         else:
-            uses = _connection_uses(meaning, selections, governance, item, attributes)
+            uses = connection_uses(
+                meaning,
+                selections,
+                item,
+                attributes,
+                governance.queries,
+                governance.sort_columns,
+            )
             decision = _decide(meaning, selections, item, caller, uses)
         governance.decisions[coordinate] = decision
     governance.allowed = frozenset(c for c, d in governance.decisions.items() if d.allowed)
-    governance.denials = _reachable_denials(plan, governance)
-    governance.projections = _projections(plan, meanings, governance, attributes)
-    governance.denials = _with_applications(governance.denials)
+    governance.projections = projections(
+        plan,
+        meanings,
+        governance.decisions,
+        governance.allowed,
+        governance.sort_columns,
+        attributes,
+    )
+    governance.denials = _with_applications(_reachable_denials(plan, governance))
     return governance
 
 
@@ -155,7 +149,7 @@ def _verified(
     decisions = []
     for selection in selections:
         if caller.is_public:
-            decision = denied("public", errors.not_open(field_name))
+            decision = denied("public", Denial(DenialReason.NOT_OPEN, field_name))
         else:
             verification, claimed = plan_verification(resource, selection, check, caller)
             governance.verifications[selection.path] = verification
@@ -175,9 +169,9 @@ def _for_use(decision: Decision, resource: Resource, item: DataItem, use: str) -
         return decision
     field_name = f"{resource.type_name}.{item.name}"
     if decision.outcome is not Outcome.CLEAR:
-        return denied(decision.basis, errors.masked_only(field_name, item.name_zh))
+        return denied(decision.basis, Denial(DenialReason.MASKED_ONLY, field_name, item.name_zh))
     if decision.scoped and use not in ("filter", "order"):
-        return denied(decision.basis, errors.out_of_scope(field_name, item.name_zh))
+        return denied(decision.basis, Denial(DenialReason.OUT_OF_SCOPE, field_name, item.name_zh))
     return decision
 
 
@@ -198,72 +192,22 @@ def _decide(
         return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins + uses)
     field_name = f"{naming.QUERY}.{selections[0].coordinate[1]}"
     if caller.is_public and not meaning.resource.open_to_public:
-        return denied("public", errors.not_open(field_name))
+        return denied("public", Denial(DenialReason.NOT_OPEN, field_name))
     if isinstance(meaning, LookupField):
         uses = [item(meaning.resource, meaning.resource.item(meaning.resource.key_item), "filter")]
     return _joined(field_name, uses) if uses else clear("catalog:root")
 
 
-def _connection_uses(
-    meaning: Meaning,
-    selections: list[Selection],
-    governance: Governance,
-    item: ItemDecider,
-    attributes: Mapping[str, str],
-) -> list[Decision]:
-    """Every item a connection filters, orders or pages on is decided as if read, and the
-    translated query is kept for the resolver of each selection, restricted to the
-    scope of every scoped item it filters or orders on."""
-    if (
-        isinstance(meaning, RelationshipField)
-        and meaning.relationship.cardinality is Cardinality.MANY
-    ):
-        resource = meaning.target
-    elif isinstance(meaning, ListField):
-        resource = meaning.resource
-    else:
-        return []
-    uses = []
-    for selection in selections:
-        query = connection_query(resource, selection.arguments)
-        decided = [item(resource, filtered, "filter") for filtered in query.filtered]
-        paged: dict[str, Decision] = {}
-        for ordered in query.ordered:
-            decision = paged[ordered.name] = item(resource, ordered, "order")
-            if decision.allowed:
-                governance.sort_columns.setdefault(resource, set()).add(ordered.column)
-        if _uses_cursor(selection):
-            key = resource.item(resource.key_item)
-            paged[key.name] = item(resource, key, "cursor")
-        decided += paged.values()
-        query = dataclasses.replace(query, decided=_described(paged))
-        governance.queries[selection.path] = _restricted(query, resource, decided, attributes)
-        uses += decided
-    return uses
+def _joined(field_name: str, decisions: list[Decision]) -> Decision:
+    """A field that rests on other items is allowed only when all of them are."""
+    for decision in decisions:
+        if decision.denial is not None:
+            resting = dataclasses.replace(decision.denial, resting_field=field_name)
+            return denied(decision.basis, resting)
+    return clear(" & ".join(decision.basis for decision in decisions))
 
 
-def _described(decisions: Mapping[str, Decision]) -> str:
-    return ",".join(f"{name}={d.outcome.value}:{d.basis}" for name, d in decisions.items())
-
-
-def _restricted(
-    query: ConnectionQuery,
-    resource: Resource,
-    decided: list[Decision],
-    attributes: Mapping[str, str],
-) -> ConnectionQuery:
-    scopes = [
-        scope_condition(resource, decision.scopes, attributes)
-        for decision in decided
-        if decision.scoped
-    ]
-    if not scopes:
-        return query
-    operands = (query.predicate, *scopes) if query.predicate is not None else tuple(scopes)
-    return dataclasses.replace(query, predicate=And(operands))
-
-
-def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
+def _reachable_denials(plan: Plan, governance: Governance) -> list[DeniedField]:
     """Report a denied field only where the response could hold it: under a denied
     parent it is never reached, and an error for it would be noise."""
     denials = []
@@ -275,7 +219,7 @@ def _reachable_denials(plan: Plan, governance: Governance) -> list[Denial]:
             s for s in selections if all(_not_denied(governance, a) for a in s.ancestors())
         ]
         if reachable:
-            denials.append(Denial(coordinate, decision.denial, reachable[0]))
+            denials.append(DeniedField(coordinate, decision.denial, reachable[0]))
     return denials
 
 
@@ -284,93 +228,22 @@ def _not_denied(governance: Governance, selection: Selection) -> bool:
     return decision is None or decision.allowed
 
 
-def _uses_cursor(selection: Selection) -> bool:
-    if selection.arguments.get("after") is not None:
-        return True
-    edges = selection.children.get("edges")
-    page_info = selection.children.get("pageInfo")
-    edge_cursor = edges is not None and any(
-        c.coordinate[1] == "cursor" for c in edges.children.values()
-    )
-    info_cursor = page_info is not None and any(
-        c.coordinate[1] in ("endCursor", "startCursor") for c in page_info.children.values()
-    )
-    return edge_cursor or info_cursor
-
-
-def _joined(field_name: str, decisions: list[Decision]) -> Decision:
-    """A field that rests on other items is allowed only when all of them are."""
-    for decision in decisions:
-        if decision.denial is not None:
-            return denied(decision.basis, errors.rests_on(field_name, decision.denial))
-    return clear(" & ".join(decision.basis for decision in decisions))
-
-
-def _projections(
-    plan: Plan,
-    meanings: Mapping[Coordinate, Meaning],
-    governance: Governance,
-    attributes: Mapping[str, str],
-) -> dict[str, Projection]:
-    columns: dict[str, dict[str, None]] = {}
-    visible: dict[str, list[tuple[str, str]]] = {}
-    computing: dict[str, ComputedItems] = {}
-
-    def need(resource: Resource, column: str) -> None:
-        columns.setdefault(resource.id, dict.fromkeys(internal_columns(resource)))[column] = None
-
-    for resource, sort_columns in governance.sort_columns.items():
-        for column in sort_columns:  # read for cursors; served only if also selected
-            need(resource, column)
-    for coordinate in plan.touched:
-        meaning = meanings.get(coordinate)
-        if meaning is None or coordinate not in governance.allowed:
-            continue
-        if isinstance(meaning, ItemField):
-            decision = governance.decisions[coordinate]
-            if decision.clear and not decision.scoped:
-                need(meaning.resource, meaning.item.column)
-                visible.setdefault(meaning.resource.id, []).append(
-                    (meaning.item.name, meaning.item.column)
-                )
-            else:
-                need(meaning.resource, meaning.resource.item(meaning.resource.key_item).column)
-                computing.setdefault(meaning.resource.id, ComputedItems()).add(
-                    meaning.resource, meaning.item, decision, attributes
-                )
-        elif isinstance(meaning, RelationshipField):
-            need(meaning.resource, meaning.from_item.column)
-            need(meaning.target, meaning.to_item.column)
-        else:
-            need(meaning.resource, meaning.resource.item(meaning.resource.key_item).column)
-    empty = ComputedItems()
-    return {
-        resource_id: Projection(
-            tuple(cols),
-            tuple(visible.get(resource_id, ())),
-            tuple(computing.get(resource_id, empty).shown),
-            tuple(computing.get(resource_id, empty).computed),
-            tuple(computing.get(resource_id, empty).flags),
-        )
-        for resource_id, cols in columns.items()
-    }
-
-
-def internal_columns(resource: Resource) -> list[str]:
-    """Key and subject columns are read for keyset order and the audit log, never served
-    unless selected and permitted; the catalog requires them to be unconditional."""
-    names = [resource.key_item, *resource.subject_items]
-    return [resource.item(name).column for name in names]
-
-
-def _with_applications(denials: list[Denial]) -> list[Denial]:
+def _with_applications(denials: list[DeniedField]) -> list[DeniedField]:
     """One application can cover every conditional item of a resource the query needs."""
-    fields: dict[str, list[str]] = {}
-    for denial in denials:
-        application = denial.error.extensions.get("application")
+    items: dict[str, set[str]] = {}
+    for denied_field in denials:
+        application = denied_field.denial.application
         if application is not None:
-            fields.setdefault(application["resource"], []).extend(application["fields"])
-    return [
-        Denial(d.coordinate, errors.with_application_fields(d.error, fields), d.first)
-        for d in denials
-    ]
+            items.setdefault(application.resource_id, set()).update(application.items)
+    return [_applying_for(denied_field, items) for denied_field in denials]
+
+
+def _applying_for(denied_field: DeniedField, items: Mapping[str, set[str]]) -> DeniedField:
+    application = denied_field.denial.application
+    if application is None:
+        return denied_field
+    wanted = tuple(sorted(items[application.resource_id]))
+    denial = dataclasses.replace(
+        denied_field.denial, application=dataclasses.replace(application, items=wanted)
+    )
+    return dataclasses.replace(denied_field, denial=denial)

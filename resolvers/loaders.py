@@ -28,7 +28,7 @@ from connectors import (
     Row,
 )
 from resolvers.filters import UNFILTERED, ConnectionQuery
-from resolvers.governance import Projection, internal_columns
+from resolvers.projection import Projection, internal_columns
 from resolvers.showing import Shown
 from resolvers.verification import Verification
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from errors import FieldDenied, FieldError, GovShareError
+from errors import FieldError, GovShareError, InternalError
+from policies.decision import Denial
+from resolvers.denials import field_denied
 from resolvers.governance import Governance
 from resolvers.plan import Coordinate, Plan, Selection
 
@@ -33,11 +35,11 @@ def account(data: dict[str, Any] | None, plan: Plan, governance: Governance) -> 
     accounting = Accounting()
     if data is not None:
         _count([data], plan.root, accounting.counts)
-        for denial in governance.denials:
-            for selection in plan.touched[denial.coordinate]:
+        for denied in governance.denials:
+            for selection in plan.touched[denied.coordinate]:
                 path = _first_path(data, selection.path)
                 if path is not None:
-                    accounting.first_paths[denial.coordinate] = path
+                    accounting.first_paths[denied.coordinate] = path
                     break
     return accounting
 
@@ -88,16 +90,17 @@ def report(
     execution_errors: Iterable[GraphQLError],
     governance: Governance,
     accounting: Accounting,
-    withheld: Iterable[tuple[FieldDenied, Selection]] = (),
+    withheld: Iterable[tuple[Denial, Selection]] = (),
 ) -> list[dict[str, Any]]:
     """Denials first, at their first occurrence; then values withheld from records
-    outside a grant's scope, once per field; then execution errors, deduplicated."""
+    outside a grant's scope, once per field; then execution errors, deduplicated. The
+    policy's denials are worded as GraphQL errors here, at the edge of the resolvers."""
     reported: list[dict[str, Any]] = []
-    for denial in governance.denials:
-        path = accounting.first_paths.get(denial.coordinate)
-        reported.append(_entry(denial.error, path, denial.first.node.loc))
-    for notice, selection in withheld:
-        reported.append(_entry(notice, None, selection.node.loc))
+    for denied in governance.denials:
+        path = accounting.first_paths.get(denied.coordinate)
+        reported.append(_entry(field_denied(denied.denial), path, denied.first.node.loc))
+    for withheld_field, selection in withheld:
+        reported.append(_entry(field_denied(withheld_field), None, selection.node.loc))
     seen: set[tuple[str, Any]] = set()
     for error in execution_errors:
         original = error.original_error
@@ -113,7 +116,7 @@ def report(
         elif original is None:
             # graphql-core's own execution errors (a null for a non-null field) name
             # fields, never values; the source broke the schema's promise, not the caller.
-            reported.append({**error.formatted, "extensions": {"code": "INTERNAL_ERROR"}})
+            reported.append({**error.formatted, "extensions": {"code": InternalError.code}})
         else:
             # The exception's text may quote data: log its type and place, never its message.
             logger.error(

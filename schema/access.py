@@ -15,6 +15,7 @@ import datetime
 from typing import Any
 
 from catalog import DataItem, Department, Resource, ShareType
+from errors import DenialReason
 from policies import Caller, Decision, Purpose
 from policies.decision import Action, Outcome
 from resolvers.governance import Policy
@@ -56,12 +57,12 @@ def access(
         readable = _readable(provider, resource, item, decision)
         return {**terms, **where, **readable, "available": True, "how": "query_directly"}
     assert decision.denial is not None
-    code = decision.denial.code
-    if code == "PURPOSE_REQUIRED":
+    reason = decision.denial.reason
+    if reason is DenialReason.PURPOSE_REQUIRED:
         named = " or ".join(allowed) or "one of the four purposes"
         advice = f"Shared on conditions: declare X-Purpose ({named}) and ask again."
         return {**terms, **where, **_denied("declare_purpose", advice), "available": True}
-    if code == "APPLICATION_REQUIRED":
+    if reason is DenialReason.APPLICATION_REQUIRED:
         assert purpose is not None  # without one, the policy asks for a purpose first
         checked = policy.decide(caller, resource, item, purpose, now, Action.VERIFY)
         if checked.allowed:

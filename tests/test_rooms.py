@@ -42,6 +42,8 @@ FORBIDDEN: Mapping[str, frozenset[str]] = {
     "resolvers": frozenset({"schema", "web", "server"}),
 }
 CATALOG_MAY_IMPORT = frozenset({"errors"})
+POLICIES_TAKE_FROM_ERRORS = frozenset({"ConfigurationError", "DenialReason"})
+"""A decision is plain data: the reasons it names, never an error to send."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,19 @@ def test_catalog_connectors_and_policies_load_no_graphql_or_http_framework() -> 
 
 def test_the_catalog_alone_loads_no_database_library() -> None:
     assert _loaded_by("import catalog", CATALOG_NEVER) == []
+
+
+def test_policies_decide_in_plain_data_and_word_no_error() -> None:
+    """`resolvers.denials` words a denial as the GraphQL error the caller gets; the
+    policy room takes from `errors` only the reasons and the start-up error."""
+    wrong = [
+        imported.where
+        for path in modules()
+        if room_of(path) == "policies" and not is_entry_point(path)
+        for imported in imports(path)
+        if imported.room == "errors" and imported.name not in POLICIES_TAKE_FROM_ERRORS
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_policies_import_nothing_of_the_store() -> None:

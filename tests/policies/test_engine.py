@@ -10,9 +10,10 @@ import pytest
 from catalog import Catalog, MaskedFor, ShareType, load_catalog
 from grants import Grant, rules_of
 from policies.caller import PUBLIC, Caller, Purpose
-from policies.decision import Action, Decision, Outcome
+from policies.decision import Action, ApplicationRequest, Decision, Outcome
 from policies.engine import SharingPolicy
 from policies.rules import RuleSet, load_rules
+from resolvers.denials import field_denied
 from settings import ROOT
 
 CIVIL_AFFAIRS = "11410581005000006G"
@@ -73,12 +74,12 @@ def decide(
 
 
 def denial_code(decision: Decision) -> str | None:
-    return None if decision.denial is None else decision.denial.code
+    return None if decision.denial is None else decision.denial.reason
 
 
 def fate(decision: Decision) -> str:
     """ "clear", "masked" or the denial's code."""
-    return decision.denial.code if decision.denial else decision.outcome.value
+    return decision.denial.reason if decision.denial else decision.outcome.value
 
 
 def ungranted(policy: SharingPolicy, resource_id: str, item: str) -> str:
@@ -89,11 +90,11 @@ def ungranted(policy: SharingPolicy, resource_id: str, item: str) -> str:
     return "APPLICATION_REQUIRED"
 
 
-def application(decision: Decision) -> dict[str, Any]:
+def application(decision: Decision) -> ApplicationRequest:
     assert decision.denial is not None
-    assert decision.denial.code == "APPLICATION_REQUIRED"
-    result: dict[str, Any] = decision.denial.extensions["application"]
-    return result
+    assert decision.denial.reason == "APPLICATION_REQUIRED"
+    assert decision.denial.application is not None
+    return decision.denial.application
 
 
 def test_catalog_has_items_of_every_share_type(catalog: Catalog) -> None:
@@ -121,7 +122,7 @@ def test_not_shared_items_are_denied_to_everyone(policy: SharingPolicy) -> None:
                 assert not decision.allowed
                 assert denial_code(decision) == "NOT_SHARED", (resource_id, item, caller)
                 assert decision.denial is not None
-                assert decision.denial.extensions["legalBasis"] == legal_basis
+                assert decision.denial.legal_basis == legal_basis
                 assert decision.basis == "catalog:not_shared"
 
 
@@ -131,8 +132,9 @@ def test_provider_cannot_read_its_own_not_shared_item(policy: SharingPolicy) -> 
     )
     assert denial_code(decision) == "NOT_SHARED"
     assert decision.denial is not None
-    assert decision.denial.extensions["field"] == "TaxRegistration.annualTaxPaid"
-    assert "税收征收管理法" in decision.denial.extensions["legalBasis"]
+    assert decision.denial.field == "TaxRegistration.annualTaxPaid"
+    assert decision.denial.legal_basis is not None
+    assert "税收征收管理法" in decision.denial.legal_basis
 
 
 def test_conditional_item_without_purpose_needs_one(policy: SharingPolicy) -> None:
@@ -144,7 +146,7 @@ def test_conditional_item_without_purpose_needs_one(policy: SharingPolicy) -> No
             decision = decide(policy, caller, resource_id, item, None)
             assert denial_code(decision) == "PURPOSE_REQUIRED", (resource_id, item, caller)
             assert decision.denial is not None
-            assert decision.denial.extensions["field"].endswith(f".{item}")
+            assert decision.denial.field.endswith(f".{item}")
 
 
 def test_granted_purpose_is_clear_and_names_the_rule(policy: SharingPolicy) -> None:
@@ -162,19 +164,19 @@ def test_other_purpose_requires_an_application(policy: SharingPolicy) -> None:
     )
     assert not decision.allowed
     assert decision.denial is not None
-    assert decision.denial.extensions["field"] == "Enterprise.legalRepIdNumber"
+    assert decision.denial.field == "Enterprise.legalRepIdNumber"
     enterprise = policy.catalog.resources["enterprise"]
-    assert application(decision) == {
-        "resource": "enterprise",
-        "resourceCode": enterprise.code,
-        "resourceName": "市场主体登记信息",
-        "provider": "林州市市场监督管理局",
-        "providerCode": MARKET_REGULATION,
-        "fields": ["legalRepIdNumber"],
-        "purpose": "work_reference",
-        "conditions": "限行政依据、数据校核用途，经市场监督管理局批准后使用。",
-    }
-    assert "林州市市场监督管理局" in decision.denial.message
+    assert application(decision) == ApplicationRequest(
+        resource_id="enterprise",
+        resource_code=enterprise.code,
+        resource_name_zh="市场主体登记信息",
+        provider_name="林州市市场监督管理局",
+        provider_code=MARKET_REGULATION,
+        items=("legalRepIdNumber",),
+        purpose=Purpose.WORK_REFERENCE,
+        conditions="限行政依据、数据校核用途，经市场监督管理局批准后使用。",
+    )
+    assert "林州市市场监督管理局" in field_denied(decision.denial).message
 
 
 def test_system_rule_does_not_extend_to_other_systems(policy: SharingPolicy) -> None:
@@ -254,8 +256,8 @@ def test_department_without_rules_gets_no_conditional_item(policy: SharingPolicy
             expected = ungranted(policy, resource_id, item)
             assert fate(decision) == expected, (resource_id, item, purpose)
             if expected == "APPLICATION_REQUIRED":
-                assert application(decision)["fields"] == [item]
-                assert application(decision)["purpose"] == purpose.value
+                assert application(decision).items == (item,)
+                assert application(decision).purpose is purpose
 
 
 def test_public_reads_unconditional_items_of_open_resources(policy: SharingPolicy) -> None:
@@ -296,7 +298,7 @@ def test_public_is_refused_conditional_items_of_open_resources(policy: SharingPo
             decision = decide(policy, PUBLIC, "enterprise", item, purpose)
             assert denial_code(decision) == "NOT_OPEN", (item, purpose)
             assert decision.denial is not None
-            assert decision.denial.extensions["field"] == f"Enterprise.{item}"
+            assert decision.denial.field == f"Enterprise.{item}"
 
 
 def test_decisions_are_cached(policy: SharingPolicy, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -227,7 +227,7 @@ def test_wildcard_rule_does_not_reach_not_shared_items(policy_dir: Path, catalog
     for name in ("annualTaxPaid", "bankAccount"):
         decision = policy.decide(education, tax, tax.item(name), purpose, NOW)
         assert decision.denial is not None
-        assert decision.denial.code == "NOT_SHARED"
+        assert decision.denial.reason == "NOT_SHARED"
 
 
 def test_version_is_stable_for_the_same_files(policy_dir: Path, catalog: Catalog) -> None:
