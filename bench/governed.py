@@ -59,6 +59,9 @@ class GovernanceOff:
     ) -> Decision:
         return clear("bench:off")
 
+    def window(self, basis: str) -> tuple[str, str]:
+        return "", ""
+
 
 class Running:
     """The platform behind its ASGI app, started as the server starts it (lifespan)."""

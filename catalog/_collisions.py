@@ -64,6 +64,7 @@ def _claims(files: Sequence[tuple[Path, DepartmentCatalog]]) -> Iterator[Claim]:
     for name in naming.FIXED_TYPES:
         yield Claim(TYPES, _type(name), "a type the platform always has")
     yield Claim(ROOT_FIELDS, _root(naming.CATALOG_FIELD), "the catalog browser's root field")
+    yield Claim(ROOT_FIELDS, _root(naming.MY_ACCESS_FIELD), "a caller's own view of its access")
     for path, department in files:
         for resource in department.resources:
             yield from _resource_claims(path, resource)

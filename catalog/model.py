@@ -32,6 +32,7 @@ from catalog.terms import (
 GraphQLName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
 SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
@@ -146,6 +147,13 @@ class Resource(_Model):
         for label, name in self._referenced_items():
             if name not in names:
                 raise ValueError(f"{label} {name!r} is not a data item of this resource")
+        return self
+
+    @model_validator(mode="after")
+    def _id_is_an_enum_value(self) -> Resource:
+        """`myAccess(resource:)` takes resource ids as GraphQL enum values."""
+        if self.id in ("true", "false", "null"):
+            raise ValueError(f"resource id {self.id!r} is a word GraphQL reserves")
         return self
 
     @model_validator(mode="after")

@@ -42,6 +42,14 @@ CATALOG_TYPES = (
     CATALOG_ACCESS,
 )
 
+MY_ACCESS_FIELD = "myAccess"
+ITEM_ACCESS = "ItemAccess"
+APPLICATION_REQUEST = "ApplicationRequest"
+RESOURCE_ID = "ResourceId"
+"""The enum of resource ids a caller's schema holds: `myAccess` takes one."""
+PURPOSE = "Purpose"
+MY_ACCESS_TYPES = (ITEM_ACCESS, APPLICATION_REQUEST, RESOURCE_ID, PURPOSE)
+
 CLAIMS_ARGUMENT = "claims"
 """The argument of a verification field that holds the claimed values, beside the key."""
 
@@ -57,9 +65,12 @@ FIXED_TYPES = (
     ORDER_DIRECTION,
     *SCALARS,
     *CATALOG_TYPES,
+    *MY_ACCESS_TYPES,
     *(comparison_input(scalar) for scalar in COMPARED_SCALARS),
 )
-FIXED_ROOT_FIELDS = (CATALOG_FIELD,)
+FIXED_ROOT_FIELDS = (CATALOG_FIELD, MY_ACCESS_FIELD)
+"""Root fields resolved by strawberry itself (they take its typed arguments): every other
+root field is resolved by graphql-core directly (`schema.build`)."""
 
 
 @dataclass(frozen=True)

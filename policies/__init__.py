@@ -7,7 +7,7 @@ the rule files and them (`grants.PolicySource`), live in `grants/`.
 
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import ApplicationRequest, Decision, Denial, Outcome
-from policies.engine import SharingPolicy
+from policies.engine import Policy, SharingPolicy
 from policies.rules import RuleSet, load_rules
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Decision",
     "Denial",
     "Outcome",
+    "Policy",
     "Purpose",
     "RuleSet",
     "SharingPolicy",

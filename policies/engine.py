@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Protocol
 
 from catalog import Catalog, DataItem, MaskedFor, Resource, ShareType
 from errors import DenialReason
@@ -39,6 +40,28 @@ class _Granted:
     """The basis of a rule covering every row, if one matches."""
     scoped: tuple[tuple[Scope, str], ...]
     """Scopes, with the basis of the rule naming each, that match."""
+
+
+class Policy(Protocol):
+    """What the rooms above ask of a policy: `SharingPolicy` is the one that serves;
+    a benchmark may pass its own."""
+
+    @property
+    def version(self) -> str: ...
+
+    def decide(
+        self,
+        caller: Caller,
+        resource: Resource,
+        item: DataItem,
+        purpose: Purpose | None,
+        now: datetime.datetime,
+        action: Action = Action.READ_CLEAR,
+    ) -> Decision: ...
+
+    def window(self, basis: str) -> tuple[str, str]:
+        """When the rules a decision's basis names hold: (from, until), "" if unbounded."""
+        ...
 
 
 class SharingPolicy:
@@ -70,6 +93,9 @@ class SharingPolicy:
             decision = self._read(caller, resource, item, purpose, moment)
         self._cache[key] = (decision, self.rules.next_change(resource.id, item.name, moment))
         return decision
+
+    def window(self, basis: str) -> tuple[str, str]:
+        return self.rules.window(basis)
 
     def _read(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None, now: str

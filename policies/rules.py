@@ -73,6 +73,20 @@ class RuleSet:
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The scopes rules name, per resource: what the server asks the model about."""
 
+    @functools.cached_property
+    def _by_basis(self) -> dict[str, Rule]:
+        return {rule.basis: rule for rule in self.rules}
+
+    def window(self, basis: str) -> tuple[str, str]:
+        """When the rules a decision rests on hold together, as (from, until) in the
+        model's time format, "" for unbounded: the latest start and the earliest end.
+        A basis names one rule or grant, several joined by " | " (one per scope), or
+        none at all (the catalog decided): then there is no window."""
+        rules = [self._by_basis[b] for b in basis.split(" | ") if b in self._by_basis]
+        starts = [rule.valid_from for rule in rules if rule.valid_from]
+        ends = [rule.valid_until for rule in rules if rule.valid_until]
+        return max(starts, default=""), min(ends, default="")
+
     def next_change(self, resource_id: str, item: str, now: str) -> str | None:
         """The earliest rule start or end after `now` that could touch this item: a
         cached decision for it is stale from then on."""

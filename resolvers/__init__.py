@@ -14,7 +14,6 @@ from resolvers.execution import (
     Pinned,
     PolicyInForce,
 )
-from resolvers.governance import Policy
 from resolvers.outcome import ExecutionOutcome, FieldAccount, RecordsServed
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "GraphQLRequest",
     "Limits",
     "Pinned",
-    "Policy",
     "PolicyInForce",
     "RecordsServed",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from connectors import Page, ReadContext
-from policies import Caller, Purpose
+from policies import Caller, Policy, Purpose
 from quota import Quota
 from resolvers.cursor import CursorCodec
 from resolvers.filters import ConnectionQuery
-from resolvers.governance import Governance, Policy
+from resolvers.governance import Governance
 from resolvers.loaders import Accessed, Loaders
 from resolvers.plan import Plan
 

@@ -36,13 +36,13 @@ from graphql.utilities import get_operation_ast
 
 from connectors import Connector
 from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, ValidationFailed
-from policies import Caller, Purpose
+from policies import Caller, Policy, Purpose
 from policies.decision import Denial
 from quota import Quota, Unlimited
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.cursor import CursorCodec, audience
-from resolvers.governance import Governance, Policy, govern
+from resolvers.governance import Governance, govern
 from resolvers.loaders import Accessed, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Coordinate, Plan, Selection, plan_operation

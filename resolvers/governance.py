@@ -12,11 +12,10 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from catalog import DataItem, Resource, naming
 from errors import DenialReason
-from policies import Caller, Decision, Purpose
+from policies import Caller, Decision, Policy, Purpose
 from policies.decision import Action, Denial, Outcome, clear, denied
 from resolvers.connections import ItemDecider, connection_uses
 from resolvers.coordinates import ItemField, LookupField, Meaning, RelationshipField, VerifyField
@@ -24,23 +23,6 @@ from resolvers.filters import UNFILTERED, ConnectionQuery
 from resolvers.plan import Coordinate, Plan, Selection
 from resolvers.projection import Projection, projections
 from resolvers.verification import Verification, plan_verification
-
-
-class Policy(Protocol):
-    """What governance asks of the policy room; `SharingPolicy` is the one that serves."""
-
-    @property
-    def version(self) -> str: ...
-
-    def decide(
-        self,
-        caller: Caller,
-        resource: Resource,
-        item: DataItem,
-        purpose: Purpose | None,
-        now: datetime.datetime,
-        action: Action = Action.READ_CLEAR,
-    ) -> Decision: ...
 
 
 @dataclass(frozen=True)

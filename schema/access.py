@@ -1,7 +1,7 @@
-"""How a caller gets a data item it found in the catalog (Art. 8), answered from the
-decision the policy makes for that caller, its declared purpose and now — the same
-decision a query would get — so the catalog never tells a department to apply for
-what it already reads, nor to query what it would be refused.
+"""How a caller gets a data item it found in the catalog (Art. 8), answered from its
+own view of the item (`policies.access`: the decision a query by it would get now,
+for its declared purpose), so the catalog never tells a department to apply for what
+it already reads, nor to query what it would be refused.
 
 `how` is what to do next: `query_directly` (the item comes back clear, masked, or can
 only be verified: `outcome` says which, and `scoped` whether only inside a grant's
@@ -16,9 +16,9 @@ from typing import Any
 
 from catalog import DataItem, Department, Resource, ShareType
 from errors import DenialReason
-from policies import Caller, Decision, Purpose
-from policies.decision import Action, Outcome
-from resolvers.governance import Policy
+from policies import Caller, Policy, Purpose
+from policies.access import Access, ItemAccess, item_access
+from policies.decision import Outcome
 
 PURPOSE_ZH = {
     Purpose.ADMINISTRATIVE_BASIS: "行政依据",
@@ -37,37 +37,36 @@ def access(
     resource: Resource,
     item: DataItem,
 ) -> dict[str, Any]:
-    decision = policy.decide(caller, resource, item, purpose, now)
+    answer = item_access(policy, caller, resource, item, purpose, now)
     allowed = purposes(item)
     terms = {
         "conditions": item.conditions,
         "purposes": allowed,
         "legal_basis": item.legal_basis,
         "purpose": purpose.value if purpose else None,
-        "basis": decision.basis,
-        "scoped": decision.scoped,
-        "outside_scope": decision.fallback.outcome.value if decision.fallback else None,
+        "basis": answer.basis,
+        "scoped": bool(answer.scopes),
+        "outside_scope": answer.outside_scope.value if answer.outside_scope else None,
     }
     where = {
         "list_field": resource.list_field,
         "lookup_field": resource.lookup_field,
         "field": item.name,
     }
-    if decision.allowed:
-        readable = _readable(provider, resource, item, decision)
+    if answer.access is Access.VERIFY_ONLY:
+        verify = _verify_only(resource, item, answer)
+        return {**terms, **where, **verify, "available": True, "how": "query_directly"}
+    if answer.access is not Access.DENIED:
+        readable = _readable(provider, resource, item, answer)
         return {**terms, **where, **readable, "available": True, "how": "query_directly"}
-    assert decision.denial is not None
-    reason = decision.denial.reason
+    assert answer.denial is not None
+    reason = answer.denial.reason
     if reason is DenialReason.PURPOSE_REQUIRED:
         named = " or ".join(allowed) or "one of the four purposes"
         advice = f"Shared on conditions: declare X-Purpose ({named}) and ask again."
         return {**terms, **where, **_denied("declare_purpose", advice), "available": True}
     if reason is DenialReason.APPLICATION_REQUIRED:
         assert purpose is not None  # without one, the policy asks for a purpose first
-        checked = policy.decide(caller, resource, item, purpose, now, Action.VERIFY)
-        if checked.allowed:
-            verify = _verify_only(resource, item, checked)
-            return {**terms, **where, **verify, "available": True, "how": "query_directly"}
         advice = _application(provider, resource, item, purpose, allowed)
         return {**terms, **where, **_denied("apply_to_provider", advice), "available": True}
     if item.share_type is ShareType.NOT_SHARED:
@@ -87,32 +86,32 @@ def _denied(how: str, advice: str) -> dict[str, Any]:
 
 
 def _readable(
-    provider: Department, resource: Resource, item: DataItem, decision: Decision
+    provider: Department, resource: Resource, item: DataItem, answer: ItemAccess
 ) -> dict[str, Any]:
     query = f"{resource.list_field} {{ edges {{ node {{ {item.name} }} }} }}"
     advice = f"Query it directly: {query}, or {resource.lookup_field}({resource.key_item}: …)."
-    if decision.outcome is Outcome.MASKED:
-        assert decision.mask is not None
-        advice += f" It comes back masked ({decision.mask.rule})."
+    if answer.access is Access.MASKED:
+        assert answer.mask is not None
+        advice += f" It comes back masked ({answer.mask.rule})."
         if item.share_type is ShareType.CONDITIONAL:
             advice += f" To read it clear, apply to {provider.name} ({provider.code})."
-    if decision.scoped:
-        scopes = " or ".join(scope.text for scope in decision.scopes)
-        outside = decision.fallback.outcome.value if decision.fallback else Outcome.DENIED.value
+    if answer.scopes:
+        scopes = " or ".join(scope.text for scope in answer.scopes)
+        outside = (answer.outside_scope or Outcome.DENIED).value
         advice += (
             f" Clear only for records inside your grant's scope ({scopes}, compared with "
             f"your API key's attributes); {outside} for the others."
         )
-    return {"advice": advice, "outcome": decision.outcome.value, "verify_field": None}
+    return {"advice": advice, "outcome": answer.access.value, "verify_field": None}
 
 
-def _verify_only(resource: Resource, item: DataItem, checked: Decision) -> dict[str, Any]:
-    verify_field = f"verify{resource.type_name}"
+def _verify_only(resource: Resource, item: DataItem, answer: ItemAccess) -> dict[str, Any]:
+    verify_field = resource.names.verify_field
     advice = (
         f"You may verify a value you hold, never read it: {verify_field}"
         f"({resource.key_item}: …, claims: {{{item.name}: …}}) answers true or false."
     )
-    if checked.scoped:
+    if answer.scopes:
         advice += " Only for records inside your grant's scope."
     return {"advice": advice, "outcome": "verify_only", "verify_field": verify_field}
 

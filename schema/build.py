@@ -49,6 +49,7 @@ from resolvers.coordinates import (
 from resolvers.plan import Coordinate
 from schema.browse import catalog_field
 from schema.inputs import claims_input, order_input, where_input
+from schema.my_access import my_access_field
 
 SHARE_TYPE_ZH = {
     ShareType.UNCONDITIONAL: "无条件共享",
@@ -79,6 +80,8 @@ def build_schema(
     for resource in shown.resources:
         builder.fill(resource)
     root_fields: list[StrawberryField] = [catalog_field(catalog)]
+    if shown.resources:  # an enum of no resource ids is no GraphQL type
+        root_fields.append(my_access_field(shown))
     for resource in shown.resources:
         root_fields += builder.root_fields(resource)
     query = create_type(naming.QUERY, root_fields, description="林州市政务信息资源共享平台")
@@ -106,8 +109,8 @@ def _run_on_graphql_core(schema: strawberry.Schema, shown: Shown) -> None:
         strawberry_type = schema.get_type_by_name(type_name)
         assert isinstance(strawberry_type, StrawberryObjectDefinition)
         for each in strawberry_type.fields:
-            if each.graphql_name == naming.CATALOG_FIELD:
-                continue  # the catalog types are strawberry's own, resolved by strawberry
+            if each.graphql_name in naming.FIXED_ROOT_FIELDS:
+                continue  # catalog and myAccess are strawberry's own, resolved by strawberry
             resolver = each.base_resolver.wrapped_func if each.base_resolver else None
             graphql_type.fields[each.graphql_name or each.python_name].resolve = resolver
 

@@ -312,6 +312,18 @@ def _catalog_search(reader: Reader, example: Example) -> None:
     assert (masked["how"], masked["outcome"]) == ("query_directly", "masked")
 
 
+def _my_access(reader: Reader, example: Example) -> None:
+    answers = {a["item"]: a for a in reader.query(example)["data"]["myAccess"]}
+    assert (answers["creditCode"]["access"], answers["creditCode"]["basis"]) == (
+        "clear",
+        "catalog:unconditional",
+    )
+    denied = answers["legalRepIdNumber"]
+    assert (denied["access"], denied["code"]) == ("denied", "APPLICATION_REQUIRED")
+    assert denied["application"]["items"] == ["legalRepIdNumber"]
+    assert denied["application"]["provider"] == "林州市市场监督管理局"
+
+
 def _masked_persons(reader: Reader, example: Example) -> None:
     people = [e["node"] for e in reader.query(example)["data"]["persons"]["edges"]]
     assert all(p["householdAddress"].endswith(f"{p['township']}***") for p in people)
@@ -390,6 +402,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "first-curl": _first_curl,
     "filters": _filters,
     "catalog-search": _catalog_search,
+    "my-access": _my_access,
     "masked-persons": _masked_persons,
     "grants": _grants,
     "verification": _verification,

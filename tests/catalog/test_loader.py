@@ -258,6 +258,14 @@ def test_a_type_name_equal_to_a_scalar_is_refused(catalog_dir: Path, type_name: 
     assert f"'{type_name}'" in error.problem
 
 
+@pytest.mark.parametrize("word", ["true", "false", "null"])
+def test_a_resource_id_graphql_reserves_is_refused(catalog_dir: Path, word: str) -> None:
+    edit(catalog_dir, "taxation.yaml", resource(id=word))
+    error = load_error(catalog_dir)
+    assert error.file.endswith("taxation.yaml")
+    assert f"resource id '{word}' is a word GraphQL reserves" in error.problem
+
+
 def test_invalid_yaml_is_reported_with_its_line(catalog_dir: Path) -> None:
     path = catalog_dir / "taxation.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -101,7 +101,9 @@ async def test_the_public_schema_has_what_the_public_may_query(gateway: Gateway)
     types = {kind["name"]: kind for kind in schema["types"]}
     root = {field["name"] for field in types["Query"]["fields"]}
 
-    assert root == {"catalog"} | {f for r in OPEN for f in (r.list_field, r.lookup_field)}
+    assert root == {"catalog", "myAccess"} | {
+        f for r in OPEN for f in (r.list_field, r.lookup_field)
+    }
     for resource in OPEN:
         fields = {field["name"] for field in types[resource.type_name]["fields"]}
         readable = {i.name for i in resource.items if i.share_type is ShareType.UNCONDITIONAL}
