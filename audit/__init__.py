@@ -1,10 +1,11 @@
 """The accountability log of Art. 11: one durable record per request, written before
 any data leaves. Record keys and data subjects are stored as keyed hashes only.
 
-The records form one SM3 hash chain (`chain`), appended in group commits (`log`),
-with signed checkpoints kept outside the store (`checkpoint`); `verify` names the
-first record altered, removed or inserted; `retention` exports and removes records
-past retention without breaking verification. `python -m audit --help` for the tools.
+The records form one SM3 hash chain (`chain`), appended under one lock (`lock`) in
+group commits (`log`) and read back in chain order (`reads`), with signed checkpoints
+kept outside the store (`checkpoint`); `verify` names the first record altered, removed
+or inserted; `retention` exports and removes records past retention without breaking
+verification. `python -m audit --help` for the tools.
 """
 
 from audit.checkpoint import Checkpoint, Checkpointer

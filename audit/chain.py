@@ -12,15 +12,8 @@ whitespace, UTF-8 (not \\u-escaped), datetimes ISO 8601 in UTC with microseconds
 HASHED is frozen: a column added later is not covered until a new format says so
 (tests/audit/test_chain.py fails when audit_records gains a column nobody classified).
 
-One chain per store, and appends are serialised by the database itself: on PostgreSQL a
-transaction-level advisory lock, on SQLite `BEGIN IMMEDIATE` (the write lock taken
-before the head is read). Per-instance chains would let several server processes
-append without waiting, but an auditor would then have to prove that no whole chain
-went missing, and a cut-off tail of one chain could hide among the others; with one
-chain, one checkpoint covers everything, and the lock is held only for one indexed
-read and one insert per batch (group commit keeps that rare). A writer that knows the
-head it committed last skips even that: its INSERT carries the head as a guard
-(`audit.insert.insert_if_head`), and only a guard that fails sends it to the lock.
+Appends are serialised by the chain's lock (`audit.lock`); the chain as stored is read
+by `audit.reads`.
 """
 
 from __future__ import annotations
@@ -28,16 +21,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from audit.record import AuditRecord
-from store.tables import audit_chain, audit_exports, audit_records
 
 FORMAT = 1
 GENESIS = "0" * 64
@@ -73,11 +61,6 @@ HASHED: tuple[str, ...] = (
 # Columns deliberately outside the hash: the surrogate key the database assigns, and
 # the chain's own links (prev_hash is hashed as the prefix, not as a field).
 UNHASHED: tuple[str, ...] = ("id", "prev_hash", "record_hash")
-
-# pg_advisory_xact_lock key for appends (and removals); advisory keys are per database.
-LOCK_KEY = int.from_bytes(
-    hashlib.new("sm3", b"gov-share audit chain").digest()[:8], "big", signed=True
-)
 
 
 @dataclass(frozen=True)
@@ -209,108 +192,3 @@ def link(head: Head, chain_id: str, rows: Sequence[dict[str, Any]]) -> Head:
         row["record_hash"] = record_hash(head.hash, row)
         head = Head(row["seq"], row["record_hash"])
     return head
-
-
-def _lock(connection: sa.Connection) -> None:
-    """Take the chain's append lock, first thing in the transaction begun on `connection`,
-    so the head read after it cannot be stale: two writers (two processes, or two
-    AuditLog instances on one SQLite file) never link to one head. Should anything still
-    link two records to one head, the unique (chain_id, seq) refuses the second batch: a
-    fork is never stored, the batch fails closed."""
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif dialect == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
-    else:
-        connection.execute(sa.select(audit_chain.c.chain_id).with_for_update())
-
-
-# On PostgreSQL the transaction is READ COMMITTED whatever the server's default, so the
-# head is read in a snapshot taken after the lock was granted.
-_ISOLATION = {"postgresql": {"isolation_level": "READ COMMITTED"}}
-
-
-@contextmanager
-def locked(connection: sa.Connection) -> Iterator[None]:
-    """A transaction on `connection` that holds the chain's append lock until it ends."""
-    connection.execution_options(**_ISOLATION.get(connection.dialect.name, {}))
-    with connection.begin():
-        _lock(connection)
-        yield
-
-
-@asynccontextmanager
-async def appending(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """`locked()` for async callers: a connection in a transaction that holds the lock."""
-    async with engine.connect() as connection:
-        await connection.execution_options(**_ISOLATION.get(connection.dialect.name, {}))
-        async with connection.begin():
-            await connection.run_sync(_lock)
-            yield connection
-
-
-# The reads below take a sync connection: the audit writer runs a whole append in one
-# worker-thread hop on SQLite, or in one `AsyncConnection.run_sync()`; async callers
-# use `run_sync()` too.
-
-
-def read_chain_id(connection: sa.Connection) -> str:
-    return str(connection.execute(sa.select(audit_chain.c.chain_id)).scalar_one())
-
-
-def read_head(connection: sa.Connection, chain_id: str) -> Head:
-    """The newest record; with none left, the last exported one (retention); else genesis."""
-    columns = audit_records.c
-    newest = connection.execute(
-        sa.select(columns.seq, columns.record_hash)
-        .where(columns.chain_id == chain_id)
-        .order_by(columns.seq.desc())
-        .limit(1)
-    ).first()
-    if newest is not None:
-        return Head(newest.seq, newest.record_hash)
-    return anchor_before(connection, chain_id, None)
-
-
-def anchor_before(connection: sa.Connection, chain_id: str, seq: int | None) -> Head:
-    """What the record at `seq` (None: the next append) continues from, as far as the
-    export markers say: the end of the latest export before it, or genesis."""
-    exports = audit_exports.c
-    query = sa.select(exports.to_seq, exports.last_hash).where(exports.chain_id == chain_id)
-    if seq is not None:
-        query = query.where(exports.to_seq < seq)
-    marker = connection.execute(query.order_by(exports.to_seq.desc()).limit(1)).first()
-    return Head(marker.to_seq, marker.last_hash) if marker is not None else Head(0, GENESIS)
-
-
-async def first_seq(connection: AsyncConnection, chain_id: str) -> int | None:
-    columns = audit_records.c
-    query = sa.select(sa.func.min(columns.seq)).where(columns.chain_id == chain_id)
-    value = (await connection.execute(query)).scalar()
-    return int(value) if value is not None else None
-
-
-async def rows(
-    connection: AsyncConnection, *, to_seq: int | None = None, page: int = 1000
-) -> AsyncIterator[dict[str, Any]]:
-    """Every record in chain order (any chain_id: a foreign row is evidence too), in
-    keyset pages so that memory stays flat however long the log is."""
-    columns = audit_records.c
-    after: tuple[int, int] | None = None
-    while True:
-        query = sa.select(audit_records).order_by(columns.seq, columns.id).limit(page)
-        if to_seq is not None:
-            query = query.where(columns.seq <= to_seq)
-        if after is not None:
-            query = query.where(
-                sa.or_(
-                    columns.seq > after[0], sa.and_(columns.seq == after[0], columns.id > after[1])
-                )
-            )
-        batch = (await connection.execute(query)).mappings().all()
-        for row in batch:
-            yield dict(row)
-        if len(batch) < page:
-            return
-        after = (batch[-1]["seq"], batch[-1]["id"])

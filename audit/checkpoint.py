@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.chain import first_seq, read_chain_id, read_head
+from audit.reads import first_seq, read_chain_id, read_head
 from errors import ConfigurationError
 from settings import Settings
 

@@ -26,9 +26,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audit.chain import FORMAT, Head, content, rows, utc_text
+from audit.chain import FORMAT, Head, content, utc_text
 from audit.checkpoint import Checkpoint, Signer
 from audit.problems import ExportIncomplete, Problem
+from audit.reads import rows
 from audit.verify import ChainWalk, Verification
 
 

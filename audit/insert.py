@@ -29,7 +29,7 @@ from store.tables import audit_records
 
 def insert(connection: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert linked rows, in as few statements as the parameter limit allows; call
-    inside `chain.locked()`."""
+    inside `audit.lock.locked()`."""
     statements = _statements(connection.dialect)
     for start in range(0, len(rows), statements.rows_per_statement):
         part = rows[start : start + statements.rows_per_statement]

@@ -37,9 +37,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.chain import Head, Prepared, link_prepared, locked, prepare, read_chain_id, read_head
+from audit.chain import Head, Prepared, link_prepared, prepare
 from audit.checkpoint import Checkpoint, Checkpointer
 from audit.insert import fits_one_statement, insert, insert_if_head
+from audit.lock import locked
+from audit.reads import read_chain_id, read_head
 from audit.record import AuditRecord
 from errors import AuditUnavailable, ConfigurationError
 from settings import Settings

@@ -18,10 +18,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from audit.chain import anchor_before, appending, first_seq, read_chain_id
 from audit.checkpoint import Checkpointer
 from audit.export import BrokenSegment, Segment, export_segment
+from audit.lock import appending
 from audit.problems import RecordsRemoved
+from audit.reads import anchor_before, first_seq, read_chain_id
 from store.tables import audit_exports, audit_records
 
 FLOOR_DAYS = 180  # the same floor the store's triggers and function enforce

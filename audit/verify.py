@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from audit.chain import Head, anchor_before, first_seq, read_chain_id, record_hash, rows
+from audit.chain import Head, record_hash
 from audit.checkpoint import Checkpoint, CheckpointFile
 from audit.problems import (
     AnchorMismatch,
@@ -33,6 +33,7 @@ from audit.problems import (
     RecordsRemoved,
     TailTruncated,
 )
+from audit.reads import anchor_before, first_seq, read_chain_id, rows
 from store.tables import audit_exports
 
 

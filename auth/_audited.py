@@ -1,7 +1,7 @@
 """A change to the platform's administration and its audit record, in one transaction.
 
 The record is appended to the same SM3 chain the server writes, under the chain's
-lock (`audit.chain.appending`), after the change's own statements: both are committed,
+lock (`audit.lock.appending`), after the change's own statements: both are committed,
 or neither. A server's audit writer finds the head moved and links after it.
 """
 
@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import AuditRecord
-from audit.chain import appending, link_prepared, prepare, read_chain_id, read_head
+from audit.chain import link_prepared, prepare
 from audit.insert import insert
+from audit.lock import appending
+from audit.reads import read_chain_id, read_head
 
 T = TypeVar("T")
 

@@ -34,50 +34,28 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
-import platform
-import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import verify
-from bench.audit_size import Growth, growth
+from bench.audit_report import Cell, Report, header, sizes_table, throughput_table
+from bench.audit_size import growth
 from bench.audit_switch import AuditSwitch, log_on_and_off, restore
 from bench.governed import Running
-from bench.measure import Budget, Stats, measure, positive_ints
+from bench.measure import Budget, measure
+from bench.options import budget, positive_ints, timing_parser
 from bench.pgstore import ADMIN_URL, temporary_store
-from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
+from bench.workload import generate
 from catalog import load_catalog
 from settings import ROOT
 
-TARGET = 0.85
 STORES = ("sqlite", "postgresql")
-
-
-@dataclass(frozen=True)
-class Cell:
-    store: str
-    n: int
-    concurrency: int
-    on: Stats
-    off: Stats
-
-    @property
-    def ratio(self) -> float:
-        return self.on.rate / self.off.rate
-
-
-@dataclass
-class Report:
-    cells: list[Cell] = field(default_factory=list)
-    sizes: list[Growth] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+QUICK = Budget(seconds=1.0, warmup=16, min_requests=4, rounds=2)
+FULL = Budget(seconds=12.0, warmup=32, min_requests=20, rounds=4)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,12 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--n", type=positive_ints, default=(1, 100), help="N of the timed cells")
-    parser.add_argument("--concurrency", type=positive_ints, default=(16,), help="asyncio tasks")
-    parser.add_argument(
-        "--seconds", type=float, help="timed seconds per variant and cell (default 12)"
+    parser = timing_parser(
+        __doc__, n=(1, 100), n_help="N of the timed cells", concurrency=(16,), full=FULL
     )
     parser.add_argument("--stores", type=_stores, default=STORES, help="sqlite,postgresql")
     parser.add_argument(
@@ -101,12 +75,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--size-requests", type=int, help="requests per size (default 100)")
     parser.add_argument("--pg-admin", default=ADMIN_URL, help="PostgreSQL admin connection")
     args = parser.parse_args(argv)
-    seconds = args.seconds if args.seconds is not None else (1.0 if args.quick else 12.0)
-    args.budget = (
-        Budget(seconds=seconds, warmup=16, min_requests=4, rounds=2)
-        if args.quick
-        else Budget(seconds=seconds, warmup=32, min_requests=20, rounds=4)
-    )
+    args.budget = budget(args, quick=QUICK, full=FULL)
     if args.size_requests is None:
         args.size_requests = 10 if args.quick else 100
     return args
@@ -123,7 +92,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
     catalog = load_catalog(ROOT / "catalog" / "departments")
     paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
-    _header(args)
+    header(args)
     report = Report()
     for store in args.stores:
         if store == "postgresql" and (unreachable := await _unreachable(args.pg_admin)):
@@ -131,8 +100,8 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
             continue
         async with _platform(store, paths, directory, args.pg_admin, report) as running:
             await _store_run(args, store, running, report)
-    _sizes_table(report.sizes)
-    verdict = _throughput_table(report, args)
+    sizes_table(report.sizes)
+    verdict = throughput_table(report, args)
     for note in report.notes:
         print(note)
     print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
@@ -144,25 +113,18 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
 async def _platform(
     store: str, paths: dict[str, Path], directory: Path, admin_url: str, report: Report
 ) -> AsyncIterator[Running]:
-    if store == "sqlite":
-        running = Running(paths, directory / "platform-sqlite")
-        await running.start()
-        try:
-            yield running
-        finally:
-            await running.close()
-        return
-    async with temporary_store(admin_url) as made:
-        report.notes.append(
-            f"postgresql: store in database {made.database} (dropped), roles"
-            f" {made.role_prefix}_* (dropped); {await _pg_settings(admin_url)}"
-        )
-        running = Running(
-            paths,
-            directory / "platform-postgresql",
-            platform_store_url=made.url,
-            audit_role_prefix=made.role_prefix,
-        )
+    """The platform started on `store`: SQLite in the temp dir, or PostgreSQL in a
+    database made for the run and dropped after it."""
+    async with contextlib.AsyncExitStack() as stack:
+        settings: dict[str, str] = {}
+        if store == "postgresql":
+            made = await stack.enter_async_context(temporary_store(admin_url))
+            report.notes.append(
+                f"postgresql: store in database {made.database} (dropped), roles"
+                f" {made.role_prefix}_* (dropped); {await _pg_settings(admin_url)}"
+            )
+            settings = {"platform_store_url": made.url, "audit_role_prefix": made.role_prefix}
+        running = Running(paths, directory / f"platform-{store}", **settings)
         await running.start()
         try:
             yield running
@@ -248,92 +210,6 @@ async def _pg_settings(admin_url: str) -> str:
     finally:
         await admin.close()
     return f"PostgreSQL {version}, {', '.join(values)}"
-
-
-def _header(args: argparse.Namespace) -> None:
-    print("gov-share benchmark: the audit log's cost, log on vs log off, in the same run")
-    print(f"query:  {query_one_line('N')}")
-    print(f"caller: demo system {SYSTEM} ({DEPARTMENT}), X-Purpose: {PURPOSE}")
-    print(
-        f"sources: synthetic SQLite, {SCALE.persons} persons, {SCALE.enterprises} enterprises"
-        f" (SQLite {sqlite3.sqlite_version}); platform stores: {', '.join(args.stores)}"
-    )
-    print(
-        "log on:  (d) end-to-end via httpx.ASGITransport, the platform's AuditLog"
-        " (SM3 chain, group commit; SQLite WAL, synchronous=FULL)"
-    )
-    print("log off: the same app, audit writer replaced by a bench-only one storing nothing")
-    budget = args.budget
-    print(
-        f"host: Python {platform.python_version()}, {os.cpu_count()} CPUs, temp dir on"
-        f" {tempfile.gettempdir()}; per variant and cell: warm-up {budget.warmup} requests,"
-        f" then {budget.seconds:g} s and at least {budget.min_requests} requests, closed loop,"
-        f" in {budget.rounds} turns each, alternating on/off, off/on"
-    )
-    print(f"sizes: {args.size_requests} requests per N, one at a time, on each store while fresh")
-
-
-def _sizes_table(sizes: Sequence[Growth]) -> None:
-    print("\nbytes stored per request (audit_records; log on, concurrency 1)")
-    print(
-        f"{'store':<10} {'N':>5} {'requests':>8} {'table B':>10} {'+indexes B':>11}"
-        f" {'fields JSON':>11} {'stored':>7} {'records JSON':>12} {'stored':>7}  method"
-    )
-    for size in sizes:
-        print(
-            f"{size.store:<10} {size.n:>5} {size.requests:>8} {size.table:>10.0f}"
-            f" {size.indexed:>11.0f} {size.fields:>11.0f} {size.fields_stored:>7.0f}"
-            f" {size.records:>12.0f} {size.records_stored:>7.0f}  {size.method}"
-        )
-    print(
-        "  table: SQLite b-tree with overflow pages / PostgreSQL heap and TOAST;"
-        " +indexes: with its indexes\n  (both grow by whole pages: error at most a page"
-        " over the requests, 4 KiB SQLite, 8 KiB PostgreSQL)\n"
-        "  JSON: average bytes per request as text; stored: pg_column_size (after"
-        " compression) on PostgreSQL, the text itself on SQLite"
-    )
-
-
-def _throughput_table(report: Report, args: argparse.Namespace) -> str:
-    print(f"\nthroughput, log on vs log off (target: on/off >= {TARGET})")
-    print(
-        f"{'store':<10} {'N':>5} {'conc':>4} {'on req/s':>9} {'off req/s':>9} {'on/off':>7}"
-        f" {'p50 on':>7} {'p50 off':>7} {'p99 on':>7} {'p99 off':>7}"
-        f" {'store stmts/req on':>18} {'off':>4} {'CPU ms/req on':>13} {'off':>5}  verdict"
-    )
-    verdicts: list[bool] = []
-    for cell in report.cells:
-        passed = cell.ratio >= TARGET
-        verdicts.append(passed)
-        on, off = cell.on, cell.off
-        print(
-            f"{cell.store:<10} {cell.n:>5} {cell.concurrency:>4} {on.rate:>9.1f}"
-            f" {off.rate:>9.1f} {cell.ratio:>7.3f} {on.percentile(50):>7.1f}"
-            f" {off.percentile(50):>7.1f} {on.percentile(99):>7.1f} {off.percentile(99):>7.1f}"
-            f" {_per_request(on):>18} {_per_request(off):>4} {on.cpu_per_request:>13.2f}"
-            f" {off.cpu_per_request:>5.2f}  {'PASS' if passed else 'FAIL'}"
-        )
-    print(
-        "  latencies in ms; store stmts: platform-store statements (key lookup, audit append);"
-        "\n  CPU: the process's, all threads; a ratio below CPU off/on is time spent waiting"
-    )
-    for skipped in report.skipped:
-        print(f"  not measured: {skipped}")
-    wanted = len(args.stores) * len(args.n) * len(args.concurrency)
-    if not all(verdicts):
-        overall = "FAIL"
-    elif report.skipped or len(verdicts) < wanted:
-        overall = "NOT DETERMINED"
-    else:
-        overall = "PASS"
-    print(f"  overall: {overall}")
-    return overall
-
-
-def _per_request(stats: Stats) -> str:
-    if stats.store_statements is None:
-        return "-"
-    return f"{stats.store_statements / stats.requests:.2f}"
 
 
 if __name__ == "__main__":

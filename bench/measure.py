@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import math
@@ -138,11 +137,3 @@ def _merged(parts: list[Stats]) -> Stats:
         store_statements=None if None in stores else sum(s or 0 for s in stores),
         cpu=sum(part.cpu for part in parts),
     )
-
-
-def positive_ints(text: str) -> tuple[int, ...]:
-    """An argparse type: a comma-separated list of positive integers (`--n 1,100,1000`)."""
-    values = tuple(int(part) for part in text.split(",") if part.strip())
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("a comma-separated list of positive integers")
-    return values

@@ -37,7 +37,8 @@ from graphql import print_schema
 
 from bench.floor import SqlFloor
 from bench.governed import GovernanceOffInProcess, GovernedEndToEnd, GovernedInProcess, Running
-from bench.measure import Budget, Stats, Variant, measure, positive_ints
+from bench.measure import Budget, Stats, Variant, measure
+from bench.options import budget, timing_parser
 from bench.plain import PlainGraphQL, Rows
 from bench.profiling import profile
 from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
@@ -53,6 +54,8 @@ LEGEND = """\
   (e) governance off       (c) with a bench-only policy that clears every item"""
 TARGET = 1.5
 TARGET_NS = (100, 1000)
+QUICK = Budget(seconds=0.5, warmup=2, min_requests=3, rounds=1)
+FULL = Budget(seconds=5.0, warmup=5, min_requests=20, rounds=4)
 Results = dict[tuple[str, int, int], Stats]
 
 
@@ -63,14 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument(
-        "--n", type=positive_ints, default=(1, 100, 1000), help="enterprises(first: N)"
-    )
-    parser.add_argument("--concurrency", type=positive_ints, default=(1, 16), help="asyncio tasks")
-    parser.add_argument(
-        "--seconds", type=float, help="timed seconds per variant and cell (default 5)"
+    parser = timing_parser(
+        __doc__, n=(1, 100, 1000), n_help="enterprises(first: N)", concurrency=(1, 16), full=FULL
     )
     parser.add_argument(
         "--profile",
@@ -81,12 +78,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="instead of timing, cProfile COUNT executions of (c) at the largest N",
     )
     args = parser.parse_args(argv)
-    seconds = args.seconds if args.seconds is not None else (0.5 if args.quick else 5.0)
-    args.budget = (
-        Budget(seconds=seconds, warmup=2, min_requests=3, rounds=1)
-        if args.quick
-        else Budget(seconds=seconds, warmup=5, min_requests=20, rounds=4)
-    )
+    args.budget = budget(args, quick=QUICK, full=FULL)
     return args
 
 

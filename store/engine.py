@@ -68,7 +68,7 @@ def thread_engine(store: AsyncEngine) -> sa.Engine:
     listeners see its transactions and statements.
 
     Its connections are in autocommit: a statement is its own transaction, and one of
-    several statements is begun explicitly (`audit.chain.locked`: BEGIN IMMEDIATE).
+    several statements is begun explicitly (`audit.lock.locked`: BEGIN IMMEDIATE).
     pysqlite's own implicit BEGIN before a write would cost a statement more.
     """
     if store.dialect.name != "sqlite":

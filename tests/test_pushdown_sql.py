@@ -24,12 +24,11 @@ from catalog import HideMiddle, KeepThrough, load_catalog
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 from demo import DemoScale, generate_demo_data
-from grants import Grant
-from policies.caller import Purpose
-from policies.decision import Action
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving, source_urls
 from tests.engines import postgres_database, source_rows
+from tests.grants.running import grant_enrolment_addresses
+from tests.grants.served import assert_clear_only_in_its_township
 
 pytestmark = pytest.mark.anyio
 CATALOG = load_catalog(ROOT / "catalog" / "departments")
@@ -330,35 +329,14 @@ async def test_the_public_reads_a_surname_computed_by_the_database(
 async def test_a_scoped_grant_is_computed_clear_only_inside_its_scope(
     gateway: Gateway, recorder: Recorder, sources: dict[str, str]
 ) -> None:
-    platform = gateway.platform
-    await platform.grants.add(
-        Grant(
-            consumer=f"{EDUCATION}/school-enrolment",
-            resource_id="person",
-            items=("householdAddress",),
-            action=Action.READ_CLEAR,
-            purposes=(Purpose.ADMINISTRATIVE_BASIS,),
-            reference="林公数〔2026〕12号",
-            scope="township=township",
-        ),
-        platform.catalog,
-    )
-    assert await platform.policy_source.reload()
+    await grant_enrolment_addresses(gateway, scope="township=township")
     query = "{ persons(first: 200) { edges { node { idNumber township householdAddress } } } }"
     body = await ask(gateway, query, system="school-enrolment", purpose="administrative_basis")
     assert "errors" not in body, body["errors"]
     source = {
         r["id_number"]: r for r in await rows(sources, "public_security", "SELECT * FROM person")
     }
-    inside = 0
-    for person in nodes(body["data"]["persons"]):
-        row = source[person["idNumber"]]
-        if row["township"] == "开元街道":  # the enrolment system's own township
-            inside += 1
-            assert person["householdAddress"] == row["household_address"]
-        else:
-            assert person["householdAddress"] == ADDRESS.apply(row["household_address"])
-    assert 0 < inside < 200
+    assert_clear_only_in_its_township(nodes(body["data"]["persons"]), source, ADDRESS)
     reads = recorder.reads("public_security")
     assert_masked_in_the_database(
         reads,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,45 +12,18 @@ import httpx
 import pytest
 
 from auth import demo_key
-from settings import ROOT
 from tests.conftest import SEED
+from tests.processes import serving
 
 # Slow: leave out with -m 'not slow' (README); CI runs it.
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port, log = _free_port(), tmp_path / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "server.py", "--demo", "--port", str(port)],
-            cwd=ROOT,
-            env={"GOV_SHARE_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            else:
-                pytest.fail("the server did not become ready: " + log.read_text())
-            yield base, log
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    log = tmp_path / "server.log"
+    with serving("--demo", env={"GOV_SHARE_DATA_DIR": str(tmp_path / "var")}, log=log) as base:
+        yield base, log
 
 
 def test_the_demo_server_serves_a_fresh_data_directory(served: tuple[str, Path]) -> None:

@@ -21,6 +21,8 @@ from policies.decision import Action
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import postgres_database, source_rows
+from tests.grants.running import grant_enrolment_addresses
+from tests.grants.served import assert_clear_only_in_its_township
 
 pytestmark = pytest.mark.anyio
 CATALOG = load_catalog(ROOT / "catalog" / "departments")
@@ -226,27 +228,11 @@ async def test_a_masked_item_cannot_be_filtered_or_ordered_on(
 async def test_a_scoped_grant_is_clear_inside_its_scope_and_masked_outside(
     gateway: Gateway, sources: dict[str, str]
 ) -> None:
-    await grant(
-        gateway,
-        consumer=f"{EDUCATION}/school-enrolment",
-        resource_id="person",
-        items=("householdAddress",),
-        action=Action.READ_CLEAR,
-        purposes=(Purpose.ADMINISTRATIVE_BASIS,),
-        scope="township=township",
-    )
+    await grant_enrolment_addresses(gateway, scope="township=township")
     body = await ask(gateway, PERSONS, system="school-enrolment", purpose="administrative_basis")
     assert "errors" not in body
     source = await persons_by_id(sources)
-    inside = 0
-    for person in nodes(body, "persons"):
-        row = source[person["idNumber"]]
-        if row["township"] == "开元街道":  # the enrolment system's own township
-            inside += 1
-            assert person["householdAddress"] == row["household_address"]
-        else:
-            assert person["householdAddress"] == ADDRESS.apply(row["household_address"])
-    assert 0 < inside < 200
+    assert_clear_only_in_its_township(nodes(body, "persons"), source, ADDRESS)
     other = await ask(gateway, PERSONS, system="school-enrolment", purpose="work_reference")
     assert all(p["householdAddress"].endswith("***") for p in nodes(other, "persons"))
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,27 +19,22 @@ from auth import demo_key
 from settings import ROOT
 from tests.audit.conftest import Store
 from tests.conftest import SEED, source_urls
+from tests.processes import PATH, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # slow: -m 'not slow' leaves it out
 QUERY = "{ enterprises(first: 5) { edges { node { name legalRepresentative { name } } } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:
     """`python server.py --demo` as its own process, against the store under test."""
 
     def __init__(self, store: Store, demo_dir: Path, data_dir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = data_dir / "server.log"
         self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": PATH,
             "GOV_SHARE_DATA_DIR": str(data_dir),
             "GOV_SHARE_SOURCES": json.dumps(source_urls(demo_dir)),
             "GOV_SHARE_PLATFORM_STORE_URL": store.url,

@@ -19,6 +19,12 @@ async def refused(engine: AsyncEngine, sql: str, reason: str) -> None:
             await connection.execute(sa.text(sql))
 
 
+async def names(store: Store, sql: str) -> set[str]:
+    """The first column of `sql`'s rows, as a set (the triggers a catalog table lists)."""
+    async with store.engine.connect() as connection:
+        return set((await connection.execute(sa.text(sql))).scalars())
+
+
 async def test_the_writer_inserts_and_cannot_change_or_remove(postgres_store: Store) -> None:
     writer = postgres_store.engine_as("writer")
     log = AuditLog(writer)
@@ -74,22 +80,8 @@ async def test_the_auditor_only_reads(postgres_store: Store) -> None:
 async def test_the_sqlite_store_has_its_triggers(store: Store) -> None:
     """A batch migration that recreates audit_records on SQLite drops its triggers."""
     if store.dialect != "sqlite":
-        async with store.engine.connect() as connection:
-            triggers = set(
-                (
-                    await connection.execute(
-                        sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-                    )
-                ).scalars()
-            )
+        triggers = await names(store, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         assert {"audit_records_append_only", "audit_records_no_truncate"} <= triggers
         return
-    async with store.engine.connect() as connection:
-        triggers = set(
-            (
-                await connection.execute(
-                    sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                )
-            ).scalars()
-        )
+    triggers = await names(store, "SELECT name FROM sqlite_master WHERE type = 'trigger'")
     assert {"audit_records_no_update", "audit_records_no_delete"} <= triggers

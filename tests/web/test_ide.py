@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -21,6 +20,7 @@ import uvicorn
 
 from settings import ROOT, Settings
 from tests.conftest import serving
+from tests.processes import free_port
 from web.app import create_app
 
 # Slow: leave out with -m 'not slow' (README); CI runs it.
@@ -132,9 +132,7 @@ def _chromium() -> str:
 @pytest.fixture
 def running(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread of its own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, ws="none"
     )

@@ -27,7 +27,7 @@ Revises: 0002
 from alembic import op
 from sqlalchemy.engine import Connection
 
-from audit.chain import LOCK_KEY
+from audit.lock import LOCK_KEY
 from store.roles import role_prefix
 
 revision = "0003"
