@@ -91,61 +91,64 @@ def plan_operation(
     plan = Plan(root={}, touched={})
     root_type = schema.query_type
     assert root_type is not None
-    _walk(plan, operation.selection_set, root_type, plan.root, None, fragments, coerced)
+    _Walk(plan, fragments, coerced).selections(operation.selection_set, root_type, plan.root, None)
     return plan
 
 
-def _walk(
-    plan: Plan,
-    selection_set: SelectionSetNode,
-    parent: GraphQLObjectType,
-    into: dict[str, Selection] | None,
-    owner: Selection | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    variables: VariableValues,
-) -> None:
-    for node in selection_set.selections:
-        if _skipped(node, variables):
-            continue
-        if isinstance(node, FieldNode):
-            _walk_field(plan, node, parent, into, owner, fragments, variables)
-        elif isinstance(node, InlineFragmentNode):
-            _walk(plan, node.selection_set, parent, into, owner, fragments, variables)
-        elif isinstance(node, FragmentSpreadNode):
-            fragment = fragments[node.name.value]
-            _walk(plan, fragment.selection_set, parent, into, owner, fragments, variables)
+@dataclass(frozen=True)
+class _Walk:
+    """One walk of a document: what every step of the recursion reads."""
 
+    plan: Plan
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: VariableValues
 
-def _walk_field(
-    plan: Plan,
-    node: FieldNode,
-    parent: GraphQLObjectType,
-    into: dict[str, Selection] | None,
-    owner: Selection | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    variables: VariableValues,
-) -> None:
-    """`into` None: introspection, whose arguments and directives are only coerced."""
-    name = node.name.value
-    definition = _definition(parent, name)
-    described = f"{parent.name}.{name}"
-    selection = None
-    if into is None or name.startswith("__"):
-        coerce_arguments(definition, node, variables, described)
-    else:
-        key = node.alias.value if node.alias else name
-        selection = into.get(key)
-        if selection is None:
-            arguments = coerce_arguments(definition, node, variables, described)
-            path = (*owner.path, key) if owner else (key,)
-            selection = Selection(key, (parent.name, name), node, path, arguments, owner)
-            into[key] = selection
-            plan.touched.setdefault(selection.coordinate, []).append(selection)
-    if node.selection_set is not None:
-        child_type = get_named_type(definition.type)
-        assert isinstance(child_type, GraphQLObjectType)
-        children = selection.children if selection is not None else None
-        _walk(plan, node.selection_set, child_type, children, selection, fragments, variables)
+    def selections(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLObjectType,
+        into: dict[str, Selection] | None,
+        owner: Selection | None,
+    ) -> None:
+        for node in selection_set.selections:
+            if _skipped(node, self.variables):
+                continue
+            if isinstance(node, FieldNode):
+                self.field(node, parent, into, owner)
+            elif isinstance(node, InlineFragmentNode):
+                self.selections(node.selection_set, parent, into, owner)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments[node.name.value]
+                self.selections(fragment.selection_set, parent, into, owner)
+
+    def field(
+        self,
+        node: FieldNode,
+        parent: GraphQLObjectType,
+        into: dict[str, Selection] | None,
+        owner: Selection | None,
+    ) -> None:
+        """`into` None: introspection, whose arguments and directives are only coerced."""
+        name = node.name.value
+        definition = _definition(parent, name)
+        described = f"{parent.name}.{name}"
+        selection = None
+        if into is None or name.startswith("__"):
+            coerce_arguments(definition, node, self.variables, described)
+        else:
+            key = node.alias.value if node.alias else name
+            selection = into.get(key)
+            if selection is None:
+                arguments = coerce_arguments(definition, node, self.variables, described)
+                path = (*owner.path, key) if owner else (key,)
+                selection = Selection(key, (parent.name, name), node, path, arguments, owner)
+                into[key] = selection
+                self.plan.touched.setdefault(selection.coordinate, []).append(selection)
+        if node.selection_set is not None:
+            child_type = get_named_type(definition.type)
+            assert isinstance(child_type, GraphQLObjectType)
+            children = selection.children if selection is not None else None
+            self.selections(node.selection_set, child_type, children, selection)
 
 
 def _definition(parent: GraphQLObjectType, name: str) -> GraphQLField:
