@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from catalog import Catalog
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.rules import Rule, instant, rule_problem, subject_problem
+from policies.rule import Rule, instant
+from policies.rules import rule_problem, subject_problem
 from policies.scope import Scope
 
 

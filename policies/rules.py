@@ -11,8 +11,6 @@ they are made (`python -m policies grant`).
 from __future__ import annotations
 
 import csv
-import dataclasses
-import datetime
 import functools
 import hashlib
 import re
@@ -26,6 +24,8 @@ from catalog import Catalog, ShareType
 from errors import ConfigurationError
 from policies.caller import PUBLIC_ROLE, Purpose
 from policies.decision import Action
+from policies.index import MATCHER, RuleIndex
+from policies.rule import Rule
 from policies.scope import Scope
 
 DEPARTMENT = re.compile(r"[0-9A-Z]{18}")
@@ -35,43 +35,29 @@ PURPOSES = frozenset(p.value for p in Purpose) | {"*"}
 ACTIONS = frozenset(a.value for a in Action)
 
 
-@functools.lru_cache(maxsize=64)
-def instant(moment: datetime.datetime) -> str:
-    """A time as the model compares it: UTC, fixed width, so text order is time order.
-
-    Remembered: a request asks it once per decision with one `now` (strftime was
-    about 5 µs a call, a dozen calls a request)."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One `p` tuple of the model, from a rule file line or a stored grant."""
-
-    subject: str
-    obj: str
-    action: str
-    purpose: str
-    scope: str = ""
-    valid_from: str = ""
-    valid_until: str = ""
-    basis: str = ""
-
-    def values(self) -> list[str]:
-        return list(dataclasses.astuple(self))
-
-    @property
-    def resource_id(self) -> str:
-        return self.obj.partition(".")[0]
-
-
 @dataclass(frozen=True)
 class RuleSet:
-    enforcer: casbin.Enforcer
+    model: str
+    """The text of `model.conf`: what the Casbin oracle (`enforcer`) is made from."""
     version: str
     rules: tuple[Rule, ...] = ()
+    groups: tuple[tuple[str, str], ...] = ()
+    """(member, group) of every `g` line."""
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The scopes rules name, per resource: what the server asks the model about."""
+    index: RuleIndex = field(default_factory=lambda: RuleIndex.of((), ()))
+    """What serves decisions: the same rules, found without a scan."""
+
+    @functools.cached_property
+    def enforcer(self) -> casbin.Enforcer:
+        """The Casbin model over the same rules: the reference the index is checked
+        against (tests, `python -m policies explain`), never asked while serving."""
+        enforcer = casbin.Enforcer(casbin.Enforcer.new_model(text=self.model))
+        for member, group in self.groups:
+            enforcer.add_named_grouping_policy("g", member, group)
+        for rule in self.rules:
+            enforcer.add_named_policy("p", *rule.values())
+        return enforcer
 
     @functools.cached_property
     def _by_basis(self) -> dict[str, Rule]:
@@ -90,14 +76,7 @@ class RuleSet:
     def next_change(self, resource_id: str, item: str, now: str) -> str | None:
         """The earliest rule start or end after `now` that could touch this item: a
         cached decision for it is stale from then on."""
-        times = [
-            moment
-            for rule in self.rules
-            if rule.resource_id == resource_id and rule.obj.partition(".")[2] in ("*", item)
-            for moment in (rule.valid_from, rule.valid_until)
-            if moment > now
-        ]
-        return min(times, default=None)
+        return self.index.next_change(resource_id, item, now)
 
 
 def rule_files(policy_dir: Path) -> list[Path]:
@@ -114,23 +93,48 @@ def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) 
     Each file is read once, so the version is that of the very text the rules come from,
     even if a file changes while it is read."""
     (model, model_text), *files = [(path, path.read_bytes()) for path in rule_files(policy_dir)]
-    enforcer = casbin.Enforcer(casbin.Enforcer.new_model(text=model_text.decode()))
+    model_source = _checked_model(model, model_text)
     rows = [(path, line_no, row) for path, text in files for line_no, row in _rows(text)]
     groups = {row[2] for _, _, row in rows if row[0] == "g" and len(row) == 3}
-    rules = [_add(enforcer, catalog, groups, path, line_no, row) for path, line_no, row in rows]
-    for grant in grants:
-        enforcer.add_named_policy("p", *grant.values())
-    every = tuple(rule for rule in [*rules, *grants] if rule is not None)
+    read = [_read(catalog, groups, path, line_no, row) for path, line_no, row in rows]
+    members = tuple(each for each in read if isinstance(each, tuple))
+    every = (*(each for each in read if isinstance(each, Rule)), *grants)
     scopes: dict[str, set[str]] = {}
     for rule in every:
         if rule.scope:
             scopes.setdefault(rule.resource_id, set()).add(rule.scope)
     return RuleSet(
-        enforcer,
+        model_source,
         _version(catalog.version, [(model, model_text), *files], grants),
         every,
+        members,
         {resource: tuple(sorted(texts)) for resource, texts in scopes.items()},
+        RuleIndex.of(every, members),
     )
+
+
+def _checked_model(path: Path, text: bytes) -> str:
+    """The model's text, if its matcher is the one `RuleIndex` implements: decisions are
+    served by the index, so a different matcher would be silently ignored."""
+    source = text.decode()
+    try:
+        model = casbin.Enforcer.new_model(text=source)
+        matcher = model["m"]["m"].value
+    except Exception as exc:  # pycasbin raises bare errors for a malformed model
+        raise ConfigurationError(str(path), "", f"not a Casbin model: {exc}") from None
+    if _spaceless(matcher) != _spaceless(MATCHER):
+        raise ConfigurationError(
+            str(path),
+            "[matchers]",
+            "the matcher is not the sharing model's; decisions "
+            "are served by an index of that matcher (policies/index.py)",
+        )
+    return source
+
+
+def _spaceless(text: str) -> str:
+    """pycasbin keeps `r.dept` as `r_dept`; spacing is the author's."""
+    return "".join(text.replace(".", "_").split())
 
 
 def _version(catalog: str, files: Sequence[tuple[Path, bytes]], grants: Sequence[Rule]) -> str:
@@ -156,22 +160,18 @@ def _rows(text: bytes) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _add(
-    enforcer: casbin.Enforcer,
-    catalog: Catalog,
-    groups: set[str],
-    path: Path,
-    line_no: int,
-    row: list[str],
-) -> Rule | None:
+def _read(
+    catalog: Catalog, groups: set[str], path: Path, line_no: int, row: list[str]
+) -> Rule | tuple[str, str]:
+    """A `p` line as a rule, a `g` line as (member, group)."""
     where = f"line {line_no}"
     kind, *values = row
     if kind == "g" and len(values) == 2:
-        problem = _group_problem(*values)
+        member, group = values
+        problem = _group_problem(member, group)
         if problem:
             raise ConfigurationError(str(path), where, problem)
-        enforcer.add_named_grouping_policy("g", *values)
-        return None
+        return member, group
     if kind == "p" and len(values) == 4:
         subject, obj, action, purpose = values
         problem = subject_problem(subject, groups) or rule_problem(
@@ -179,9 +179,7 @@ def _add(
         )
         if problem:
             raise ConfigurationError(str(path), where, problem)
-        rule = Rule(subject, obj, action, purpose, basis=f"{path.name}:{line_no}")
-        enforcer.add_named_policy("p", *rule.values())
-        return rule
+        return Rule(subject, obj, action, purpose, basis=f"{path.name}:{line_no}")
     raise ConfigurationError(
         str(path),
         where,

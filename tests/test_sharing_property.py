@@ -33,7 +33,8 @@ from grants import Grant, GrantRefused, checked, rules_of
 from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action
 from policies.engine import SharingPolicy
-from policies.rules import RuleSet, instant, load_rules
+from policies.rule import instant
+from policies.rules import RuleSet, load_rules
 from policies.scope import Scope
 from resolvers import Executor, GraphQLRequest, Limits, Pinned
 from schema.build import build_schema

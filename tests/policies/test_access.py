@@ -9,7 +9,8 @@ from catalog import load_catalog
 from policies.access import Access, item_access
 from policies.caller import Caller, Purpose
 from policies.engine import SharingPolicy
-from policies.rules import Rule, instant, load_rules
+from policies.rule import Rule, instant
+from policies.rules import load_rules
 from settings import ROOT
 
 CATALOG = load_catalog(ROOT / "catalog" / "departments")
