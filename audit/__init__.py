@@ -10,6 +10,7 @@ past retention without breaking verification. `python -m audit --help` for the t
 from audit.checkpoint import Checkpoint, Checkpointer
 from audit.log import AuditLog
 from audit.problems import Problem
+from audit.reading import records_between
 from audit.record import AuditRecord, FieldAccount, SubjectHasher
 from audit.retention import Retained, retain
 from audit.verify import Verification, verify
@@ -24,6 +25,7 @@ __all__ = [
     "Retained",
     "SubjectHasher",
     "Verification",
+    "records_between",
     "retain",
     "verify",
 ]

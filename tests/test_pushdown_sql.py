@@ -342,6 +342,8 @@ async def test_a_scoped_grant_is_computed_clear_only_inside_its_scope(
             scope="township=township",
         ),
         platform.catalog,
+        operator="gs-admin",
+        reason="test",
     )
     assert await platform.policy_source.reload()
     query = "{ persons(first: 200) { edges { node { idNumber township householdAddress } } } }"

@@ -323,10 +323,13 @@ def _masked_persons(reader: Reader, example: Example) -> None:
 
 
 def _grants(reader: Reader, example: Example) -> None:
-    granted, listed, revoked = reader.shell(example)
+    granted, listed, revoked, history = reader.shell(example)
     assert granted.stdout.strip() == "grant 1 recorded"
     assert "school-enrolment" in listed.stdout and "scope=township=township" in listed.stdout
     assert revoked.stdout.strip() == "grant 1 revoked"
+    made, ended = history.stdout.splitlines()[1:]
+    assert re.search(r"\+08:00\s+1\s+granted\s+gs-admin-07\s+公安局 approved", made), made
+    assert re.search(r"\s1\s+revoked\s+gs-admin-07\s+enrolment closed\s", ended), ended
 
 
 def _verification(reader: Reader, example: Example) -> None:

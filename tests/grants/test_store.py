@@ -141,7 +141,7 @@ def is_utc(moment: datetime.datetime | None) -> bool:
 
 async def test_a_grant_is_stored_and_listed_as_given_with_times_in_utc(store: Store) -> None:
     given = address_grant(scope="township=township & gender=gender")
-    made = await store.grants.add(given, CATALOG)
+    made = await store.grants.add(given, CATALOG, operator="gs-admin", reason="test")
     assert made.id is not None
     [listed] = await store.grants.listed()
     assert listed == made
@@ -173,7 +173,7 @@ async def test_an_open_ended_grant_of_several_items_and_purposes_round_trips(
         valid_from=None,
         valid_until=None,
     )
-    made = await store.grants.add(given, CATALOG)
+    made = await store.grants.add(given, CATALOG, operator="gs-admin", reason="test")
     [listed] = await store.grants.listed()
     assert listed == made
     assert listed.items == ("householdAddress", "phone")
@@ -182,9 +182,12 @@ async def test_an_open_ended_grant_of_several_items_and_purposes_round_trips(
 
 
 async def test_grants_are_listed_in_the_order_they_were_made(store: Store) -> None:
-    first = await store.grants.add(address_grant(), CATALOG)
+    first = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
     second = await store.grants.add(
-        address_grant(resource_id="land_parcel", items=("boundary",), scope=""), CATALOG
+        address_grant(resource_id="land_parcel", items=("boundary",), scope=""),
+        CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     assert first.id is not None and second.id is not None and first.id < second.id
     assert [grant.id for grant in await store.grants.listed()] == [first.id, second.id]
@@ -195,24 +198,30 @@ async def test_the_version_moves_on_add_and_revoke_and_not_on_a_second_revoke(
 ) -> None:
     empty = await store.grants.version()
     assert empty == (0, None)
-    made = await store.grants.add(address_grant(), CATALOG)
+    made = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
     assert made.id is not None
     added = await store.grants.version()
     assert added != empty
-    assert await store.grants.revoke(made.id) is True
+    assert await store.grants.revoke(made.id, operator="gs-admin", reason="test") is True
     revoked = await store.grants.version()
     assert revoked != added
-    assert await store.grants.revoke(made.id) is False  # revoking twice changes nothing
+    assert (
+        await store.grants.revoke(made.id, operator="gs-admin", reason="test") is False
+    )  # revoking twice changes nothing
     assert await store.grants.version() == revoked
-    assert await store.grants.revoke(made.id + 1000) is False  # no such grant
+    assert (
+        await store.grants.revoke(made.id + 1000, operator="gs-admin", reason="test") is False
+    )  # no such grant
 
 
 async def test_a_revoked_grant_is_kept_but_listed_only_on_request(store: Store) -> None:
-    kept = await store.grants.add(address_grant(), CATALOG)
-    gone = await store.grants.add(address_grant(consumer=EDUCATION), CATALOG)
+    kept = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
+    gone = await store.grants.add(
+        address_grant(consumer=EDUCATION), CATALOG, operator="gs-admin", reason="test"
+    )
     assert kept.id is not None and gone.id is not None
     before = datetime.datetime.now(UTC)
-    assert await store.grants.revoke(gone.id)
+    assert await store.grants.revoke(gone.id, operator="gs-admin", reason="test")
     after = datetime.datetime.now(UTC)
     assert [grant.id for grant in await store.grants.listed()] == [kept.id]
     everything = await store.grants.listed(include_revoked=True)
@@ -234,6 +243,8 @@ async def test_a_grant_enters_the_model_as_one_rule_per_item_and_purpose(store: 
             valid_until=None,
         ),
         CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     [listed] = await store.grants.listed()
     rules = listed.rules()
@@ -433,7 +444,9 @@ async def test_a_refused_grant_stores_nothing(
     store: Store, changes: dict[str, Any], reason: str
 ) -> None:
     with pytest.raises(GrantRefused, match=re.escape(reason)):
-        await store.grants.add(address_grant(**changes), CATALOG)
+        await store.grants.add(
+            address_grant(**changes), CATALOG, operator="gs-admin", reason="test"
+        )
     assert await store.grants.listed(include_revoked=True) == []
     assert await store.grants.version() == (0, None)
 
@@ -484,6 +497,9 @@ async def cli(store: Store, *arguments: str) -> Ran:
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
+BY = ("--operator", "gs-admin-07", "--reason", "application 2026-118 approved by 公安局")
+"""Who makes a change through the command line, and why: required on every change."""
+
 GRANT = (
     "grant",
     "--consumer",
@@ -506,6 +522,7 @@ GRANT = (
     "2026-12-01T08:00",
     "--valid-until",
     "2027-03-01T00:00+00:00",
+    *BY,
 )
 
 
@@ -557,6 +574,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
         "administrative_basis",
         "--reference",
         "x",
+        *BY,
     )
     assert refused.code == 2
     assert refused.out == ""
@@ -565,7 +583,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
     assert "Traceback" not in refused.err
     assert (await cli(store, "grants", "--all")).out.splitlines() == [line]
 
-    revoked = await cli(store, "revoke", "1")
+    revoked = await cli(store, "revoke", "1", *BY)
     assert (revoked.code, revoked.out) == (0, "grant 1 revoked\n")
     assert (await cli(store, "grants")).out == ""
     [shown] = (await cli(store, "grants", "--all")).out.splitlines()
@@ -573,7 +591,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
     assert re.fullmatch(re.escape(line) + r" revoked \d{4}-\d\d-\d\dT\d\d:\d\d\+08:00", shown), (
         shown
     )
-    again = await cli(store, "revoke", "1")
+    again = await cli(store, "revoke", "1", *BY)
     assert (again.code, again.out) == (1, "")
     assert "no grant 1 in force" in again.err
 
@@ -613,6 +631,8 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
             reference="林公数〔2026〕12号",
         ),
         CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     url = store.env["GOV_SHARE_PLATFORM_STORE_URL"]
     role = f"{store.env['GOV_SHARE_AUDIT_ROLE_PREFIX']}_writer"
@@ -624,10 +644,12 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
         caller = Caller(EDUCATION, "林州市教育局", "school-enrolment")
         assert [await quota.spend(caller) for _ in range(3)] == [True, True, False]
         with pytest.raises(DBAPIError, match="permission denied"):
-            await as_writer.add(dataclasses.replace(made, id=None), CATALOG)
+            await as_writer.add(
+                dataclasses.replace(made, id=None), CATALOG, operator="gs-admin", reason="test"
+            )
         with pytest.raises(DBAPIError, match="permission denied"):
             assert made.id is not None
-            await as_writer.revoke(made.id)
+            await as_writer.revoke(made.id, operator="gs-admin", reason="test")
     finally:
         await writer.dispose()
 
