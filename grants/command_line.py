@@ -24,6 +24,7 @@ from grants.model import (
     GrantChange,
     GrantRefused,
     KeyHolder,
+    accountability_problems,
     checked,
     consumer_problem,
     coverage_warnings,
@@ -50,7 +51,9 @@ async def grant(settings: Settings, engine: AsyncEngine, arguments: argparse.Nam
         valid_until=arguments.valid_until,
     )
     catalog = load_catalog(settings.catalog_dir)
-    refused = await _refusal(engine, settings, grant, catalog, force=arguments.force)
+    refused = "; ".join(accountability_problems(arguments.operator, arguments.reason)) or (
+        await _refusal(engine, settings, grant, catalog, force=arguments.force)
+    )
     try:
         if refused:
             raise GrantRefused(refused)

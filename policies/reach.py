@@ -73,7 +73,7 @@ def unreached(catalog: Catalog, rules: RuleSet, now: datetime.datetime) -> list[
             if rule.basis in answered:
                 break
         else:
-            found.append(Unreached(rule, _why(rule, answered)))
+            found.append(Unreached(rule, _why(answered)))
     return found
 
 
@@ -101,7 +101,7 @@ def _probes(
                     yield _Probe(caller, item, purpose, moment)
 
 
-def _why(rule: Rule, answered: set[str]) -> str:
+def _why(answered: set[str]) -> str:
     others = sorted(
         basis
         for basis in answered

@@ -99,7 +99,8 @@ def replay(
         policy = policy_at(request.occurred_at)
         seen: set[str] = set()
         for account in decided:
-            found = _item_at(catalog, account.path)
+            verified = account.decision == Outcome.VERIFIED.value  # only checks answer so
+            found = VERIFICATION if verified else _item_at(catalog, account.path)
             if isinstance(found, str):
                 done.left_out[found] += 1
                 continue

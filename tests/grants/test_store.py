@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth import KeyRegistry
 from catalog import load_catalog
-from grants import Grant, GrantRefused, GrantStore, checked, rules_of
+from grants import Change, Grant, GrantRefused, GrantStore, checked, rules_of
 from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
@@ -33,6 +35,9 @@ from policies.rules import load_rules
 from quota import VerificationQuota
 from settings import ROOT
 from store import store_engine, upgrade
+from store.migrate import MIGRATIONS
+from store.tables import grant_changes
+from store.tables import grants as grants_table
 from tests.engines import POSTGRES, postgres_database
 
 pytestmark = pytest.mark.anyio
@@ -741,3 +746,172 @@ async def test_a_malformed_time_names_its_argument_and_the_format(
         "given), not '2026-13-01'"
     )
     assert "Traceback" not in refused.err
+
+
+# --- who changed a grant, and why ---------------------------------------------------------
+
+
+async def test_every_change_keeps_its_operator_and_reason_in_the_history(store: Store) -> None:
+    made = await store.grants.add(
+        address_grant(), CATALOG, operator=" gs-admin-07 ", reason="公安局 approved 12号"
+    )
+    assert made.id is not None
+    assert await store.grants.revoke(made.id, operator="gs-admin-09", reason="enrolment closed")
+    assert not await store.grants.revoke(made.id, operator="gs-admin-09", reason="again")
+    granted, revoked = await store.grants.history()
+    assert (granted.grant.id, granted.change, granted.operator, granted.reason) == (
+        made.id,
+        Change.GRANTED,
+        "gs-admin-07",
+        "公安局 approved 12号",
+    )
+    assert (revoked.grant.id, revoked.change, revoked.operator, revoked.reason) == (
+        made.id,
+        Change.REVOKED,
+        "gs-admin-09",
+        "enrolment closed",
+    )
+    assert is_utc(granted.changed_at) and granted.changed_at == made.created_at
+    assert revoked.changed_at == revoked.grant.revoked_at
+    assert granted.changed_at <= revoked.changed_at
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason", "said"),
+    [
+        ("", "approved", "the operator is named in 1 to 100 characters"),
+        ("   ", "approved", "the operator is named in 1 to 100 characters"),
+        ("x" * 101, "approved", "the operator is named in 1 to 100 characters"),
+        ("gs-admin-07", " ", "the reason is said in 1 to 200 characters"),
+        ("gs-admin-07", "y" * 201, "the reason is said in 1 to 200 characters"),
+    ],
+)
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_change_without_operator_or_reason_is_refused_and_changes_nothing(
+    store: Store, operator: str, reason: str, said: str
+) -> None:
+    with pytest.raises(GrantRefused, match=said):
+        await store.grants.add(address_grant(), CATALOG, operator=operator, reason=reason)
+    assert await store.grants.listed(include_revoked=True) == []
+    made = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
+    assert made.id is not None
+    with pytest.raises(GrantRefused, match=said):
+        await store.grants.revoke(made.id, operator=operator, reason=reason)
+    assert [grant.revoked_at for grant in await store.grants.listed()] == [None]
+    assert len(await store.grants.history()) == 1
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("verb", ["grant", "revoke"])
+async def test_the_command_line_requires_operator_and_reason(
+    store: Store, here: Any, verb: str
+) -> None:
+    await enrolment_key(store)
+    arguments = [*GRANT[: -len(BY)]] if verb == "grant" else ["revoke", "1"]
+    refused = await here(*arguments)
+    assert refused.code == 2
+    assert refused.err.splitlines()[-1] == (
+        f"python -m policies {verb}: error: the following arguments are required: "
+        "--operator, --reason"
+    )
+    blank = await here(*arguments, "--operator", " ", "--reason", "because")
+    assert blank.code == 2
+    assert blank.err == f"{verb} refused: the operator is named in 1 to 100 characters\n"
+
+
+async def test_the_history_shows_who_when_what_and_why(store: Store) -> None:
+    await enrolment_key(store)
+    assert (await cli(store, *GRANT)).code == 0
+    assert (
+        await cli(store, "revoke", "1", "--operator", "gs-admin-09", "--reason", "closed")
+    ).code == 0
+    shown = await cli(store, "grants", "--history")
+    assert shown.code == 0
+    header, granted, revoked = shown.out.splitlines()
+    assert header.split() == [
+        "changed",
+        "(UTC)",
+        "Asia/Shanghai",
+        "grant",
+        "change",
+        "operator",
+        "reason",
+        "what",
+    ]
+    [history_granted, history_revoked] = await store.grants.history()
+    for line, change in ((granted, history_granted), (revoked, history_revoked)):
+        utc_text = change.changed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        local = change.changed_at.astimezone(BEIJING).isoformat(timespec="minutes")
+        assert line.startswith(f"{utc_text}  {local}  1      {change.change.value}")
+    assert "gs-admin-07  application 2026-118 approved by 公安局" in granted
+    assert granted.endswith(
+        f"{ENROLMENT} person.{{householdAddress,phone}} read_clear "
+        "administrative_basis,business_collaboration"
+    )
+    assert "revoked  gs-admin-09  closed" in revoked
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_an_empty_history_says_so(store: Store) -> None:
+    shown = await cli(store, "grants", "--history")
+    assert (shown.code, shown.out) == (0, "no grant has been made yet\n")
+
+
+def test_grants_made_before_the_history_was_kept_get_it_without_an_operator(
+    tmp_path: Path,
+) -> None:
+    """0006 gives every older grant its history from its own times, and invents no one."""
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = url.replace("sqlite://", "sqlite+aiosqlite://")
+    command.upgrade(config, "0005")
+    made = datetime.datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
+    ended = datetime.datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    engine = sa.create_engine(url)
+    old = {
+        "consumer": EDUCATION,
+        "resource_id": "person",
+        "items": ["phone"],
+        "action": "read_clear",
+        "purposes": ["work_reference"],
+        "reference": "old",
+        "created_at": made,
+        "changed_at": made,
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            grants_table.insert(), [{**old, "revoked_at": ended}, {**old, "revoked_at": None}]
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(grant_changes).order_by(grant_changes.c.grant_id, grant_changes.c.id)
+        ).all()
+    engine.dispose()
+    assert [(r.grant_id, r.change, r.operator, r.reason) for r in rows] == [
+        (1, "granted", None, None),
+        (1, "revoked", None, None),
+        (2, "granted", None, None),
+    ]
+    assert [r.changed_at for r in rows] == [
+        made.replace(tzinfo=None),
+        ended.replace(tzinfo=None),
+        made.replace(tzinfo=None),
+    ]
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has no roles
+async def test_the_auditor_role_reads_the_history_and_cannot_write_it(store: Store) -> None:
+    await store.grants.add(address_grant(), CATALOG, operator="gs-admin-07", reason="approved")
+    url = store.env["GOV_SHARE_PLATFORM_STORE_URL"]
+    role = f"{store.env['GOV_SHARE_AUDIT_ROLE_PREFIX']}_auditor"
+    auditor = create_async_engine(url, connect_args={"server_settings": {"role": role}})
+    try:
+        [change] = await GrantStore(auditor).history()
+        assert (change.operator, change.reason) == ("gs-admin-07", "approved")
+        with pytest.raises(DBAPIError, match="permission denied"):
+            async with auditor.begin() as connection:
+                await connection.execute(grant_changes.update().values(operator="someone else"))
+    finally:
+        await auditor.dispose()
