@@ -89,7 +89,7 @@ async def _check(settings: Settings, engine: AsyncEngine, arguments: argparse.Na
     if found.problems:
         print(f"{len(found.problems)} problems", file=sys.stderr)
         return FAILED
-    print(f"{policy_dir}: rules and grants agree with the catalog")
+    print(f"{check.shown(policy_dir)}: rules and grants agree with the catalog")
     return 0
 
 

@@ -194,5 +194,10 @@ def _where(basis: str, policy_dir: Path) -> str:
     """A rule's basis as a place an admin opens: `policies/rules/x.csv:3`, `grant 4`."""
     if basis.startswith("grant:"):
         return basis.replace(":", " ")
-    path = (policy_dir / "rules" / basis).absolute()
-    return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+    return shown(policy_dir / "rules" / basis)
+
+
+def shown(path: Path) -> str:
+    """A path as the admin would type it: relative to where they stand, if inside it."""
+    here, there = Path.cwd(), path.absolute()
+    return str(there.relative_to(here) if there.is_relative_to(here) else there)
