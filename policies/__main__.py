@@ -133,7 +133,8 @@ def _test(arguments: argparse.Namespace) -> int:
         settings = tool_settings()
         catalog = load_catalog(settings.catalog_dir)
         policy_dir = _policy_dir(settings, arguments.policy)
-        paths = [Path(path) for path in arguments.paths] or [policy_dir / "tests"]
+        # The shipped expectations, whichever folder they are run against.
+        paths = [Path(path) for path in arguments.paths] or [settings.policy_dir / "tests"]
         results = expectations.run(catalog, policy_dir, expectations.expectation_files(paths))
     except (ConfigurationError, expectations.Malformed) as error:
         print(f"python -m policies test: {error}", file=sys.stderr)

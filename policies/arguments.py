@@ -59,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--now", type=moment, help="the time to check at; default now")
     _explain(verbs.add_parser("explain", help="why a caller gets what it gets for an item"))
     test = verbs.add_parser("test", help="run files of expected decisions (*_test.yaml)")
-    test.add_argument("paths", nargs="*", help="files or folders; default <policy>/tests")
+    test.add_argument(
+        "paths", nargs="*", help="files or folders; default the shipped policies/tests"
+    )
     test.add_argument("--policy", help=POLICY_HELP)
     diff = verbs.add_parser("diff", help="who gains or loses what between two rule versions")
     diff.add_argument("--from", dest="before", required=True, help="a folder or git revision")

@@ -57,6 +57,10 @@ def test_the_expectations_follow_the_policy_folder_given(tmp_path: Path) -> None
     moved = policies(tmp_path, "test", str(written), "--policy", str(candidate))
     assert moved.code == 1
     assert "expected clear, got masked (catalog:masked_for_all_departments)" in moved.out
+    # Without paths, the shipped expectations are run against the candidate.
+    shipped = policies(tmp_path, "test", "--policy", str(candidate))
+    assert shipped.code == 1
+    assert "FAILED " in shipped.out and "rule_files_test.yaml: the marriage registry" in shipped.out
 
 
 def test_a_scoped_decision_needs_a_row(tmp_path: Path) -> None:
