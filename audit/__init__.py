@@ -11,6 +11,7 @@ verification. `python -m audit --help` for the tools.
 from audit.checkpoint import Checkpoint, Checkpointer
 from audit.log import AuditLog
 from audit.problems import Problem
+from audit.reading import records_between
 from audit.record import AuditRecord, FieldAccount, SubjectHasher
 from audit.retention import Retained, retain
 from audit.verify import Verification, verify
@@ -25,6 +26,7 @@ __all__ = [
     "Retained",
     "SubjectHasher",
     "Verification",
+    "records_between",
     "retain",
     "verify",
 ]

@@ -12,7 +12,16 @@ from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
 from catalog.shown import Shown, to_departments, to_public
-from catalog.terms import CATEGORY_DIGIT, PYTHON_TYPES, Cardinality, DataType, MaskedFor, ShareType
+from catalog.terms import (
+    CATEGORY_DIGIT,
+    PYTHON_TYPES,
+    Cardinality,
+    CatalogClass,
+    DataType,
+    ItemKind,
+    MaskedFor,
+    ShareType,
+)
 
 __all__ = [
     "CATEGORY_DIGIT",
@@ -20,11 +29,13 @@ __all__ = [
     "Band",
     "Cardinality",
     "Catalog",
+    "CatalogClass",
     "DataItem",
     "DataType",
     "Department",
     "DepartmentCatalog",
     "HideMiddle",
+    "ItemKind",
     "KeepThrough",
     "Mask",
     "MaskedFor",

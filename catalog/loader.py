@@ -36,10 +36,9 @@ def load_catalog(directory: Path) -> Catalog:
     if not files:
         raise ConfigurationError(str(directory), "", "no catalog files (*.yaml) found")
     departments = tuple(_load_file(path) for path in files)
-    catalog = Catalog(departments, version=files_version(files))
-    _check_across_files(
-        catalog, {d.department.code: path for d, path in zip(departments, files, strict=True)}
-    )
+    file_of = {d.department.code: path for d, path in zip(departments, files, strict=True)}
+    catalog = Catalog(departments, version=files_version(files), files=file_of)
+    _check_across_files(catalog, file_of)
     collision = first_collision(list(zip(files, departments, strict=True)))
     if collision is not None:
         raise ConfigurationError(str(collision.file), collision.place, collision.problem)

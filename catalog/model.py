@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -34,6 +36,7 @@ SqlName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+ElementId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._:/-]{0,63}$")]
 
 
 class _Model(BaseModel):
@@ -84,6 +87,12 @@ class DataItem(_Model):
     """How the item is shown masked: to departments without a clear grant (conditional
     items) or to the public (open resources)."""
     masked_for: MaskedFor = MaskedFor.ALL_DEPARTMENTS
+    element: ElementId | None = None
+    """The national data-element identifier of the fact the item holds (GA/T 543.1's
+    DE00001 for a citizen's identity number). Items of two resources naming one element
+    serve the same fact, so they must be shared alike: if one were conditional and the
+    other unconditional, the condition would be bypassed by asking the other provider
+    (`python -m policies check` finds such pairs)."""
 
     @property
     def english_name(self) -> str:
@@ -219,9 +228,17 @@ class DepartmentCatalog(_Model):
 class Catalog:
     """Every department's catalog, checked as a whole, with its version."""
 
-    def __init__(self, departments: tuple[DepartmentCatalog, ...], version: str) -> None:
+    def __init__(
+        self,
+        departments: tuple[DepartmentCatalog, ...],
+        version: str,
+        files: Mapping[str, Path] | None = None,
+    ) -> None:
         self.departments = departments
         self.version = version
+        self.files: Mapping[str, Path] = files or {}
+        """The file each department's catalog was read from, by department code: where a
+        tool points an admin to (empty for a catalog made in code)."""
         self.resources: dict[str, Resource] = {}
         self.provider_of: dict[str, DepartmentCatalog] = {}
         for department in departments:

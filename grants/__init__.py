@@ -8,7 +8,9 @@ revoke`), holds the one policy in force, made from the rule files and those gran
 
 from grants.follower import follow_grants
 from grants.model import (
+    Change,
     Grant,
+    GrantChange,
     GrantRefused,
     KeyHolder,
     checked,
@@ -20,7 +22,9 @@ from grants.policy_source import PolicySource
 from grants.store import GrantStore
 
 __all__ = [
+    "Change",
     "Grant",
+    "GrantChange",
     "GrantRefused",
     "GrantStore",
     "KeyHolder",

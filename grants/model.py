@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from catalog import Catalog
 from policies.caller import Purpose
 from policies.decision import Action
-from policies.rule import Rule, instant
+from policies.rule import Rule, grant_rules
 from policies.rules import rule_problem, subject_problem
 from policies.scope import Scope
 
@@ -39,24 +40,26 @@ class Grant:
     valid_from: datetime.datetime | None = None
     valid_until: datetime.datetime | None = None
     id: int | None = None
+    created_at: datetime.datetime | None = None
     revoked_at: datetime.datetime | None = None
+
+    def in_force_at(self, moment: datetime.datetime) -> bool:
+        """Recorded and not yet revoked at `moment` (its validity window is the model's
+        business): what a server running then decided with."""
+        made = self.created_at is None or self.created_at <= moment
+        return made and (self.revoked_at is None or moment < self.revoked_at)
 
     def rules(self) -> list[Rule]:
         """One model rule per (item, purpose); the basis names the grant."""
-        return [
-            Rule(
-                self.consumer,
-                f"{self.resource_id}.{item}",
-                self.action.value,
-                purpose.value,
-                self.scope,
-                instant(self.valid_from) if self.valid_from else "",
-                instant(self.valid_until) if self.valid_until else "",
-                f"grant:{self.id}",
-            )
-            for item in self.items
-            for purpose in self.purposes
-        ]
+        return grant_rules(
+            self.consumer,
+            (self.resource_id, self.items),
+            self.action.value,
+            [purpose.value for purpose in self.purposes],
+            self.scope,
+            (self.valid_from, self.valid_until),
+            self.id,
+        )
 
 
 def checked(grant: Grant, catalog: Catalog) -> Grant:
@@ -99,6 +102,40 @@ def checked(grant: Grant, catalog: Catalog) -> Grant:
             "valid_until": utc(grant.valid_until),
         }
     )
+
+
+class Change(StrEnum):
+    GRANTED = "granted"
+    REVOKED = "revoked"
+
+
+OPERATOR_LENGTH = 100
+REASON_LENGTH = 200
+"""The lengths of the store's `grant_changes.operator` and `reason` columns."""
+
+
+@dataclass(frozen=True)
+class GrantChange:
+    """One change to a grant: what was done to it, by whom, why and when (UTC).
+
+    Operator and reason are None only for changes made before the store kept them."""
+
+    grant: Grant
+    change: Change
+    operator: str | None
+    reason: str | None
+    changed_at: datetime.datetime
+
+
+def accountability_problems(operator: str, reason: str) -> list[str]:
+    """A change to a grant names a person and a reason, or is not made: the policy
+    admins answer for what they grant (Art. 11)."""
+    problems = []
+    if not 0 < len(operator.strip()) <= OPERATOR_LENGTH:
+        problems.append(f"the operator is named in 1 to {OPERATOR_LENGTH} characters")
+    if not 0 < len(reason.strip()) <= REASON_LENGTH:
+        problems.append(f"the reason is said in 1 to {REASON_LENGTH} characters")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
-"""The grants in the platform store: made, revoked, listed, and a marker that
-changes with every change, for a server to poll."""
+"""The grants in the platform store: made, revoked, listed with their history, and a
+marker that changes with every change, for a server to poll.
+
+Every change is made with its `grant_changes` row in one transaction: a grant is never
+made or revoked without the store saying who did it and why."""
 
 from __future__ import annotations
 
@@ -7,12 +10,21 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalog import Catalog
-from grants.model import Grant, checked, utc
+from grants.model import (
+    Change,
+    Grant,
+    GrantChange,
+    GrantRefused,
+    accountability_problems,
+    checked,
+    utc,
+)
 from policies.caller import Purpose
 from policies.decision import Action
+from store.tables import grant_changes
 from store.tables import grants as grants_table
 
 
@@ -20,7 +32,10 @@ class GrantStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def add(self, grant: Grant, catalog: Catalog) -> Grant:
+    async def add(self, grant: Grant, catalog: Catalog, *, operator: str, reason: str) -> Grant:
+        """Raises GrantRefused, storing nothing, for a grant the catalog cannot permit or
+        a change that names no operator or reason."""
+        _accountable(operator, reason)
         grant = checked(grant, catalog)
         now = datetime.datetime.now(datetime.UTC)
         async with self.engine.begin() as connection:
@@ -39,11 +54,14 @@ class GrantStore:
                     changed_at=now,
                 )
             )
-        assert result.inserted_primary_key is not None
-        return Grant(**{**grant.__dict__, "id": result.inserted_primary_key[0]})
+            assert result.inserted_primary_key is not None
+            grant_id = int(result.inserted_primary_key[0])
+            await _record(connection, grant_id, Change.GRANTED, operator, reason, now)
+        return Grant(**{**grant.__dict__, "id": grant_id, "created_at": now})
 
-    async def revoke(self, grant_id: int) -> bool:
+    async def revoke(self, grant_id: int, *, operator: str, reason: str) -> bool:
         """True if a grant in force was revoked; revoking twice changes nothing."""
+        _accountable(operator, reason)
         now = datetime.datetime.now(datetime.UTC)
         async with self.engine.begin() as connection:
             result = await connection.execute(
@@ -51,7 +69,10 @@ class GrantStore:
                 .where(grants_table.c.id == grant_id, grants_table.c.revoked_at.is_(None))
                 .values(revoked_at=now, changed_at=now)
             )
-        return bool(result.rowcount)
+            if not result.rowcount:
+                return False
+            await _record(connection, grant_id, Change.REVOKED, operator, reason, now)
+        return True
 
     async def listed(self, *, include_revoked: bool = False) -> list[Grant]:
         statement = sa.select(grants_table).order_by(grants_table.c.id)
@@ -61,12 +82,69 @@ class GrantStore:
             rows = (await connection.execute(statement)).all()
         return [_grant(row._mapping) for row in rows]
 
+    async def history(self) -> list[GrantChange]:
+        """Every change to every grant, oldest first."""
+        statement = (
+            sa.select(
+                grants_table,
+                grant_changes.c.change,
+                grant_changes.c.operator,
+                grant_changes.c.reason,
+                grant_changes.c.changed_at.label("change_at"),
+            )
+            .join(grant_changes, grant_changes.c.grant_id == grants_table.c.id)
+            .order_by(grant_changes.c.changed_at, grant_changes.c.id)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [
+            GrantChange(
+                _grant(row._mapping),
+                Change(row.change),
+                row.operator,
+                row.reason,
+                _utc(row.change_at),
+            )
+            for row in rows
+        ]
+
     async def version(self) -> tuple[int, datetime.datetime | None]:
         """Changes when any grant is added or revoked: what a server polls."""
         statement = sa.select(sa.func.count(), sa.func.max(grants_table.c.changed_at))
         async with self.engine.connect() as connection:
             count, latest = (await connection.execute(statement)).one()
         return int(count), latest
+
+
+def _accountable(operator: str, reason: str) -> None:
+    problems = accountability_problems(operator, reason)
+    if problems:
+        raise GrantRefused("; ".join(problems))
+
+
+async def _record(
+    connection: AsyncConnection,
+    grant_id: int,
+    change: Change,
+    operator: str,
+    reason: str,
+    now: datetime.datetime,
+) -> None:
+    await connection.execute(
+        grant_changes.insert().values(
+            grant_id=grant_id,
+            change=change.value,
+            operator=operator.strip(),
+            reason=reason.strip(),
+            changed_at=now,
+        )
+    )
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    made = utc(moment)
+    assert made is not None
+    return made
 
 
 def _grant(row: Any) -> Grant:
@@ -81,5 +159,6 @@ def _grant(row: Any) -> Grant:
         valid_from=utc(row["valid_from"]),
         valid_until=utc(row["valid_until"]),
         id=row["id"],
+        created_at=utc(row["created_at"]),
         revoked_at=utc(row["revoked_at"]),
     )

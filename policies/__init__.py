@@ -2,7 +2,9 @@
 
 Knows nothing of HTTP or GraphQL execution: it answers for a caller, an item, a purpose.
 Nor of the platform store: the grants kept there, and the one policy in force made from
-the rule files and them (`grants.PolicySource`), live in `grants/`.
+the rule files and them (`grants.PolicySource`), live in `grants/`. The policy admin's
+tools (`check`, `explain`, `expectations`, `diff`, `replay`) read rules and decisions
+as plain data; `python -m policies` hands them what the store holds.
 """
 
 from policies.caller import PUBLIC, Caller, Purpose

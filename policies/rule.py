@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -37,3 +38,32 @@ class Rule:
     @property
     def resource_id(self) -> str:
         return self.obj.partition(".")[0]
+
+
+def grant_rules(
+    consumer: str,
+    obj_items: tuple[str, Sequence[str]],
+    action: str,
+    purposes: Sequence[str],
+    scope: str,
+    window: tuple[datetime.datetime | None, datetime.datetime | None],
+    grant_id: int | None,
+) -> list[Rule]:
+    """A grant as the model reads it: one rule per (item, purpose), its basis naming the
+    grant. `obj_items` is the resource id and the items."""
+    resource_id, items = obj_items
+    valid_from, valid_until = (instant(moment) if moment else "" for moment in window)
+    return [
+        Rule(
+            consumer,
+            f"{resource_id}.{item}",
+            action,
+            purpose,
+            scope,
+            valid_from,
+            valid_until,
+            f"grant:{grant_id}",
+        )
+        for item in items
+        for purpose in purposes
+    ]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import casbin
 
-from catalog import Catalog, ShareType
+from catalog import Catalog, CatalogClass, ItemKind, ShareType
 from errors import ConfigurationError
 from policies.caller import PUBLIC_ROLE, Purpose
 from policies.decision import Action
@@ -87,6 +87,25 @@ def rule_files(policy_dir: Path) -> list[Path]:
     return [model, *sorted((policy_dir / "rules").glob("*.csv"))]
 
 
+@dataclass(frozen=True)
+class RuleLine:
+    """One line of a rule file that is neither blank nor a comment, as cells."""
+
+    path: Path
+    number: int
+    cells: tuple[str, ...]
+
+    @property
+    def basis(self) -> str:
+        """How a rule from this line names its origin: `<file>:<line>`."""
+        return f"{self.path.name}:{self.number}"
+
+
+def read_lines(policy_dir: Path) -> list[RuleLine]:
+    """Every line of the rule files that says something, in the order they are loaded."""
+    return _lines([(path, path.read_bytes()) for path in rule_files(policy_dir)[1:]])
+
+
 def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) -> RuleSet:
     """The rule files, then `grants` (already checked when they were made).
 
@@ -94,9 +113,9 @@ def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) 
     even if a file changes while it is read."""
     (model, model_text), *files = [(path, path.read_bytes()) for path in rule_files(policy_dir)]
     model_source = _checked_model(model, model_text)
-    rows = [(path, line_no, row) for path, text in files for line_no, row in _rows(text)]
-    groups = {row[2] for _, _, row in rows if row[0] == "g" and len(row) == 3}
-    read = [_read(catalog, groups, path, line_no, row) for path, line_no, row in rows]
+    lines = _lines(files)
+    groups = groups_named(lines)
+    read = [_read(catalog, groups, line) for line in lines]
     members = tuple(each for each in read if isinstance(each, tuple))
     every = (*(each for each in read if isinstance(each, Rule)), *grants)
     scopes: dict[str, set[str]] = {}
@@ -149,42 +168,47 @@ def _version(catalog: str, files: Sequence[tuple[Path, bytes]], grants: Sequence
     return digest.hexdigest()[:16]
 
 
-def _rows(text: bytes) -> list[tuple[int, list[str]]]:
-    rows = []
-    # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
-    lines = text.decode("utf-8-sig").splitlines()
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        rows.append((line_no, [cell.strip() for cell in next(csv.reader([line]))]))
-    return rows
+def _lines(files: Sequence[tuple[Path, bytes]]) -> list[RuleLine]:
+    lines = []
+    for path, text in files:
+        # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
+        for number, line in enumerate(text.decode("utf-8-sig").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cells = tuple(cell.strip() for cell in next(csv.reader([line])))
+            lines.append(RuleLine(path, number, cells))
+    return lines
 
 
-def _read(
-    catalog: Catalog, groups: set[str], path: Path, line_no: int, row: list[str]
-) -> Rule | tuple[str, str]:
-    """A `p` line as a rule, a `g` line as (member, group)."""
-    where = f"line {line_no}"
-    kind, *values = row
+def groups_named(lines: Sequence[RuleLine]) -> set[str]:
+    """The groups some `g` line gives a member: the only ones a rule may name."""
+    return {line.cells[2] for line in lines if line.cells[0] == "g" and len(line.cells) == 3}
+
+
+def line_problem(catalog: Catalog, groups: set[str], line: RuleLine) -> str | None:
+    """Why the line cannot be loaded (None: it can)."""
+    kind, *values = line.cells
     if kind == "g" and len(values) == 2:
-        member, group = values
-        problem = _group_problem(member, group)
-        if problem:
-            raise ConfigurationError(str(path), where, problem)
-        return member, group
+        return _group_problem(*values)
     if kind == "p" and len(values) == 4:
         subject, obj, action, purpose = values
-        problem = subject_problem(subject, groups) or rule_problem(
+        return subject_problem(subject, groups) or rule_problem(
             catalog, subject, obj, action, purpose
         )
-        if problem:
-            raise ConfigurationError(str(path), where, problem)
-        return Rule(subject, obj, action, purpose, basis=f"{path.name}:{line_no}")
-    raise ConfigurationError(
-        str(path),
-        where,
-        "expected 'p, subject, resource.item, action, purpose' or 'g, member, group'",
-    )
+    return "expected 'p, subject, resource.item, action, purpose' or 'g, member, group'"
+
+
+def _read(catalog: Catalog, groups: set[str], line: RuleLine) -> Rule | tuple[str, str]:
+    """A `p` line as a rule, a `g` line as (member, group)."""
+    problem = line_problem(catalog, groups, line)
+    if problem:
+        raise ConfigurationError(str(line.path), f"line {line.number}", problem)
+    kind, *values = line.cells
+    if kind == "g":
+        member, group = values
+        return member, group
+    subject, obj, action, purpose = values
+    return Rule(subject, obj, action, purpose, basis=line.basis)
 
 
 def _group_problem(member: str, group: str) -> str | None:
@@ -238,7 +262,16 @@ def rule_problem(
     if item.share_type is ShareType.NOT_SHARED:
         return f"{obj} is not_shared: no rule can grant it (Art. 4)"
     if item.share_type is ShareType.UNCONDITIONAL and subject != PUBLIC_ROLE:
-        return f"{obj} is unconditional: every department has it already, a rule is misleading"
+        basic = resource.catalog_class is CatalogClass.BASIC and item.kind is ItemKind.BASIC
+        article_5 = (
+            "; as a basic item of a basic resource it is never withheld or masked (Art. 5)"
+            if basic and action != Action.READ_CLEAR
+            else ""
+        )
+        return (
+            f"{obj} is unconditional: every department has it already, a rule is misleading"
+            + article_5
+        )
     if action == Action.READ_MASKED and item.mask is None:
         return f"{obj} has no mask in the catalog: read_masked cannot apply to it"
     return None

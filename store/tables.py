@@ -108,6 +108,20 @@ grants = sa.Table(
 )
 sa.Index("ix_grants_changed_at", grants.c.changed_at)
 
+# Who changed a grant, how and why (0006_grant_changes); operator and reason are NULL
+# only for changes made before that migration.
+grant_changes = sa.Table(
+    "grant_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("grant_id", sa.Integer, sa.ForeignKey("grants.id"), nullable=False),
+    sa.Column("change", sa.String(10), nullable=False),
+    sa.Column("operator", sa.String(100)),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_grant_changes_grant_id", grant_changes.c.grant_id)
+
 # Verification checks used per caller system and Asia/Shanghai day (0004_grants).
 verification_usage = sa.Table(
     "verification_usage",

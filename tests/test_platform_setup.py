@@ -75,6 +75,8 @@ async def test_a_rule_file_broken_while_serving_is_reported_and_recovered_from(
                 reference="林公数〔2026〕12号",
             ),
             platform.catalog,
+            operator="gs-admin",
+            reason="test",
         )
 
         async def degraded() -> bool:

@@ -335,10 +335,69 @@ def _masked_persons(reader: Reader, example: Example) -> None:
 
 
 def _grants(reader: Reader, example: Example) -> None:
-    granted, listed, revoked = reader.shell(example)
+    granted, listed, revoked, history = reader.shell(example)
     assert granted.stdout.strip() == "grant 1 recorded"
     assert "school-enrolment" in listed.stdout and "scope=township=township" in listed.stdout
     assert revoked.stdout.strip() == "grant 1 revoked"
+    made, ended = history.stdout.splitlines()[1:]
+    assert re.search(r"\+08:00\s+1\s+granted\s+gs-admin-07\s+公安局 approved", made), made
+    assert re.search(r"\s1\s+revoked\s+gs-admin-07\s+enrolment closed\s", ended), ended
+
+
+def _policy_check(reader: Reader, example: Example) -> None:
+    [checked] = reader.shell(example)
+    assert checked.stdout == "policies: rules and grants agree with the catalog\n"
+
+
+def _policy_explain(reader: Reader, example: Example) -> None:
+    [explained] = reader.shell(example)
+    lines = explained.stdout.splitlines()
+    assert lines[1] == "outcome:  masked"
+    at = lines.index(
+        "  public_security.csv:3  p, 11410581005000006G/marriage-registry, "
+        "person.householdAddress, read_clear, administrative_basis"
+    )
+    assert lines[at - 1] == "almost matched:"
+    assert lines[at + 1].strip() == "for administrative_basis, not work_reference"
+
+
+def _policy_test(reader: Reader, example: Example) -> None:
+    [tested] = reader.shell(example)
+    assert re.fullmatch(r"\d+ files, (\d+) cases: \1 passed\n", tested.stdout), tested.stdout
+
+
+def _policy_diff(reader: Reader, example: Example) -> None:
+    *_, compared = reader.shell(example)
+    [header, lost] = compared.stdout.splitlines()
+    assert header.split() == ["consumer", "item", "purpose", "action", "before", "after", "change"]
+    assert lost.split() == [
+        "11410581005000006G/marriage-registry",
+        "person.householdAddress",
+        "administrative_basis",
+        "read",
+        "clear",
+        "masked",
+        "loses",
+    ]
+
+
+def _policy_replay(reader: Reader, example: Example) -> None:
+    [replayed] = reader.shell(example)
+    summary, *rest = replayed.stdout.splitlines()
+    assert re.fullmatch(
+        r"\d+ requests, \d+ item decisions replayed; [1-9]\d* would change", summary
+    )
+    changed = [line.split("  ") for line in rest if "marriage-registry" in line]
+    assert changed and all(
+        [cell.strip() for cell in line if cell.strip()][2:]
+        == [
+            "person.householdAddress",
+            "administrative_basis",
+            "clear (public_security.csv:3)",
+            "masked (catalog:masked_for_all_departments)",
+        ]
+        for line in changed
+    ), rest
 
 
 def _verification(reader: Reader, example: Example) -> None:
@@ -405,6 +464,11 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "my-access": _my_access,
     "masked-persons": _masked_persons,
     "grants": _grants,
+    "policy-check": _policy_check,
+    "policy-explain": _policy_explain,
+    "policy-test": _policy_test,
+    "policy-diff": _policy_diff,
+    "policy-replay": _policy_replay,
     "verification": _verification,
     "health": _health,
     "keys": _keys,

@@ -108,7 +108,10 @@ async def grant(gateway: Gateway, **fields: Any) -> Grant:
     """Record a grant as the CLI does and install it, as the follower would."""
     platform = gateway.platform
     made = await platform.grants.add(
-        Grant(reference="林公数〔2026〕12号", **fields), platform.catalog
+        Grant(reference="林公数〔2026〕12号", **fields),
+        platform.catalog,
+        operator="gs-admin",
+        reason="test",
     )
     assert await platform.policy_source.reload()
     return made
@@ -372,6 +375,8 @@ async def test_new_and_revoked_grants_take_effect_without_a_restart(gateway: Gat
             reference="林自然资函〔2026〕7号",
         ),
         platform.catalog,
+        operator="gs-admin",
+        reason="test",
     )
 
     async def granted() -> bool:
@@ -381,7 +386,9 @@ async def test_new_and_revoked_grants_take_effect_without_a_restart(gateway: Gat
         return await code() == "APPLICATION_REQUIRED"
 
     await eventually(granted)
-    assert made.id is not None and await platform.grants.revoke(made.id)
+    assert made.id is not None and await platform.grants.revoke(
+        made.id, operator="gs-admin", reason="test"
+    )
     await eventually(revoked)
 
 

@@ -24,6 +24,8 @@ async def grant_enrolment_addresses(gateway: Gateway, scope: str = "") -> Grant:
             scope=scope,
         ),
         platform.catalog,
+        operator="gs-admin",
+        reason="test",
     )
     assert await platform.policy_source.reload()
     return made

@@ -101,11 +101,11 @@ async def test_a_reload_puts_a_changed_rule_file_in_force(
 async def test_a_reload_puts_a_new_grant_in_force_and_a_revoked_one_out(
     source: PolicySource, grants: GrantStore
 ) -> None:
-    made = await grants.add(phone_grant(), CATALOG)
+    made = await grants.add(phone_grant(), CATALOG, operator="gs-admin", reason="test")
     assert await source.reload()
     assert phone(source).outcome == "clear"
     assert phone(source).basis == f"grant:{made.id}"
-    assert made.id is not None and await grants.revoke(made.id)
+    assert made.id is not None and await grants.revoke(made.id, operator="gs-admin", reason="test")
     assert await source.reload()
     assert phone(source).outcome == "masked"
 
@@ -115,7 +115,7 @@ async def test_a_broken_rule_file_keeps_the_last_good_policy_and_says_why(
 ) -> None:
     caplog.set_level(logging.INFO, logger="gov_share.policies")
     good = source.current
-    await grants.add(phone_grant(), CATALOG)
+    await grants.add(phone_grant(), CATALOG, operator="gs-admin", reason="test")
     rules = append(policy_dir, "p, nobody, person.phone, read_clear, work_reference\n")
     assert not await source.reload()
     assert source.current is good
@@ -137,7 +137,7 @@ async def test_fixing_the_file_recovers_at_the_next_reload(
     caplog.set_level(logging.INFO, logger="gov_share.policies")
     rules = policy_dir / "rules" / "public_security.csv"
     good = rules.read_text(encoding="utf-8")
-    made = await grants.add(phone_grant(), CATALOG)
+    made = await grants.add(phone_grant(), CATALOG, operator="gs-admin", reason="test")
     append(policy_dir, "p, nobody, person.phone, read_clear, work_reference\n")
     assert not await source.reload()
     rules.write_text(good, encoding="utf-8")
@@ -193,11 +193,11 @@ async def test_the_version_changes_with_rule_files_and_grants_and_not_otherwise(
     assert await source.reload()
     assert source.current.version == original.version, "derived from the files, not counted"
 
-    made = await grants.add(phone_grant(), CATALOG)
+    made = await grants.add(phone_grant(), CATALOG, operator="gs-admin", reason="test")
     assert await source.reload()
     granted = source.current.version
     assert granted not in {original.version, edited}
-    assert made.id is not None and await grants.revoke(made.id)
+    assert made.id is not None and await grants.revoke(made.id, operator="gs-admin", reason="test")
     assert await source.reload()
     assert source.current.version == original.version
 

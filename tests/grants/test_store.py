@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth import KeyRegistry
 from catalog import load_catalog
-from grants import Grant, GrantRefused, GrantStore, checked, rules_of
+from grants import Change, Grant, GrantRefused, GrantStore, checked, rules_of
 from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
@@ -33,6 +35,9 @@ from policies.rules import load_rules
 from quota import VerificationQuota
 from settings import ROOT
 from store import store_engine, upgrade
+from store.migrate import MIGRATIONS
+from store.tables import grant_changes
+from store.tables import grants as grants_table
 from tests.engines import POSTGRES, postgres_database
 
 pytestmark = pytest.mark.anyio
@@ -141,7 +146,7 @@ def is_utc(moment: datetime.datetime | None) -> bool:
 
 async def test_a_grant_is_stored_and_listed_as_given_with_times_in_utc(store: Store) -> None:
     given = address_grant(scope="township=township & gender=gender")
-    made = await store.grants.add(given, CATALOG)
+    made = await store.grants.add(given, CATALOG, operator="gs-admin", reason="test")
     assert made.id is not None
     [listed] = await store.grants.listed()
     assert listed == made
@@ -173,7 +178,7 @@ async def test_an_open_ended_grant_of_several_items_and_purposes_round_trips(
         valid_from=None,
         valid_until=None,
     )
-    made = await store.grants.add(given, CATALOG)
+    made = await store.grants.add(given, CATALOG, operator="gs-admin", reason="test")
     [listed] = await store.grants.listed()
     assert listed == made
     assert listed.items == ("householdAddress", "phone")
@@ -182,9 +187,12 @@ async def test_an_open_ended_grant_of_several_items_and_purposes_round_trips(
 
 
 async def test_grants_are_listed_in_the_order_they_were_made(store: Store) -> None:
-    first = await store.grants.add(address_grant(), CATALOG)
+    first = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
     second = await store.grants.add(
-        address_grant(resource_id="land_parcel", items=("boundary",), scope=""), CATALOG
+        address_grant(resource_id="land_parcel", items=("boundary",), scope=""),
+        CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     assert first.id is not None and second.id is not None and first.id < second.id
     assert [grant.id for grant in await store.grants.listed()] == [first.id, second.id]
@@ -195,24 +203,30 @@ async def test_the_version_moves_on_add_and_revoke_and_not_on_a_second_revoke(
 ) -> None:
     empty = await store.grants.version()
     assert empty == (0, None)
-    made = await store.grants.add(address_grant(), CATALOG)
+    made = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
     assert made.id is not None
     added = await store.grants.version()
     assert added != empty
-    assert await store.grants.revoke(made.id) is True
+    assert await store.grants.revoke(made.id, operator="gs-admin", reason="test") is True
     revoked = await store.grants.version()
     assert revoked != added
-    assert await store.grants.revoke(made.id) is False  # revoking twice changes nothing
+    assert (
+        await store.grants.revoke(made.id, operator="gs-admin", reason="test") is False
+    )  # revoking twice changes nothing
     assert await store.grants.version() == revoked
-    assert await store.grants.revoke(made.id + 1000) is False  # no such grant
+    assert (
+        await store.grants.revoke(made.id + 1000, operator="gs-admin", reason="test") is False
+    )  # no such grant
 
 
 async def test_a_revoked_grant_is_kept_but_listed_only_on_request(store: Store) -> None:
-    kept = await store.grants.add(address_grant(), CATALOG)
-    gone = await store.grants.add(address_grant(consumer=EDUCATION), CATALOG)
+    kept = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
+    gone = await store.grants.add(
+        address_grant(consumer=EDUCATION), CATALOG, operator="gs-admin", reason="test"
+    )
     assert kept.id is not None and gone.id is not None
     before = datetime.datetime.now(UTC)
-    assert await store.grants.revoke(gone.id)
+    assert await store.grants.revoke(gone.id, operator="gs-admin", reason="test")
     after = datetime.datetime.now(UTC)
     assert [grant.id for grant in await store.grants.listed()] == [kept.id]
     everything = await store.grants.listed(include_revoked=True)
@@ -234,6 +248,8 @@ async def test_a_grant_enters_the_model_as_one_rule_per_item_and_purpose(store: 
             valid_until=None,
         ),
         CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     [listed] = await store.grants.listed()
     rules = listed.rules()
@@ -433,7 +449,9 @@ async def test_a_refused_grant_stores_nothing(
     store: Store, changes: dict[str, Any], reason: str
 ) -> None:
     with pytest.raises(GrantRefused, match=re.escape(reason)):
-        await store.grants.add(address_grant(**changes), CATALOG)
+        await store.grants.add(
+            address_grant(**changes), CATALOG, operator="gs-admin", reason="test"
+        )
     assert await store.grants.listed(include_revoked=True) == []
     assert await store.grants.version() == (0, None)
 
@@ -484,6 +502,9 @@ async def cli(store: Store, *arguments: str) -> Ran:
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
+BY = ("--operator", "gs-admin-07", "--reason", "application 2026-118 approved by 公安局")
+"""Who makes a change through the command line, and why: required on every change."""
+
 GRANT = (
     "grant",
     "--consumer",
@@ -506,6 +527,7 @@ GRANT = (
     "2026-12-01T08:00",
     "--valid-until",
     "2027-03-01T00:00+00:00",
+    *BY,
 )
 
 
@@ -557,6 +579,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
         "administrative_basis",
         "--reference",
         "x",
+        *BY,
     )
     assert refused.code == 2
     assert refused.out == ""
@@ -565,7 +588,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
     assert "Traceback" not in refused.err
     assert (await cli(store, "grants", "--all")).out.splitlines() == [line]
 
-    revoked = await cli(store, "revoke", "1")
+    revoked = await cli(store, "revoke", "1", *BY)
     assert (revoked.code, revoked.out) == (0, "grant 1 revoked\n")
     assert (await cli(store, "grants")).out == ""
     [shown] = (await cli(store, "grants", "--all")).out.splitlines()
@@ -573,7 +596,7 @@ async def test_the_command_line_grants_lists_refuses_and_revokes(store: Store) -
     assert re.fullmatch(re.escape(line) + r" revoked \d{4}-\d\d-\d\dT\d\d:\d\d\+08:00", shown), (
         shown
     )
-    again = await cli(store, "revoke", "1")
+    again = await cli(store, "revoke", "1", *BY)
     assert (again.code, again.out) == (1, "")
     assert "no grant 1 in force" in again.err
 
@@ -613,6 +636,8 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
             reference="林公数〔2026〕12号",
         ),
         CATALOG,
+        operator="gs-admin",
+        reason="test",
     )
     url = store.env["GOV_SHARE_PLATFORM_STORE_URL"]
     role = f"{store.env['GOV_SHARE_AUDIT_ROLE_PREFIX']}_writer"
@@ -624,10 +649,12 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
         caller = Caller(EDUCATION, "林州市教育局", "school-enrolment")
         assert [await quota.spend(caller) for _ in range(3)] == [True, True, False]
         with pytest.raises(DBAPIError, match="permission denied"):
-            await as_writer.add(dataclasses.replace(made, id=None), CATALOG)
+            await as_writer.add(
+                dataclasses.replace(made, id=None), CATALOG, operator="gs-admin", reason="test"
+            )
         with pytest.raises(DBAPIError, match="permission denied"):
             assert made.id is not None
-            await as_writer.revoke(made.id)
+            await as_writer.revoke(made.id, operator="gs-admin", reason="test")
     finally:
         await writer.dispose()
 
@@ -719,3 +746,172 @@ async def test_a_malformed_time_names_its_argument_and_the_format(
         "given), not '2026-13-01'"
     )
     assert "Traceback" not in refused.err
+
+
+# --- who changed a grant, and why ---------------------------------------------------------
+
+
+async def test_every_change_keeps_its_operator_and_reason_in_the_history(store: Store) -> None:
+    made = await store.grants.add(
+        address_grant(), CATALOG, operator=" gs-admin-07 ", reason="公安局 approved 12号"
+    )
+    assert made.id is not None
+    assert await store.grants.revoke(made.id, operator="gs-admin-09", reason="enrolment closed")
+    assert not await store.grants.revoke(made.id, operator="gs-admin-09", reason="again")
+    granted, revoked = await store.grants.history()
+    assert (granted.grant.id, granted.change, granted.operator, granted.reason) == (
+        made.id,
+        Change.GRANTED,
+        "gs-admin-07",
+        "公安局 approved 12号",
+    )
+    assert (revoked.grant.id, revoked.change, revoked.operator, revoked.reason) == (
+        made.id,
+        Change.REVOKED,
+        "gs-admin-09",
+        "enrolment closed",
+    )
+    assert is_utc(granted.changed_at) and granted.changed_at == made.created_at
+    assert revoked.changed_at == revoked.grant.revoked_at
+    assert granted.changed_at <= revoked.changed_at
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason", "said"),
+    [
+        ("", "approved", "the operator is named in 1 to 100 characters"),
+        ("   ", "approved", "the operator is named in 1 to 100 characters"),
+        ("x" * 101, "approved", "the operator is named in 1 to 100 characters"),
+        ("gs-admin-07", " ", "the reason is said in 1 to 200 characters"),
+        ("gs-admin-07", "y" * 201, "the reason is said in 1 to 200 characters"),
+    ],
+)
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_change_without_operator_or_reason_is_refused_and_changes_nothing(
+    store: Store, operator: str, reason: str, said: str
+) -> None:
+    with pytest.raises(GrantRefused, match=said):
+        await store.grants.add(address_grant(), CATALOG, operator=operator, reason=reason)
+    assert await store.grants.listed(include_revoked=True) == []
+    made = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
+    assert made.id is not None
+    with pytest.raises(GrantRefused, match=said):
+        await store.grants.revoke(made.id, operator=operator, reason=reason)
+    assert [grant.revoked_at for grant in await store.grants.listed()] == [None]
+    assert len(await store.grants.history()) == 1
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("verb", ["grant", "revoke"])
+async def test_the_command_line_requires_operator_and_reason(
+    store: Store, here: Any, verb: str
+) -> None:
+    await enrolment_key(store)
+    arguments = [*GRANT[: -len(BY)]] if verb == "grant" else ["revoke", "1"]
+    refused = await here(*arguments)
+    assert refused.code == 2
+    assert refused.err.splitlines()[-1] == (
+        f"python -m policies {verb}: error: the following arguments are required: "
+        "--operator, --reason"
+    )
+    blank = await here(*arguments, "--operator", " ", "--reason", "because")
+    assert blank.code == 2
+    assert blank.err == f"{verb} refused: the operator is named in 1 to 100 characters\n"
+
+
+async def test_the_history_shows_who_when_what_and_why(store: Store) -> None:
+    await enrolment_key(store)
+    assert (await cli(store, *GRANT)).code == 0
+    assert (
+        await cli(store, "revoke", "1", "--operator", "gs-admin-09", "--reason", "closed")
+    ).code == 0
+    shown = await cli(store, "grants", "--history")
+    assert shown.code == 0
+    header, granted, revoked = shown.out.splitlines()
+    assert header.split() == [
+        "changed",
+        "(UTC)",
+        "Asia/Shanghai",
+        "grant",
+        "change",
+        "operator",
+        "reason",
+        "what",
+    ]
+    [history_granted, history_revoked] = await store.grants.history()
+    for line, change in ((granted, history_granted), (revoked, history_revoked)):
+        utc_text = change.changed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        local = change.changed_at.astimezone(BEIJING).isoformat(timespec="minutes")
+        assert line.startswith(f"{utc_text}  {local}  1      {change.change.value}")
+    assert "gs-admin-07  application 2026-118 approved by 公安局" in granted
+    assert granted.endswith(
+        f"{ENROLMENT} person.{{householdAddress,phone}} read_clear "
+        "administrative_basis,business_collaboration"
+    )
+    assert "revoked  gs-admin-09  closed" in revoked
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_an_empty_history_says_so(store: Store) -> None:
+    shown = await cli(store, "grants", "--history")
+    assert (shown.code, shown.out) == (0, "no grant has been made yet\n")
+
+
+def test_grants_made_before_the_history_was_kept_get_it_without_an_operator(
+    tmp_path: Path,
+) -> None:
+    """0006 gives every older grant its history from its own times, and invents no one."""
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = url.replace("sqlite://", "sqlite+aiosqlite://")
+    command.upgrade(config, "0005")
+    made = datetime.datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
+    ended = datetime.datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    engine = sa.create_engine(url)
+    old = {
+        "consumer": EDUCATION,
+        "resource_id": "person",
+        "items": ["phone"],
+        "action": "read_clear",
+        "purposes": ["work_reference"],
+        "reference": "old",
+        "created_at": made,
+        "changed_at": made,
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            grants_table.insert(), [{**old, "revoked_at": ended}, {**old, "revoked_at": None}]
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(grant_changes).order_by(grant_changes.c.grant_id, grant_changes.c.id)
+        ).all()
+    engine.dispose()
+    assert [(r.grant_id, r.change, r.operator, r.reason) for r in rows] == [
+        (1, "granted", None, None),
+        (1, "revoked", None, None),
+        (2, "granted", None, None),
+    ]
+    assert [r.changed_at for r in rows] == [
+        made.replace(tzinfo=None),
+        ended.replace(tzinfo=None),
+        made.replace(tzinfo=None),
+    ]
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has no roles
+async def test_the_auditor_role_reads_the_history_and_cannot_write_it(store: Store) -> None:
+    await store.grants.add(address_grant(), CATALOG, operator="gs-admin-07", reason="approved")
+    url = store.env["GOV_SHARE_PLATFORM_STORE_URL"]
+    role = f"{store.env['GOV_SHARE_AUDIT_ROLE_PREFIX']}_auditor"
+    auditor = create_async_engine(url, connect_args={"server_settings": {"role": role}})
+    try:
+        [change] = await GrantStore(auditor).history()
+        assert (change.operator, change.reason) == ("gs-admin-07", "approved")
+        with pytest.raises(DBAPIError, match="permission denied"):
+            async with auditor.begin() as connection:
+                await connection.execute(grant_changes.update().values(operator="someone else"))
+    finally:
+        await auditor.dispose()

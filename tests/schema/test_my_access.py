@@ -158,6 +158,6 @@ async def _grant(gateway: Gateway, **fields: Any) -> Grant:
         reference="林数〔2026〕7号",
         **fields,
     )
-    made = await platform.grants.add(grant, platform.catalog)
+    made = await platform.grants.add(grant, platform.catalog, operator="gs-admin", reason="test")
     assert await platform.policy_source.reload()
     return made
