@@ -66,8 +66,14 @@ class Settings(BaseSettings):
     # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
     audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
 
-    # How often a running server reloads its policy: new or revoked grants, edited rule files.
+    # The longest a running server goes without checking the grant store's change sequence
+    # and the rule and catalog files: what a file watcher or a Redis message missed
+    # arrives within it (bounded staleness).
     policy_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Redis, for the instances of one platform to tell each other at once that the grants
+    # changed (a message on `redis_channel`). None: each instance finds out by polling.
+    redis_url: str | None = None
+    redis_channel: str = Field(default="gov-share:grants", min_length=1, max_length=200)
     # How long a server trusts an API key it checked: a key revoked in the store stops
     # working within this time. 0: every request looks its key up.
     auth_cache_seconds: float = Field(default=5.0, ge=0)

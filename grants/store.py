@@ -1,5 +1,11 @@
-"""The grants in the platform store: made, revoked, listed, and a marker that
-changes with every change, for a server to poll."""
+"""The grants in the platform store: made, revoked, listed, and the store's change
+sequence, which every change moves in its own transaction, for a server to poll.
+
+A change is announced to the other instances after it commits (`announcements.py`),
+when the store was given announcements: the message only saves them the wait for
+their next look at the sequence, so a change whose announcement is lost still
+arrives.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,26 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalog import Catalog
+from grants.announcements import Announcements
 from grants.model import Grant, checked, utc
 from policies.caller import Purpose
 from policies.decision import Action
+from store.tables import grant_changes
 from store.tables import grants as grants_table
+
+# Reads of the grants between two equal reads of the sequence (`in_force`): a change
+# committed between them makes another attempt; three changes in a row while one
+# server reads is already far more than grants are made.
+_CONSISTENT_READS = 5
 
 
 class GrantStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, announcements: Announcements | None = None) -> None:
         self.engine = engine
+        self.announcements = announcements
 
     async def add(self, grant: Grant, catalog: Catalog) -> Grant:
         grant = checked(grant, catalog)
@@ -39,7 +53,9 @@ class GrantStore:
                     changed_at=now,
                 )
             )
+            sequence = await _moved(connection)
         assert result.inserted_primary_key is not None
+        await self._announce(sequence)
         return Grant(**{**grant.__dict__, "id": result.inserted_primary_key[0]})
 
     async def revoke(self, grant_id: int) -> bool:
@@ -51,7 +67,11 @@ class GrantStore:
                 .where(grants_table.c.id == grant_id, grants_table.c.revoked_at.is_(None))
                 .values(revoked_at=now, changed_at=now)
             )
-        return bool(result.rowcount)
+            if not result.rowcount:
+                return False
+            sequence = await _moved(connection)
+        await self._announce(sequence)
+        return True
 
     async def listed(self, *, include_revoked: bool = False) -> list[Grant]:
         statement = sa.select(grants_table).order_by(grants_table.c.id)
@@ -61,12 +81,35 @@ class GrantStore:
             rows = (await connection.execute(statement)).all()
         return [_grant(row._mapping) for row in rows]
 
-    async def version(self) -> tuple[int, datetime.datetime | None]:
-        """Changes when any grant is added or revoked: what a server polls."""
-        statement = sa.select(sa.func.count(), sa.func.max(grants_table.c.changed_at))
+    async def sequence(self) -> int:
+        """The number of changes made so far: one row, what a server polls."""
         async with self.engine.connect() as connection:
-            count, latest = (await connection.execute(statement)).one()
-        return int(count), latest
+            return int(await connection.scalar(sa.select(grant_changes.c.sequence)) or 0)
+
+    async def in_force(self) -> tuple[list[Grant], int]:
+        """The grants in force and the sequence they are at, exactly: read between two
+        reads of the sequence that agree (a change moves it in its own transaction), so
+        a policy is never labelled with a sequence whose grants it does not hold."""
+        for _ in range(_CONSISTENT_READS):
+            before = await self.sequence()
+            listed = await self.listed()
+            if await self.sequence() == before:
+                return listed, before
+        raise GrantsChanging("the grants changed at every read; the next reload tries again")
+
+    async def _announce(self, sequence: int) -> None:
+        if self.announcements is not None:
+            await self.announcements.announce(sequence)
+
+
+class GrantsChanging(Exception):
+    """The grants changed while they were read, again and again."""
+
+
+async def _moved(connection: AsyncConnection) -> int:
+    """Move the sequence, in the caller's transaction; the number it moved to."""
+    await connection.execute(grant_changes.update().values(sequence=grant_changes.c.sequence + 1))
+    return int(await connection.scalar(sa.select(grant_changes.c.sequence)) or 0)
 
 
 def _grant(row: Any) -> Grant:

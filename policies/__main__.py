@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth.lifecycle import listed as listed_keys
 from catalog import Catalog, load_catalog
 from grants import (
+    Announcements,
     Grant,
     GrantRefused,
     GrantStore,
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _run(settings: Settings, engine: AsyncEngine, arguments: argparse.Namespace) -> int:
-    store = GrantStore(engine)
+    store = GrantStore(engine, Announcements.from_settings(settings))
     if arguments.command == "grant":
         grant = Grant(
             consumer=arguments.consumer,

@@ -10,9 +10,11 @@ accounts, records served and versions its audit record needs. Every room but `sc
 from resolvers.execution import (
     Executor,
     GraphQLRequest,
+    InForce,
     Limits,
     Pinned,
     PolicyInForce,
+    Served,
 )
 from resolvers.governance import Policy
 from resolvers.outcome import ExecutionOutcome, FieldAccount, RecordsServed
@@ -22,9 +24,11 @@ __all__ = [
     "Executor",
     "FieldAccount",
     "GraphQLRequest",
+    "InForce",
     "Limits",
     "Pinned",
     "Policy",
     "PolicyInForce",
     "RecordsServed",
+    "Served",
 ]

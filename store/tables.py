@@ -108,6 +108,16 @@ grants = sa.Table(
 )
 sa.Index("ix_grants_changed_at", grants.c.changed_at)
 
+# The grant store's change sequence: one row, moved with every grant made or revoked
+# (0006_grant_sequence).
+grant_changes = sa.Table(
+    "grant_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sequence", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_grant_changes_one_row"),
+)
+
 # Verification checks used per caller system and Asia/Shanghai day (0004_grants).
 verification_usage = sa.Table(
     "verification_usage",

@@ -22,7 +22,7 @@ POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
-def _unreachable(engine: str, error: Exception) -> NoReturn:
+def unreachable(engine: str, error: Exception) -> NoReturn:
     message = f"{engine} is not reachable: {type(error).__name__}: {error}"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
@@ -34,7 +34,7 @@ async def postgres_database() -> AsyncIterator[str]:
     try:
         admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
     except (OSError, asyncpg.PostgresError) as error:
-        _unreachable("PostgreSQL", error)
+        unreachable("PostgreSQL", error)
     try:
         await admin.execute(
             f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
@@ -50,7 +50,7 @@ async def mariadb_database() -> AsyncIterator[str]:
     try:
         admin = await asyncmy.connect(**MARIADB)
     except (OSError, asyncmy.errors.Error) as error:
-        _unreachable("MariaDB", error)
+        unreachable("MariaDB", error)
     try:
         async with admin.cursor() as cursor:
             await cursor.execute(

@@ -190,21 +190,41 @@ async def test_grants_are_listed_in_the_order_they_were_made(store: Store) -> No
     assert [grant.id for grant in await store.grants.listed()] == [first.id, second.id]
 
 
-async def test_the_version_moves_on_add_and_revoke_and_not_on_a_second_revoke(
+async def test_the_sequence_moves_on_add_and_revoke_and_not_on_a_second_revoke(
     store: Store,
 ) -> None:
-    empty = await store.grants.version()
-    assert empty == (0, None)
+    assert await store.grants.sequence() == 0
     made = await store.grants.add(address_grant(), CATALOG)
     assert made.id is not None
-    added = await store.grants.version()
-    assert added != empty
+    assert await store.grants.sequence() == 1
     assert await store.grants.revoke(made.id) is True
-    revoked = await store.grants.version()
-    assert revoked != added
+    assert await store.grants.sequence() == 2
     assert await store.grants.revoke(made.id) is False  # revoking twice changes nothing
-    assert await store.grants.version() == revoked
     assert await store.grants.revoke(made.id + 1000) is False  # no such grant
+    assert await store.grants.sequence() == 2
+    assert await store.grants.in_force() == ([], 2)
+
+
+async def test_grants_read_with_their_sequence_while_others_are_made(store: Store) -> None:
+    """Every read of the grants in force names the sequence they are at, exactly: the
+    number of grants made by then, however the reads and the changes interleave."""
+    made = 0
+
+    async def make() -> None:
+        nonlocal made
+        for _ in range(6):
+            await store.grants.add(address_grant(), CATALOG)
+            made += 1
+
+    async def read() -> list[tuple[int, int]]:
+        seen = []
+        while made < 6:
+            listed, sequence = await store.grants.in_force()
+            seen.append((len(listed), sequence))
+        return seen
+
+    _, seen = await asyncio.gather(make(), read())
+    assert seen and all(count == sequence for count, sequence in seen)
 
 
 async def test_a_revoked_grant_is_kept_but_listed_only_on_request(store: Store) -> None:
@@ -435,7 +455,7 @@ async def test_a_refused_grant_stores_nothing(
     with pytest.raises(GrantRefused, match=re.escape(reason)):
         await store.grants.add(address_grant(**changes), CATALOG)
     assert await store.grants.listed(include_revoked=True) == []
-    assert await store.grants.version() == (0, None)
+    assert await store.grants.sequence() == 0
 
 
 def test_every_problem_of_a_grant_is_named_once() -> None:
