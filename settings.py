@@ -26,6 +26,7 @@ from errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent
 _ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
+_REDIS_URL = re.compile(r"(rediss?|unix)://", re.IGNORECASE)
 ENV_PREFIX = "GOV_SHARE_"
 DEMO_MARKER = "demo.json"
 # What the server needs outside demo mode and cannot make up: `python -m platform_setup
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
+
+    @field_validator("redis_url")
+    @classmethod
+    def a_redis_url(cls, url: str | None) -> str | None:
+        """Checked at start-up: a URL the client cannot use would only be found when a
+        server first subscribes."""
+        if url is not None and not _REDIS_URL.match(url):
+            raise ValueError("not a Redis URL: redis://host:port/db, rediss://… or unix://…")
+        return url
 
     def graphiql_served(self) -> bool:
         return self.demo if self.graphiql is None else self.graphiql

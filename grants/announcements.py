@@ -79,7 +79,7 @@ class Announcements:
         while True:
             try:
                 await self._subscribed(heard)
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # whatever it was, polling goes on; try again later
                 self._lost(type(exc).__name__)
             await asyncio.sleep(self.retry_seconds)
 

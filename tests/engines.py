@@ -45,6 +45,27 @@ async def postgres_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+AUDIT_ROLES = ("owner", "writer", "retention", "auditor")
+
+
+async def drop_audit_roles(prefix: str) -> None:
+    """The cluster-wide roles a store's migrations made under `prefix`: dropped after
+    the store's database, whose tables they own."""
+    try:
+        admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
+    except (OSError, asyncpg.PostgresError):
+        return  # never reached the server, so no roles were made
+    try:
+        for role in AUDIT_ROLES:
+            await admin.execute(f'DROP ROLE IF EXISTS "{prefix}_{role}"')
+        left = await admin.fetchval(
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE $1", f"{prefix}%"
+        )
+        assert left == 0, "a test left audit roles behind"
+    finally:
+        await admin.close()
+
+
 async def mariadb_database() -> AsyncIterator[str]:
     name = f"gs_{uuid.uuid4().hex[:12]}"
     try:
