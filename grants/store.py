@@ -9,6 +9,7 @@ arrives.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
@@ -24,9 +25,10 @@ from store.tables import grant_changes
 from store.tables import grants as grants_table
 
 # Reads of the grants between two equal reads of the sequence (`in_force`): a change
-# committed between them makes another attempt; three changes in a row while one
-# server reads is already far more than grants are made.
-_CONSISTENT_READS = 5
+# committed between them makes another attempt, a little later each time, so that a
+# burst of changes (a script granting many) is read once it has passed.
+_CONSISTENT_READS = 8
+_BACK_OFF_SECONDS = 0.02
 
 
 class GrantStore:
@@ -90,11 +92,12 @@ class GrantStore:
         """The grants in force and the sequence they are at, exactly: read between two
         reads of the sequence that agree (a change moves it in its own transaction), so
         a policy is never labelled with a sequence whose grants it does not hold."""
-        for _ in range(_CONSISTENT_READS):
+        for attempt in range(_CONSISTENT_READS):
             before = await self.sequence()
             listed = await self.listed()
             if await self.sequence() == before:
                 return listed, before
+            await asyncio.sleep(_BACK_OFF_SECONDS * attempt)
         raise GrantsChanging("the grants changed at every read; the next reload tries again")
 
     async def _announce(self, sequence: int) -> None:
