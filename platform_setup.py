@@ -2,7 +2,9 @@
 
 Everything that can be wrong with a file or a setting is found here, at start-up,
 and stops the server with a `ConfigurationError` naming the file and the problem
-(`startup.check` finds what it can before the server starts serving).
+(`startup.check` finds what it can before the server starts serving). While it
+serves, the catalog and the policy are the policy source's (`grants.PolicySource`),
+which reloads them; the platform only says how a catalog is served (`_serving`).
 
     python -m platform_setup keys    # fresh secrets for serving outside demo mode
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,9 +24,10 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from catalog import Catalog, load_catalog
 from connectors import SOURCE_KINDS, Connector, SourceKinds
-from grants import GrantStore, PolicySource, follow_grants
+from errors import ConfigurationError
+from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
-from resolvers import Executor, Limits
+from resolvers import Executor, Limits, Served
 from schema.build import build_schema
 from settings import Settings
 from store import store_engine, upgrade
@@ -32,25 +36,38 @@ from store import store_engine, upgrade
 @dataclass
 class Platform:
     settings: Settings
-    catalog: Catalog
-    policy_source: PolicySource
-    """The one holder of the policy in force; the executor reads it, nothing keeps a copy."""
+    policy_source: PolicySource[Served]
+    """The one holder of the catalog and policy in force, and of what the catalog
+    serves; the executor reads it, nothing keeps a copy."""
     executor: Executor
     keys: KeyRegistry
     audit: AuditLog
     hasher: SubjectHasher
     sources: dict[str, Connector]
+    """By source name: opened at start-up, the same for every catalog reloaded."""
     store: AsyncEngine
+    announcements: Announcements | None = None
     _follower: asyncio.Task[None] | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog in force now (a request keeps the one it started with)."""
+        return self.policy_source.current.catalog
 
     @property
     def grants(self) -> GrantStore:
         return self.policy_source.grants
 
     async def start(self) -> None:
+        settings = self.settings
         self._follower = asyncio.create_task(
-            follow_grants(self.policy_source, interval=self.settings.policy_refresh_seconds),
-            name="grants-follower",
+            follow(
+                self.policy_source,
+                interval=settings.policy_refresh_seconds,
+                watched=(settings.policy_dir, settings.catalog_dir),
+                announcements=self.announcements,
+            ),
+            name="policy-follower",
         )
 
     async def close(self) -> None:
@@ -84,18 +101,18 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
     store = store_engine(settings.store_url())
-    policy_source = await PolicySource.load(catalog, settings.policy_dir, GrantStore(store))
+    announcements = Announcements.from_settings(settings)
+    sources = _sources(settings, catalog, kinds)
+    policy_source = await PolicySource.load(
+        catalog,
+        catalog_dir=settings.catalog_dir,
+        policy_dir=settings.policy_dir,
+        grants=GrantStore(store, announcements),
+        serve=_serving(settings, sources),
+    )
     keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    sources = _sources(settings, catalog, kinds)
-    default_first = min(20, settings.max_first)
-    schema, meanings = build_schema(catalog, default_first=default_first)
-    public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
-    by_resource: dict[str, Connector] = {
-        resource_id: sources[catalog.provider_of[resource_id].source]
-        for resource_id in catalog.resources
-    }
     limits = Limits(
         max_first=settings.max_first,
         batch_bound=settings.batch_bound,
@@ -106,19 +123,13 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         ],
     )
     executor = Executor(
-        schema._schema,
-        meanings,
         policy_source,
-        by_resource,
         cursor_key=cursor_key,
         limits=limits,
-        public_schema=public_schema._schema,
         quota=VerificationQuota(store, settings.verification_quota_per_day),
-        catalog_version=catalog.version,
     )
     return Platform(
         settings,
-        catalog,
         policy_source,
         executor,
         keys,
@@ -126,7 +137,36 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         hasher,
         sources,
         store,
+        announcements,
     )
+
+
+def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Catalog], Served]:
+    """How a catalog is served: its two schemas, and its resources read from the sources
+    opened at start-up. A source's URL is a setting, read once: a catalog that names a
+    source not open is refused (a reload keeps the last good catalog), and takes a
+    restart."""
+    default_first = min(20, settings.max_first)
+
+    def serve(catalog: Catalog) -> Served:
+        for department in catalog.departments:
+            if department.source not in sources:
+                raise ConfigurationError(
+                    str(settings.catalog_dir),
+                    "source",
+                    f"department {department.department.code} names source "
+                    f"{department.source!r}, which was not open when the server started: "
+                    "a new source takes a restart",
+                )
+        schema, meanings = build_schema(catalog, default_first=default_first)
+        public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
+        by_resource = {
+            resource_id: sources[catalog.provider_of[resource_id].source]
+            for resource_id in catalog.resources
+        }
+        return Served(schema._schema, public_schema._schema, meanings, by_resource, catalog.version)
+
+    return serve
 
 
 def _sources(settings: Settings, catalog: Catalog, kinds: SourceKinds) -> dict[str, Connector]:

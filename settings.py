@@ -26,6 +26,7 @@ from errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent
 _ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
+_REDIS_URL = re.compile(r"(rediss?|unix)://", re.IGNORECASE)
 ENV_PREFIX = "GOV_SHARE_"
 DEMO_MARKER = "demo.json"
 # What the server needs outside demo mode and cannot make up: `python -m platform_setup
@@ -66,8 +67,14 @@ class Settings(BaseSettings):
     # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
     audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
 
-    # How often a running server reloads its policy: new or revoked grants, edited rule files.
+    # The longest a running server goes without checking the grant store's change sequence
+    # and the rule and catalog files: what a file watcher or a Redis message missed
+    # arrives within it (bounded staleness).
     policy_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Redis, for the instances of one platform to tell each other at once that the grants
+    # changed (a message on `redis_channel`). None: each instance finds out by polling.
+    redis_url: str | None = None
+    redis_channel: str = Field(default="gov-share:grants", min_length=1, max_length=200)
     # How long a server trusts an API key it checked: a key revoked in the store stops
     # working within this time. 0: every request looks its key up.
     auth_cache_seconds: float = Field(default=5.0, ge=0)
@@ -96,6 +103,15 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
+
+    @field_validator("redis_url")
+    @classmethod
+    def a_redis_url(cls, url: str | None) -> str | None:
+        """Checked at start-up: a URL the client cannot use would only be found when a
+        server first subscribes."""
+        if url is not None and not _REDIS_URL.match(url):
+            raise ValueError("not a Redis URL: redis://host:port/db, rediss://… or unix://…")
+        return url
 
     def graphiql_served(self) -> bool:
         return self.demo if self.graphiql is None else self.graphiql

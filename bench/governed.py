@@ -164,13 +164,7 @@ def _ungoverned_executor(platform: Platform) -> Executor:
     """The platform's own executor, with the policy replaced: the policy source given to
     `Executor` is the only off switch, and only this benchmark passes one like it."""
     running = platform.executor
+    served = platform.policy_source.current.served
     return Executor(
-        running.schema,
-        running.meanings,
-        Pinned(GovernanceOff()),
-        running.connectors,
-        cursor_key=running.cursor_key,
-        limits=running.limits,
-        public_schema=running.public_schema,
-        catalog_version=running.catalog_version,
+        Pinned(GovernanceOff(), served), cursor_key=running.cursor_key, limits=running.limits
     )

@@ -90,7 +90,9 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
     await running.start()
     variants: dict[str, Variant] = {
         "a": SqlFloor(paths),
-        "b": PlainGraphQL(print_schema(running.platform.executor.schema), Rows(paths)),
+        "b": PlainGraphQL(
+            print_schema(running.platform.policy_source.current.served.schema), Rows(paths)
+        ),
         "c": GovernedInProcess(running),
         "d": GovernedEndToEnd(running),
         "e": GovernanceOffInProcess(running),

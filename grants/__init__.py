@@ -1,12 +1,14 @@
-"""Grants: providers' approvals kept in the platform store, and the policy in force.
+"""Grants: providers' approvals kept in the platform store, and what is in force.
 
 `policies/` decides from the rules it is given and knows nothing of the store; this
 room makes, revokes and lists the store's grants (`python -m policies grant | grants |
-revoke`), holds the one policy in force, made from the rule files and those grants
-(`PolicySource`), and follows both while the server runs.
+revoke`) and announces each change to the other instances (Redis), holds the one value
+in force — the catalog, what it serves, and the policy made from it, the rule files and
+those grants (`PolicySource`) — and follows all of them while the server runs.
 """
 
-from grants.follower import follow_grants
+from grants.announcements import Announcements
+from grants.follower import follow
 from grants.model import (
     Change,
     Grant,
@@ -18,20 +20,22 @@ from grants.model import (
     coverage_warnings,
     rules_of,
 )
-from grants.policy_source import PolicySource
+from grants.policy_source import InForce, PolicySource
 from grants.store import GrantStore
 
 __all__ = [
+    "Announcements",
     "Change",
     "Grant",
     "GrantChange",
     "GrantRefused",
     "GrantStore",
+    "InForce",
     "KeyHolder",
     "PolicySource",
     "checked",
     "consumer_problem",
     "coverage_warnings",
-    "follow_grants",
+    "follow",
     "rules_of",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth import DEMO_SYSTEMS
 from auth.lifecycle import listed as listed_keys
 from catalog import Catalog, load_catalog
+from grants.announcements import Announcements
 from grants.model import (
     Grant,
     GrantChange,
@@ -57,7 +58,7 @@ async def grant(settings: Settings, engine: AsyncEngine, arguments: argparse.Nam
     try:
         if refused:
             raise GrantRefused(refused)
-        store = GrantStore(engine)
+        store = GrantStore(engine, Announcements.from_settings(settings))
         added = await store.add(
             grant, catalog, operator=arguments.operator, reason=arguments.reason
         )
@@ -70,7 +71,8 @@ async def grant(settings: Settings, engine: AsyncEngine, arguments: argparse.Nam
 
 async def revoke(settings: Settings, engine: AsyncEngine, arguments: argparse.Namespace) -> int:
     try:
-        revoked = await GrantStore(engine).revoke(
+        store = GrantStore(engine, Announcements.from_settings(settings))
+        revoked = await store.revoke(
             arguments.id, operator=arguments.operator, reason=arguments.reason
         )
     except GrantRefused as refusal:

@@ -1,11 +1,17 @@
-"""The grants in the platform store: made, revoked, listed with their history, and a
-marker that changes with every change, for a server to poll.
+"""The grants in the platform store: made, revoked, listed with their history, and the
+store's change sequence, which every change moves in its own transaction, for a server
+to poll.
 
 Every change is made with its `grant_changes` row in one transaction: a grant is never
-made or revoked without the store saying who did it and why."""
+made or revoked without the store saying who did it and why. A change is announced to
+the other instances after it commits (`announcements.py`), when the store was given
+announcements: the message only saves them the wait for their next look at the
+sequence, so a change whose announcement is lost still arrives.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
@@ -13,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from catalog import Catalog
+from grants.announcements import Announcements
 from grants.model import (
     Change,
     Grant,
@@ -24,13 +31,20 @@ from grants.model import (
 )
 from policies.caller import Purpose
 from policies.decision import Action
-from store.tables import grant_changes
+from store.tables import grant_changes, grant_sequence
 from store.tables import grants as grants_table
+
+# Reads of the grants between two equal reads of the sequence (`in_force`): a change
+# committed between them makes another attempt, a little later each time, so that a
+# burst of changes (a script granting many) is read once it has passed.
+_CONSISTENT_READS = 8
+_BACK_OFF_SECONDS = 0.02
 
 
 class GrantStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, announcements: Announcements | None = None) -> None:
         self.engine = engine
+        self.announcements = announcements
 
     async def add(self, grant: Grant, catalog: Catalog, *, operator: str, reason: str) -> Grant:
         """Raises GrantRefused, storing nothing, for a grant the catalog cannot permit or
@@ -57,6 +71,8 @@ class GrantStore:
             assert result.inserted_primary_key is not None
             grant_id = int(result.inserted_primary_key[0])
             await _record(connection, grant_id, Change.GRANTED, operator, reason, now)
+            sequence = await _moved(connection)
+        await self._announce(sequence)
         return Grant(**{**grant.__dict__, "id": grant_id, "created_at": now})
 
     async def revoke(self, grant_id: int, *, operator: str, reason: str) -> bool:
@@ -72,6 +88,8 @@ class GrantStore:
             if not result.rowcount:
                 return False
             await _record(connection, grant_id, Change.REVOKED, operator, reason, now)
+            sequence = await _moved(connection)
+        await self._announce(sequence)
         return True
 
     async def listed(self, *, include_revoked: bool = False) -> list[Grant]:
@@ -108,12 +126,36 @@ class GrantStore:
             for row in rows
         ]
 
-    async def version(self) -> tuple[int, datetime.datetime | None]:
-        """Changes when any grant is added or revoked: what a server polls."""
-        statement = sa.select(sa.func.count(), sa.func.max(grants_table.c.changed_at))
+    async def sequence(self) -> int:
+        """The number of changes made so far: one row, what a server polls."""
         async with self.engine.connect() as connection:
-            count, latest = (await connection.execute(statement)).one()
-        return int(count), latest
+            return int(await connection.scalar(sa.select(grant_sequence.c.sequence)) or 0)
+
+    async def in_force(self) -> tuple[list[Grant], int]:
+        """The grants in force and the sequence they are at, exactly: read between two
+        reads of the sequence that agree (a change moves it in its own transaction), so
+        a policy is never labelled with a sequence whose grants it does not hold."""
+        for attempt in range(_CONSISTENT_READS):
+            before = await self.sequence()
+            listed = await self.listed()
+            if await self.sequence() == before:
+                return listed, before
+            await asyncio.sleep(_BACK_OFF_SECONDS * attempt)
+        raise GrantsChanging("the grants changed at every read; the next reload tries again")
+
+    async def _announce(self, sequence: int) -> None:
+        if self.announcements is not None:
+            await self.announcements.announce(sequence)
+
+
+class GrantsChanging(Exception):
+    """The grants changed while they were read, again and again."""
+
+
+async def _moved(connection: AsyncConnection) -> int:
+    """Move the sequence, in the caller's transaction; the number it moved to."""
+    await connection.execute(grant_sequence.update().values(sequence=grant_sequence.c.sequence + 1))
+    return int(await connection.scalar(sa.select(grant_sequence.c.sequence)) or 0)
 
 
 def _accountable(operator: str, reason: str) -> None:

@@ -10,9 +10,11 @@ accounts, records served and versions its audit record needs. Every room but `sc
 from resolvers.execution import (
     Executor,
     GraphQLRequest,
+    InForce,
     Limits,
     Pinned,
     PolicyInForce,
+    Served,
 )
 from resolvers.outcome import ExecutionOutcome, FieldAccount, RecordsServed
 
@@ -21,8 +23,10 @@ __all__ = [
     "Executor",
     "FieldAccount",
     "GraphQLRequest",
+    "InForce",
     "Limits",
     "Pinned",
     "PolicyInForce",
     "RecordsServed",
+    "Served",
 ]

@@ -8,6 +8,10 @@ per schema and document text. The plan and every decision are made after validat
 and before the request's loaders, which read only what was decided; what comes out is
 a finished `ExecutionOutcome` (`outcome.py`): plain data for the edge to send and to
 map to an audit record.
+
+What a request is served by — the policy, and the schemas, meanings and sources of
+the catalog — is one value (`InForce`) that a reload replaces whole: a request reads
+it once, when it starts, and keeps it to its end.
 """
 
 from __future__ import annotations
@@ -77,18 +81,49 @@ class Limits:
     """Validation rules beyond the specification's: depth and alias limits."""
 
 
-class PolicyInForce(Protocol):
-    """Where a request finds the policy it is decided by (`grants.PolicySource`)."""
+@dataclass(frozen=True)
+class Served:
+    """What one catalog serves: its two schemas, what their coordinates mean, and the
+    source each resource is read from."""
+
+    schema: GraphQLSchema
+    public_schema: GraphQLSchema
+    meanings: Mapping[Coordinate, Meaning]
+    connectors: Mapping[str, Connector]
+    """By resource id."""
+    catalog_version: str
+
+    def schema_for(self, public: bool) -> GraphQLSchema:
+        return self.public_schema if public else self.schema
+
+
+class InForce(Protocol):
+    """What one request is served by, from its start to its end."""
 
     @property
-    def current(self) -> Policy: ...
+    def policy(self) -> Policy: ...
+
+    @property
+    def served(self) -> Served: ...
+
+
+class PolicyInForce(Protocol):
+    """Where a request finds what it is served by (`grants.PolicySource`)."""
+
+    @property
+    def current(self) -> InForce: ...
 
 
 @dataclass(frozen=True)
 class Pinned:
-    """One policy for good, where nothing reloads (tests, benchmarks)."""
+    """One policy and catalog for good, where nothing reloads (tests, benchmarks)."""
 
-    current: Policy
+    policy: Policy
+    served: Served
+
+    @property
+    def current(self) -> Pinned:
+        return self
 
 
 @dataclass(frozen=True)
@@ -102,56 +137,43 @@ class _Prepared:
 class Executor:
     def __init__(
         self,
-        schema: GraphQLSchema,
-        meanings: Mapping[Coordinate, Meaning],
         policy_source: PolicyInForce,
-        connectors: Mapping[str, Connector],
         *,
         cursor_key: bytes,
         limits: Limits,
-        public_schema: GraphQLSchema,
         quota: Quota | None = None,
-        catalog_version: str,
     ) -> None:
-        self.schema = schema
-        self.public_schema = public_schema
-        self.meanings = meanings
         self.policy_source = policy_source
-        self.connectors = connectors
         self.cursor_key = cursor_key
         self.limits = limits
         self.quota = quota or Unlimited()
-        self.catalog_version = catalog_version
         self._rules = (*specified_rules, *limits.rules)
-        self._prepare = {
-            public: functools.lru_cache(maxsize=512)(
-                functools.partial(self._parse_and_validate, self._schema_for(public))
-            )
-            for public in (False, True)
-        }
+        # Keyed by schema too: a reloaded catalog's schema validates documents afresh.
+        self._prepare = functools.lru_cache(maxsize=1024)(self._parse_and_validate)
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
     ) -> ExecutionOutcome:
-        policy = self.policy_source.current  # read once: a reload leaves this request be
-        schema = self._schema_for(caller.is_public)
-        prepared = self._prepare[caller.is_public](request.query)
+        in_force = self.policy_source.current  # read once: a reload leaves this request be
+        policy, served = in_force.policy, in_force.served
+        schema = served.schema_for(caller.is_public)
+        prepared = self._prepare(schema, request.query)
         if prepared.document is None:
-            return self._refused(prepared, policy, prepared.errors)
+            return self._refused(prepared, in_force, prepared.errors)
         operation = get_operation_ast(prepared.document, request.operation_name)
         if operation is None:
             error = _request_error(
                 "the document has no operation of that name", UnknownOperation.code
             )
-            return self._refused(prepared, policy, [error])
+            return self._refused(prepared, in_force, [error])
         try:
             plan, governance = self._govern(
-                policy, caller, purpose, schema, prepared.document, operation, request.variables
+                in_force, caller, purpose, schema, prepared.document, operation, request.variables
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
-            return self._refused(prepared, policy, [error])
-        context = self._context(caller, purpose, policy, plan, governance, request.request_id)
+            return self._refused(prepared, in_force, [error])
+        context = self._context(caller, purpose, in_force, plan, governance, request.request_id)
         result = execute(
             schema,
             prepared.document,
@@ -164,30 +186,30 @@ class Executor:
         context.loaders.release()
         _end_on_store_outage(result.errors or ())
         accounting = account(result.data, plan, governance)
-        reported = report(result.errors or [], governance, accounting, self._withheld(context))
+        withheld = self._withheld(served, context)
+        reported = report(result.errors or [], governance, accounting, withheld)
         return ExecutionOutcome(
             True,
             result.data,
             reported,
             prepared.document_id,
             policy.version,
-            self.catalog_version,
+            served.catalog_version,
             field_accounts(plan, governance, accounting.counts),
             records_served(context.accessed),
         )
 
     def _refused(
-        self, prepared: _Prepared, policy: Policy, errors: list[dict[str, Any]]
+        self, prepared: _Prepared, in_force: InForce, errors: list[dict[str, Any]]
     ) -> ExecutionOutcome:
         """Nothing was executed, so nothing was resolved or served."""
-        return ExecutionOutcome(
-            False, None, errors, prepared.document_id, policy.version, self.catalog_version
-        )
+        versions = in_force.policy.version, in_force.served.catalog_version
+        return ExecutionOutcome(False, None, errors, prepared.document_id, *versions)
 
-    def _withheld(self, context: RequestContext) -> list[tuple[Denial, Selection]]:
+    def _withheld(self, served: Served, context: RequestContext) -> list[tuple[Denial, Selection]]:
         withheld = []
         for coordinate in sorted(context.accessed.out_of_scope):
-            meaning = self.meanings[coordinate]
+            meaning = served.meanings[coordinate]
             assert isinstance(meaning, ItemField)
             field_name = f"{coordinate[0]}.{coordinate[1]}"
             denial = Denial(DenialReason.OUT_OF_SCOPE, field_name, meaning.item.name_zh)
@@ -198,7 +220,7 @@ class Executor:
         self,
         caller: Caller,
         purpose: Purpose | None,
-        policy: Policy,
+        in_force: InForce,
         plan: Plan,
         governance: Governance,
         request_id: str | None,
@@ -206,7 +228,7 @@ class Executor:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
         loaders = Loaders(
-            self.connectors,
+            in_force.served.connectors,
             self.limits.batch_bound,
             accessed,
             governance.projections,
@@ -219,18 +241,15 @@ class Executor:
             cursors=CursorCodec(self.cursor_key, audience(caller, purpose)),
             max_first=self.limits.max_first,
             accessed=accessed,
-            policy=policy,
+            policy=in_force.policy,
             quota=self.quota,
             plan=plan,
             governance=governance,
         )
 
-    def _schema_for(self, public: bool) -> GraphQLSchema:
-        return self.public_schema if public else self.schema
-
     def _govern(
         self,
-        policy: Policy,
+        in_force: InForce,
         caller: Caller,
         purpose: Purpose | None,
         schema: GraphQLSchema,
@@ -244,7 +263,7 @@ class Executor:
         }
         plan = plan_operation(schema, operation, fragments, variables)
         now = datetime.datetime.now(datetime.UTC)
-        return plan, govern(plan, self.meanings, policy, caller, purpose, now)
+        return plan, govern(plan, in_force.served.meanings, in_force.policy, caller, purpose, now)
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""

@@ -122,6 +122,16 @@ grant_changes = sa.Table(
 )
 sa.Index("ix_grant_changes_grant_id", grant_changes.c.grant_id)
 
+# The grant store's change sequence: one row, moved in the transaction of every grant
+# made or revoked (0007_grant_sequence).
+grant_sequence = sa.Table(
+    "grant_sequence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sequence", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_grant_sequence_one_row"),
+)
+
 # Verification checks used per caller system and Asia/Shanghai day (0004_grants).
 verification_usage = sa.Table(
     "verification_usage",

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
+from redis.exceptions import RedisError
 
 from auth import demo_key
 from catalog import load_catalog
@@ -29,9 +31,11 @@ from connectors import SOURCE_KINDS, SourceKinds
 from demo import DemoScale, generate_demo_data
 from platform_setup import Platform
 from settings import ROOT, Settings
+from tests.engines import unreachable
 from web.app import create_app
 
 SEED = 20201
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _isolated_data_dir() -> Path:
@@ -141,6 +145,20 @@ async def serving(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Asyn
         transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gov-share") as client:
             yield Gateway(client, app.state.platform)
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """The Redis server (127.0.0.1:6379); with CI=true an unreachable one fails the test,
+    elsewhere it is skipped. Tests that share it use channels of their own."""
+    client = redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        unreachable("Redis", error)
+    finally:
+        await client.aclose()
+    return REDIS_URL
 
 
 @pytest.fixture

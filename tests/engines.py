@@ -22,7 +22,7 @@ POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
-def _unreachable(engine: str, error: Exception) -> NoReturn:
+def unreachable(engine: str, error: Exception) -> NoReturn:
     message = f"{engine} is not reachable: {type(error).__name__}: {error}"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
@@ -34,7 +34,7 @@ async def postgres_database() -> AsyncIterator[str]:
     try:
         admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
     except (OSError, asyncpg.PostgresError) as error:
-        _unreachable("PostgreSQL", error)
+        unreachable("PostgreSQL", error)
     try:
         await admin.execute(
             f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
@@ -45,12 +45,33 @@ async def postgres_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+AUDIT_ROLES = ("owner", "writer", "retention", "auditor")
+
+
+async def drop_audit_roles(prefix: str) -> None:
+    """The cluster-wide roles a store's migrations made under `prefix`: dropped after
+    the store's database, whose tables they own."""
+    try:
+        admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
+    except (OSError, asyncpg.PostgresError):
+        return  # never reached the server, so no roles were made
+    try:
+        for role in AUDIT_ROLES:
+            await admin.execute(f'DROP ROLE IF EXISTS "{prefix}_{role}"')
+        left = await admin.fetchval(
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE $1", f"{prefix}%"
+        )
+        assert left == 0, "a test left audit roles behind"
+    finally:
+        await admin.close()
+
+
 async def mariadb_database() -> AsyncIterator[str]:
     name = f"gs_{uuid.uuid4().hex[:12]}"
     try:
         admin = await asyncmy.connect(**MARIADB)
     except (OSError, asyncmy.errors.Error) as error:
-        _unreachable("MariaDB", error)
+        unreachable("MariaDB", error)
     try:
         async with admin.cursor() as cursor:
             await cursor.execute(

@@ -84,10 +84,11 @@ async def test_a_rule_file_broken_while_serving_is_reported_and_recovered_from(
 
         await eventually(degraded)
         body = await readiness(gateway)
-        assert body["grants"] == "not_followed"
+        assert body["policy"]["reload"] == "failing"  # type: ignore[index]
         assert body["problems"] == [
-            "grants are not followed: public_security.csv does not load; "
-            "the last good policy stays in force"
+            f"policy not reloaded: public_security.csv line {len(good.splitlines()) + 1}: "
+            "subject 'nobody' is not a department code or '<department code>/<system>', "
+            "'group:<name>' or role:public; the last good policy stays in force"
         ]
         [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
         assert logged.path == str(rules)  # type: ignore[attr-defined]
@@ -105,7 +106,7 @@ async def test_a_rule_file_broken_while_serving_is_reported_and_recovered_from(
 
         await eventually(applied)
         assert (await readiness(gateway))["status"] == "ready"
-        assert "grants followed again" in caplog.messages
+        assert "policy reloaded again" in caplog.messages
 
     # Shut down cleanly: the audit log committed everything and signed its head.
     with sqlite3.connect(tmp_path / "platform.db") as store:

@@ -406,9 +406,13 @@ def _verification(reader: Reader, example: Example) -> None:
 
 
 def _health(reader: Reader, example: Example) -> None:
-    alive, ready = reader.shell(example)
+    alive, ready, metrics = reader.shell(example)
     assert json.loads(alive.stdout) == {"status": "alive"}
-    assert json.loads(ready.stdout)["status"] == "ready"
+    body = json.loads(ready.stdout)
+    assert body["status"] == "ready" and body["policy"]["reload"] == "ok"
+    assert body["announcements"] == "off", "the demo runs without Redis"
+    assert "gov_share_policy_reload_ok 1.0" in metrics.stdout.splitlines()
+    assert f'policy_version="{body["policy"]["version"]}"' in metrics.stdout
 
 
 def _keys(reader: Reader, example: Example) -> None:
@@ -449,9 +453,13 @@ def _audit(reader: Reader, example: Example) -> None:
 
 
 def _benchmarks(reader: Reader, example: Example) -> None:
-    run, audit_cost = reader.shell(example)
+    run, audit_cost, propagation = reader.shell(example)
     assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
     assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
+    measured = re.findall(
+        r"^(with Redis|polling only) +(rule edit|grant) +\d+ ", propagation.stdout, re.M
+    )
+    assert ("polling only", "grant") in measured, propagation.stdout
 
 
 CHECKS: dict[str, Callable[[Reader, Example], None]] = {

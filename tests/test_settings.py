@@ -62,3 +62,16 @@ def test_the_audit_command_names_a_marker_it_cannot_read(
     (tmp_path / "demo.json").write_text("{}")
     assert audit_main(["public-key"]) == 2
     assert capsys.readouterr().err.startswith(f"audit: {tmp_path / 'demo.json'}: not a demo marker")
+
+
+def test_a_redis_url_that_is_not_one_is_named_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOV_SHARE_REDIS_URL", "127.0.0.1:6379:s3cret")
+    with pytest.raises(ExceptionGroup) as raised:
+        read_settings()
+    [problem] = raised.value.exceptions
+    assert str(problem) == (
+        "settings: GOV_SHARE_REDIS_URL: Value error, not a Redis URL: redis://host:port/db, "
+        "rediss://… or unix://…"
+    )
+    monkeypatch.setenv("GOV_SHARE_REDIS_URL", "redis://:s3cret@cache.linzhou.gov.cn:6379/2")
+    assert read_settings().redis_url == "redis://:s3cret@cache.linzhou.gov.cn:6379/2"

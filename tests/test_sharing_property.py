@@ -36,7 +36,7 @@ from policies.engine import SharingPolicy
 from policies.rule import instant
 from policies.rules import RuleSet, load_rules
 from policies.scope import Scope
-from resolvers import Executor, GraphQLRequest, Limits, Pinned
+from resolvers import Executor, GraphQLRequest, Limits, Pinned, Served
 from schema.build import build_schema
 from settings import ROOT
 
@@ -673,17 +673,13 @@ def check(database: Sources, scenario: Scenario, tables: dict[str, list[dict[str
     connectors: dict[str, Connector] = {
         resource.id: database.connector for resource in CATALOG.resources.values()
     }
+    # The departments' schema for the public too: this checks governance alone, the
+    # line behind the public's schema, which would refuse most of these at validation.
+    served = Served(SCHEMA._schema, SCHEMA._schema, MEANINGS, connectors, CATALOG.version)
     executor = Executor(
-        SCHEMA._schema,
-        MEANINGS,
-        Pinned(policy),
-        connectors,
+        Pinned(policy, served),
         cursor_key=bytes(16),
         limits=Limits(max_first=100, batch_bound=1000, max_tokens=5000),
-        # The departments' schema for the public too: this checks governance alone, the
-        # line behind the public's schema, which would refuse most of these at validation.
-        public_schema=SCHEMA._schema,
-        catalog_version=CATALOG.version,
     )
     query = "{ " + render(root, True, root.resource.list_field, "root") + " }"
     outcome = asyncio.run(_execute(executor, query, caller, purpose))

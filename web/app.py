@@ -32,6 +32,7 @@ from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
 from web.ide import ide_assets, ide_page, ide_requested
 from web.media import negotiate
+from web.metrics import metrics
 from web.readiness import healthz, readyz
 
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
@@ -53,6 +54,7 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
     ]
     if settings.graphiql_served():
         routes.append(ide_assets())

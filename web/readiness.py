@@ -2,10 +2,12 @@
 
 One department's source down must not take the platform out of service: its fields
 answer SOURCE_UNAVAILABLE and the others still come back. So readiness has three
-states: `ready` (the store and every source answer), `degraded` (the store and some
-sources answer, or grants are not being followed: still served, and the body says
-what is wrong) and `not_ready` (no store, so nothing can be audited, or no source at
-all: 503, take it out of rotation).
+states: `ready` (the store and every source answer), `degraded` (still served, and
+the body says what is wrong: the store and some sources answer; or a reload of the
+rule or catalog files failed, and the last good policy is in force; or grant changes
+are not announced to this server, which then follows them by polling) and
+`not_ready` (no store, so nothing can be audited, or no source at all: 503, take it
+out of rotation).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from grants import Announcements
 from platform_setup import Platform
 
 
@@ -34,9 +37,13 @@ async def readyz(request: Request) -> Response:
     sources = dict(zip(platform.sources, answers, strict=True))
     down = sorted(name for name, answered in sources.items() if not answered)
     problems = [f"source {name} does not answer" for name in down]
-    following = platform.policy_source.problem
-    if following is not None:
-        problems.append(f"grants are not followed: {following}")
+    source = platform.policy_source
+    in_force = source.current
+    if source.problem is not None:
+        problems.append(f"policy not reloaded: {source.problem}")
+    announcements = platform.announcements
+    if announcements is not None and announcements.problem is not None:
+        problems.append(announcements.problem)
     if not store:
         problems.insert(0, "the platform store does not answer: nothing can be audited")
     if not store or len(down) == len(sources):
@@ -47,7 +54,12 @@ async def readyz(request: Request) -> Response:
         "status": status,
         "store": _state(store),
         "sources": {name: _state(answered) for name, answered in sources.items()},
-        "grants": "following" if following is None else "not_followed",
+        "policy": {
+            "reload": "ok" if source.problem is None else "failing",
+            "version": in_force.version,
+            "catalog_version": in_force.catalog.version,
+        },
+        "announcements": _announced(announcements),
         "problems": problems,
     }
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
@@ -59,6 +71,14 @@ async def _answers(ping: Awaitable[None], timeout: float) -> bool:
     except Exception:  # whatever the reason, it does not answer; the reason stays out of the body
         return False
     return True
+
+
+def _announced(announcements: Announcements | None) -> str:
+    if announcements is None:
+        return "off"
+    if announcements.listening:
+        return "listening"
+    return "connecting" if announcements.problem is None else "unavailable"
 
 
 def _state(answered: bool) -> str:

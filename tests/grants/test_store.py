@@ -6,6 +6,7 @@ reason when the catalog cannot permit it, and managed end to end through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from auth import KeyRegistry
 from catalog import load_catalog
 from grants import Change, Grant, GrantRefused, GrantStore, checked, rules_of
+from grants.store import GrantsChanging
 from policies.__main__ import main
 from policies.caller import Caller, Purpose
 from policies.decision import Action
@@ -198,25 +200,51 @@ async def test_grants_are_listed_in_the_order_they_were_made(store: Store) -> No
     assert [grant.id for grant in await store.grants.listed()] == [first.id, second.id]
 
 
-async def test_the_version_moves_on_add_and_revoke_and_not_on_a_second_revoke(
+async def test_the_sequence_moves_on_add_and_revoke_and_not_on_a_second_revoke(
     store: Store,
 ) -> None:
-    empty = await store.grants.version()
-    assert empty == (0, None)
+    assert await store.grants.sequence() == 0
     made = await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
     assert made.id is not None
-    added = await store.grants.version()
-    assert added != empty
+    assert await store.grants.sequence() == 1
     assert await store.grants.revoke(made.id, operator="gs-admin", reason="test") is True
-    revoked = await store.grants.version()
-    assert revoked != added
+    assert await store.grants.sequence() == 2
     assert (
         await store.grants.revoke(made.id, operator="gs-admin", reason="test") is False
     )  # revoking twice changes nothing
-    assert await store.grants.version() == revoked
     assert (
         await store.grants.revoke(made.id + 1000, operator="gs-admin", reason="test") is False
     )  # no such grant
+    assert await store.grants.sequence() == 2
+    assert await store.grants.in_force() == ([], 2)
+
+
+async def test_grants_read_with_their_sequence_while_others_are_made(store: Store) -> None:
+    """Every read of the grants in force names the sequence they are at, exactly: the
+    number of grants made by then, however the reads and the changes interleave."""
+    made = 0
+
+    async def make() -> None:
+        nonlocal made
+        for _ in range(6):
+            await store.grants.add(address_grant(), CATALOG, operator="gs-admin", reason="test")
+            made += 1
+
+    async def read() -> list[tuple[int, int]]:
+        seen = []
+        while made < 6:
+            # Changes at every attempt may make a read give up (the next reload tries
+            # again); what it must never do is name a sequence its grants are not at.
+            with contextlib.suppress(GrantsChanging):
+                listed, sequence = await store.grants.in_force()
+                seen.append((len(listed), sequence))
+            await asyncio.sleep(0)
+        return seen
+
+    _, seen = await asyncio.gather(make(), read())
+    assert all(count == sequence for count, sequence in seen), seen
+    listed, sequence = await store.grants.in_force()
+    assert (len(listed), sequence) == (6, 6)
 
 
 async def test_a_revoked_grant_is_kept_but_listed_only_on_request(store: Store) -> None:
@@ -453,7 +481,7 @@ async def test_a_refused_grant_stores_nothing(
             address_grant(**changes), CATALOG, operator="gs-admin", reason="test"
         )
     assert await store.grants.listed(include_revoked=True) == []
-    assert await store.grants.version() == (0, None)
+    assert await store.grants.sequence() == 0
 
 
 def test_every_problem_of_a_grant_is_named_once() -> None:

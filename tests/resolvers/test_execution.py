@@ -23,6 +23,7 @@ from resolvers import (
     Limits,
     Pinned,
     RecordsServed,
+    Served,
 )
 from resolvers.loaders import Record
 from schema.build import build_schema
@@ -67,21 +68,20 @@ def sources(people: MemoryConnector, licences: MemoryConnector) -> dict[str, Con
     return {**by_resource, "person": people, "licence": licences}
 
 
-def executor(people: MemoryConnector, licences: MemoryConnector, max_first: int = 100) -> Executor:
+def executor(
+    people: MemoryConnector,
+    licences: MemoryConnector,
+    max_first: int = 100,
+    **others: Connector,
+) -> Executor:
+    """Persons and licences from `people` and `licences`, other resources (by id) from
+    `others`, and the rest from an empty source."""
     schema, meanings = build_schema(CATALOG, default_first=20)
     limits = Limits(max_first=max_first, batch_bound=1000, max_tokens=5000)
-    connectors = sources(people, licences)
+    connectors = {**sources(people, licences), **others}
     public_schema, _ = build_schema(CATALOG, default_first=20, public=True)
-    return Executor(
-        schema._schema,
-        meanings,
-        Pinned(POLICY),
-        connectors,
-        cursor_key=bytes(16),
-        limits=limits,
-        public_schema=public_schema._schema,
-        catalog_version=CATALOG.version,
-    )
+    served = Served(schema._schema, public_schema._schema, meanings, connectors, CATALOG.version)
+    return Executor(Pinned(POLICY, served), cursor_key=bytes(16), limits=limits)
 
 
 @pytest.fixture
@@ -321,7 +321,8 @@ class Swapping(MemoryConnector):
     async def read(self, *arguments: Any) -> list[list[Row]]:
         if self.gateway is not None:
             later = SharingPolicy(CATALOG, dataclasses.replace(POLICY.rules, version="later"))
-            self.gateway.policy_source, self.gateway = Pinned(later), None
+            served = self.gateway.policy_source.current.served
+            self.gateway.policy_source, self.gateway = Pinned(later, served), None
         return await super().read(*arguments)
 
 
@@ -332,6 +333,6 @@ async def test_a_request_is_recorded_under_the_policy_it_started_with(
     gateway = swapping.gateway = executor(swapping, licences)
     query = "{ persons(first: 2) { edges { node { phone } } } }"
     started = await run(gateway, query)
-    assert gateway.policy_source.current.version == "later"
+    assert gateway.policy_source.current.policy.version == "later"
     assert started.policy_version == POLICY.version
     assert (await run(gateway, query)).policy_version == "later"

@@ -46,8 +46,7 @@ async def test_the_public_is_told_as_no_department(
     people: MemoryConnector, licences: MemoryConnector
 ) -> None:
     enterprises = MemoryConnector("market_regulation", {"enterprise": []})
-    running = executor(people, licences)
-    running.connectors = {**running.connectors, "enterprise": enterprises}
+    running = executor(people, licences, enterprise=enterprises)
     outcome = await running.execute(
         GraphQLRequest("{ enterprises { edges { node { name } } } }"), PUBLIC, None
     )

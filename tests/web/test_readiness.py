@@ -32,7 +32,13 @@ async def test_ready_when_the_store_and_every_source_answer(gateway: Gateway) ->
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready" and body["problems"] == []
-    assert body["store"] == "available" and body["grants"] == "following"
+    assert body["store"] == "available" and body["announcements"] == "off"
+    in_force = gateway.platform.policy_source.current
+    assert body["policy"] == {
+        "reload": "ok",
+        "version": in_force.version,
+        "catalog_version": in_force.catalog.version,
+    }
     assert set(body["sources"]) == set(SOURCES)
     assert set(body["sources"].values()) == {"available"}
 

@@ -1,0 +1,77 @@
+"""/metrics: the platform's own state in Prometheus text — which policy and catalog are
+in force, and how their reloads fare — for the operators' monitoring (Art. 13).
+
+Read from the policy source at every scrape, so there is no second copy of its state
+to keep in step. Never a data value: versions are digests, the rest counts and times.
+Served like /readyz, without a key: it is for the monitoring inside the network, and
+tells nothing a caller could use to reach data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+
+from platform_setup import Platform
+
+
+async def metrics(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_PolicyCollector(platform))
+    ProcessCollector(registry=registry)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _PolicyCollector(Collector):
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def collect(self) -> Iterator[Metric]:
+        source = self.platform.policy_source
+        in_force = source.current
+        yield InfoMetricFamily(
+            "gov_share_policy_version",
+            "The policy and catalog versions in force (digests).",
+            value={"policy_version": in_force.version, "catalog_version": in_force.catalog.version},
+        )
+        yield GaugeMetricFamily(
+            "gov_share_policy_reload_ok",
+            "1 while the rule files, catalog and grants in force are the current ones; 0 while "
+            "a reload fails and the last good policy stays in force (see /readyz).",
+            value=0 if source.problem else 1,
+        )
+        yield CounterMetricFamily(
+            "gov_share_policy_reload_failures",
+            "Reloads of the rule files, catalog or grants that failed.",
+            value=source.failures,
+        )
+        yield GaugeMetricFamily(
+            "gov_share_policy_last_reload_success_timestamp_seconds",
+            "When a reload last succeeded: the policy in force was current then.",
+            value=source.succeeded_at,
+        )
+        yield GaugeMetricFamily(
+            "gov_share_policy_in_force_since_timestamp_seconds",
+            "When the policy and catalog in force were put in force.",
+            value=in_force.since.timestamp(),
+        )
+        announcements = self.platform.announcements
+        if announcements is not None:
+            yield GaugeMetricFamily(
+                "gov_share_policy_announcements_up",
+                "1 while this server hears grant changes announced on Redis; 0 while it "
+                "follows them by polling only.",
+                value=1 if announcements.listening else 0,
+            )
