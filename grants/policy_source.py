@@ -41,11 +41,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalog import Catalog, files_version, load_catalog
 from errors import ConfigurationError
 from grants.model import rules_of
-from grants.store import GrantsChanging, GrantStore
+from grants.store import GrantChanges, GrantsChanging, GrantStore
 from policies import SharingPolicy, load_rules
 from policies.rules import RuleSet, rule_files
 
 logger = logging.getLogger("gov_share.policies")
+
+FOLLOWED_CHANGES = 1000
+"""Up to this many grant changes since the policy in force are applied to it; more, and
+the grants are read again whole (as after a restart)."""
 
 S = TypeVar("S")
 """What a catalog serves; the platform decides (schemas, meanings, sources)."""
@@ -180,6 +184,11 @@ class PolicySource(Generic[S]):
         sequence = await self.grants.sequence()
         if Seen(rules_digest, catalog_digest, sequence) == now.seen:
             return
+        if (rules_digest, catalog_digest) == (now.seen.rules, now.seen.catalog):
+            changes = await self.grants.changes_since(now.seen.grants, most=FOLLOWED_CHANGES)
+            if changes is not None:
+                self._follow(now, changes)
+                return
         catalog, served = now.catalog, now.served
         if catalog_digest != now.seen.catalog:
             loaded = await asyncio.to_thread(load_catalog, self.catalog_dir)
@@ -199,6 +208,27 @@ class PolicySource(Generic[S]):
                 "policy in force",
                 extra={"policy_version": policy.version, "catalog_version": catalog.version},
             )
+
+    def _follow(self, now: InForce[S], changes: GrantChanges) -> None:
+        """Only grants changed: the policy in force with those grants made and revoked,
+        not one loaded again (milliseconds at 100,000 grants, not seconds)."""
+        revoked = {grant.id for grant in changes.revoked}
+        made = {grant.id for grant in changes.made}
+        added = rules_of([grant for grant in changes.made if grant.id not in revoked])
+        removed = [
+            rule
+            for grant in changes.revoked
+            if grant.id not in made
+            for rule in dataclasses.replace(grant, revoked_at=None).rules()
+        ]
+        rules = now.policy.rules.changed(added, removed)
+        policy = SharingPolicy(now.catalog, rules, derived_version(rules, changes.sequence))
+        seen = dataclasses.replace(now.seen, grants=changes.sequence)
+        self._in_force = InForce(now.catalog, policy, now.served, seen, _now())
+        logger.info(
+            "policy in force",
+            extra={"policy_version": policy.version, "catalog_version": now.catalog.version},
+        )
 
     def _in_catalog(self, error: ConfigurationError) -> bool:
         """A catalog file, or the catalog as a whole (its directory)."""
@@ -220,14 +250,14 @@ async def _policy(
     derived version, and the grant store's change sequence it was made at."""
     listed, sequence = await grants.in_force()
     rules = load_rules(policy_dir, catalog, rules_of(listed))
-    versioned = dataclasses.replace(rules, version=derived_version(rules, sequence))
-    return SharingPolicy(catalog, versioned), sequence
+    return SharingPolicy(catalog, rules, derived_version(rules, sequence)), sequence
 
 
 def derived_version(rules: RuleSet, sequence: int) -> str:
-    """A digest of the rule set's own (catalog version, rule files' text, grants) and
-    the grant store's change sequence: the same on every instance that reads the same
-    files and store, another after any change. Short enough for the audit record."""
+    """A digest of the rule set's own (catalog version, rule files' text) and the grant
+    store's change sequence, which names the grants in force exactly: the same on every
+    instance that reads the same files and store, another after any change. Short
+    enough for the audit record."""
     digest = hashlib.new("sm3", f"{rules.version}\0{sequence}".encode())
     return digest.hexdigest()[:16]
 

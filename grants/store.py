@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,8 +71,8 @@ class GrantStore:
             )
             assert result.inserted_primary_key is not None
             grant_id = int(result.inserted_primary_key[0])
-            await _record(connection, grant_id, Change.GRANTED, operator, reason, now)
             sequence = await _moved(connection)
+            await _record(connection, grant_id, Change.GRANTED, (operator, reason), now, sequence)
         await self._announce(sequence)
         return Grant(**{**grant.__dict__, "id": grant_id, "created_at": now})
 
@@ -87,8 +88,8 @@ class GrantStore:
             )
             if not result.rowcount:
                 return False
-            await _record(connection, grant_id, Change.REVOKED, operator, reason, now)
             sequence = await _moved(connection)
+            await _record(connection, grant_id, Change.REVOKED, (operator, reason), now, sequence)
         await self._announce(sequence)
         return True
 
@@ -143,9 +144,47 @@ class GrantStore:
             await asyncio.sleep(_BACK_OFF_SECONDS * attempt)
         raise GrantsChanging("the grants changed at every read; the next reload tries again")
 
+    async def changes_since(self, sequence: int, *, most: int) -> GrantChanges | None:
+        """The grants made and revoked after `sequence`, and the sequence they bring the
+        store to, read as consistently as `in_force`; None when there are more than
+        `most` (reading them all again is then as cheap) or the history does not reach
+        back to `sequence`."""
+        statement = (
+            sa.select(grants_table, grant_changes.c.change, grant_changes.c.sequence)
+            .join(grant_changes, grant_changes.c.grant_id == grants_table.c.id)
+            .where(grant_changes.c.sequence > sequence)
+            .order_by(grant_changes.c.sequence)
+            .limit(most + 1)
+        )
+        for attempt in range(_CONSISTENT_READS):
+            before = await self.sequence()
+            async with self.engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+            if await self.sequence() != before:
+                await asyncio.sleep(_BACK_OFF_SECONDS * attempt)
+                continue
+            numbers = [row.sequence for row in rows]
+            if len(rows) > most or numbers != list(range(sequence + 1, before + 1)):
+                return None
+            made = [_grant(row._mapping) for row in rows if row.change == Change.GRANTED]
+            revoked = [_grant(row._mapping) for row in rows if row.change == Change.REVOKED]
+            return GrantChanges(made, revoked, before)
+        raise GrantsChanging("the grants changed at every read; the next reload tries again")
+
     async def _announce(self, sequence: int) -> None:
         if self.announcements is not None:
             await self.announcements.announce(sequence)
+
+
+@dataclass(frozen=True)
+class GrantChanges:
+    """What changed in the grant store after a sequence, in the order it happened."""
+
+    made: list[Grant]
+    """Grants made since (as they are now: one revoked since is also in `revoked`)."""
+    revoked: list[Grant]
+    sequence: int
+    """The sequence these changes bring the store to."""
 
 
 class GrantsChanging(Exception):
@@ -168,10 +207,12 @@ async def _record(
     connection: AsyncConnection,
     grant_id: int,
     change: Change,
-    operator: str,
-    reason: str,
+    by: tuple[str, str],
     now: datetime.datetime,
+    sequence: int,
 ) -> None:
+    """The change's history row: by (operator, reason), at the sequence it moved to."""
+    operator, reason = by
     await connection.execute(
         grant_changes.insert().values(
             grant_id=grant_id,
@@ -179,6 +220,7 @@ async def _record(
             operator=operator.strip(),
             reason=reason.strip(),
             changed_at=now,
+            sequence=sequence,
         )
     )
 

@@ -67,10 +67,12 @@ class Policy(Protocol):
 
 
 class SharingPolicy:
-    def __init__(self, catalog: Catalog, rules: RuleSet) -> None:
+    def __init__(self, catalog: Catalog, rules: RuleSet, version: str | None = None) -> None:
+        """`version`: what the policy is recorded under; the rule set's own by default
+        (the policy in force adds its grants: `grants.policy_source.derived_version`)."""
         self.catalog = catalog
         self.rules = rules
-        self.version = rules.version
+        self.version = version or rules.version
         self._cache: dict[_CacheKey, tuple[Decision, str | None]] = {}
 
     def decide(

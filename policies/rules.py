@@ -78,6 +78,26 @@ class RuleSet:
         cached decision for it is stale from then on."""
         return self.index.next_change(resource_id, item, now)
 
+    def changed(self, added: Sequence[Rule], removed: Sequence[Rule]) -> RuleSet:
+        """These rules with `added` after them and `removed` gone (grants made and
+        revoked): a new set sharing what did not change, not one loaded again. The
+        version is the files' (`version`); what grants are in force, the caller knows."""
+        gone = set(removed)
+        bases = {rule.basis for rule in gone}  # a string's hash is kept; a rule's is not
+        rules = (*(r for r in self.rules if r.basis not in bases or r not in gone), *added)
+        scopes = dict(self.scopes)
+        for resource_id in {rule.resource_id for rule in (*added, *gone) if rule.scope}:
+            named = {r.scope for r in rules if r.scope and r.resource_id == resource_id}
+            scopes[resource_id] = tuple(sorted(named))
+        return RuleSet(
+            self.model,
+            self.version,
+            rules,
+            self.groups,
+            {resource: texts for resource, texts in scopes.items() if texts},
+            self.index.changed(added, gone),
+        )
+
 
 def rule_files(policy_dir: Path) -> list[Path]:
     """The model, then the rule files in name order: everything rules are read from."""
@@ -124,7 +144,7 @@ def load_rules(policy_dir: Path, catalog: Catalog, grants: Sequence[Rule] = ()) 
             scopes.setdefault(rule.resource_id, set()).add(rule.scope)
     return RuleSet(
         model_source,
-        _version(catalog.version, [(model, model_text), *files], grants),
+        _version(catalog.version, [(model, model_text), *files]),
         every,
         members,
         {resource: tuple(sorted(texts)) for resource, texts in scopes.items()},
@@ -156,15 +176,15 @@ def _spaceless(text: str) -> str:
     return "".join(text.replace(".", "_").split())
 
 
-def _version(catalog: str, files: Sequence[tuple[Path, bytes]], grants: Sequence[Rule]) -> str:
-    """Derived from all a policy is made of, never counted: the same catalog, files and
-    grants give the same version on every instance and after every restart, and a
-    change to any of them gives another. Short enough for the audit record's column."""
+def _version(catalog: str, files: Sequence[tuple[Path, bytes]]) -> str:
+    """Derived from the catalog and the files, never counted: the same give the same
+    version on every instance and after every restart, and a change to any of them
+    gives another. The grants are not hashed (100,000 of them would cost a reload tens
+    of milliseconds): the policy in force adds the grant store's change sequence
+    (`grants.policy_source.derived_version`). Short enough for the audit record."""
     digest = hashlib.new("sm3", catalog.encode() + b"\0")
     for path, text in files:
         digest.update(path.name.encode() + b"\0" + text + b"\0")
-    for grant in grants:
-        digest.update("\0".join(grant.values()).encode() + b"\n")
     return digest.hexdigest()[:16]
 
 

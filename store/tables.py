@@ -109,7 +109,8 @@ grants = sa.Table(
 sa.Index("ix_grants_changed_at", grants.c.changed_at)
 
 # Who changed a grant, how and why (0006_grant_changes); operator and reason are NULL
-# only for changes made before that migration.
+# only for changes made before that migration; `sequence`, the grant sequence the change
+# moved to (0007), only for changes made before that one.
 grant_changes = sa.Table(
     "grant_changes",
     metadata,
@@ -119,8 +120,10 @@ grant_changes = sa.Table(
     sa.Column("operator", sa.String(100)),
     sa.Column("reason", sa.String(200)),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sequence", sa.BigInteger),
 )
 sa.Index("ix_grant_changes_grant_id", grant_changes.c.grant_id)
+sa.Index("ix_grant_changes_sequence", grant_changes.c.sequence)
 
 # The grant store's change sequence: one row, moved in the transaction of every grant
 # made or revoked (0007_grant_sequence).

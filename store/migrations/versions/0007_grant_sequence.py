@@ -1,4 +1,5 @@
-"""The grant store's change sequence: one row, one number, moved by every change.
+"""The grant store's change sequence: one row, one number, moved by every change, and
+named by the change's own history row.
 
 A server tells whether the grants changed by reading this number, and the policy
 version is derived from it (`grants/policy_source.py`): the same number means the
@@ -33,6 +34,11 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name="ck_grant_sequence_one_row"),
     )
     op.bulk_insert(sequence, [{"id": 1, "sequence": 0}])
+    # Each change names the sequence it moved to, so that a server can read only the
+    # changes after the sequence it has (NULL: made before the sequence was kept).
+    with op.batch_alter_table("grant_changes") as changes:
+        changes.add_column(sa.Column("sequence", sa.BigInteger))
+        changes.create_index("ix_grant_changes_sequence", ["sequence"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f'GRANT SELECT ON grant_sequence TO "{role_prefix()}_writer"')
 
@@ -40,4 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f'REVOKE ALL ON grant_sequence FROM "{role_prefix()}_writer"')
+    with op.batch_alter_table("grant_changes") as changes:
+        changes.drop_index("ix_grant_changes_sequence")
+        changes.drop_column("sequence")
     op.drop_table("grant_sequence")
