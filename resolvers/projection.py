@@ -44,7 +44,9 @@ def projections(
     computing: dict[str, ComputedItems] = {}
 
     def need(resource: Resource, column: str) -> None:
-        columns.setdefault(resource.id, dict.fromkeys(internal_columns(resource)))[column] = None
+        if resource.id not in columns:
+            columns[resource.id] = dict.fromkeys(internal_columns(resource))
+        columns[resource.id][column] = None
 
     for resource, sorted_on in sort_columns.items():
         for column in sorted_on:  # read for cursors; served only if also selected

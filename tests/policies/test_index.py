@@ -135,3 +135,29 @@ def test_a_model_with_another_matcher_is_refused(tmp_path: Path) -> None:
         load_rules(policy_dir, load_catalog(ROOT / "catalog" / "departments"))
     assert refused.value.file.endswith("model.conf")
     assert "the matcher is not the sharing model's" in refused.value.problem
+
+
+def test_the_rule_sets_casbin_model_holds_what_add_policy_would_give_it() -> None:
+    catalog = load_catalog(ROOT / "catalog" / "departments")
+    grants = [
+        Rule(DEPARTMENTS[1], "person.phone", "read_clear", "*", basis=f"grant:{number}")
+        for number in range(50)
+    ]
+    rules = load_rules(ROOT / "policies", catalog, grants)
+    added = casbin.Enforcer(casbin.Enforcer.new_model(text=rules.model))
+    for member, group in rules.groups:
+        added.add_named_grouping_policy("g", member, group)
+    for rule in rules.rules:
+        added.add_named_policy("p", *rule.values())
+    assert rules.enforcer.get_policy() == added.get_policy()
+    assert rules.enforcer.get_grouping_policy() == added.get_grouping_policy()
+    request = (
+        DEPARTMENTS[1],
+        "x/y",
+        "person.phone",
+        "read_clear",
+        "work_reference",
+        MOMENTS[2],
+        "",
+    )
+    assert rules.enforcer.enforce_ex(*request) == added.enforce_ex(*request)

@@ -1,0 +1,311 @@
+"""Decisions at any number of grants: a cold and a cached decision, a grant made or
+revoked, and the decision layer's share of a request, with 100,000 grants in the store.
+
+    uv run --frozen python bench/decisions.py [--quick] [--grants N]
+
+The platform store (SQLite, in a temp dir removed at exit) is filled with N synthetic
+grants for 2,000 synthetic consumer departments and their systems, over every
+conditional item, with purposes, scopes and windows drawn from a fixed seed; the
+benchmark's caller (the demo marriage registry) holds a few of them. Every figure
+comes with a baseline measured in the same run:
+
+  decisions   the rule index, cold (a fresh cache) and cached, against pycasbin's
+              `enforce_ex` on the same rules (the reference model, which served
+              decisions before the index: it scans every rule)
+  grants      one grant made or revoked, followed by `PolicySource.reload()`, against
+              a reload that reads every grant again (a restart's load)
+  requests    `Executor.execute` of the workload query (bench/workload.py) at N = 1 and
+              100, concurrency 16: the time spent deciding (`govern`: every decision
+              and what follows from them) over the wall time, with the decisions
+              cached (steady) and with the cache emptied before every request (cold,
+              the worst case: just after a grant change)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import argparse
+import asyncio
+import datetime
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+import resolvers.execution as execution
+from bench.governed import GovernedInProcess, Running
+from bench.workload import DEPARTMENT, SYSTEM, generate
+from catalog import Catalog, DataItem, Resource, ShareType, load_catalog
+from grants import Grant, GrantStore, PolicySource
+from policies import Caller, Purpose, SharingPolicy
+from policies.decision import Action
+from settings import ROOT
+from store import store_engine, upgrade
+from store.tables import grants as grants_table
+
+SEED = 20201
+CONSUMERS = 2000
+SCOPE = "township=township"
+BY = {"operator": "bench", "reason": "the cost of one grant change"}
+Request = tuple[Caller, Resource, DataItem, Purpose]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--grants", type=int, default=100_000, help="grants in the store")
+    parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="gov-share-decisions-") as directory:
+        asyncio.run(_bench(args, Path(directory)))
+    return 0
+
+
+async def _bench(args: argparse.Namespace, directory: Path) -> None:
+    started = time.perf_counter()
+    catalog = load_catalog(ROOT / "catalog" / "departments")
+    store_url = f"sqlite+aiosqlite:///{directory / 'platform.db'}"
+    await asyncio.to_thread(upgrade, store_url)
+    engine = store_engine(store_url)
+    draw = random.Random(SEED)
+    await _fill(engine, catalog, args.grants, draw)
+    print(f"gov-share decisions: {args.grants:,} grants for {CONSUMERS:,} consumer departments")
+
+    loading = time.perf_counter()
+    source = await _load(catalog, GrantStore(engine))
+    full_reload = time.perf_counter() - loading
+    policy = source.current.policy
+    print(f"rules in force: {len(policy.rules.rules):,}; a full load took {full_reload:.2f} s\n")
+
+    samples = 300 if args.quick else 3000
+    await _decisions(policy, catalog, draw, samples)
+    await _grant_changes(source, GrantStore(engine), catalog, full_reload, 3 if args.quick else 10)
+    await engine.dispose()
+    await _requests(directory, catalog, store_url, 1.0 if args.quick else 4.0)
+    print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
+
+
+async def _fill(engine: Any, catalog: Catalog, count: int, draw: random.Random) -> None:
+    """`count` grants, written in one transaction (the benchmark's set-up, not timed)."""
+    now = datetime.datetime.now(datetime.UTC)
+    conditional = [
+        (resource, item)
+        for resource in catalog.resources.values()
+        for item in resource.items
+        if item.share_type is ShareType.CONDITIONAL
+    ]
+    enterprise = catalog.resources["enterprise"]
+    ours = [(enterprise, item) for r, item in conditional if r is enterprise]
+    rows = []
+    for number in range(count):
+        consumer = _department(draw.randrange(CONSUMERS))
+        if draw.random() < 0.3:
+            consumer = f"{consumer}/system-{draw.randrange(3)}"
+        resource, item = draw.choice(conditional)
+        if number % 10_000 == 0 and ours:  # a few for the benchmark's own caller
+            consumer, (resource, item) = DEPARTMENT, draw.choice(ours)
+        actions = [Action.READ_CLEAR, Action.VERIFY] + ([Action.READ_MASKED] if item.mask else [])
+        action = draw.choice(actions)
+        scoped = resource.id == "person" and action is not Action.READ_MASKED
+        hours = draw.choice([None, None, -24, 24 * 30])
+        rows.append(
+            {
+                "consumer": consumer,
+                "resource_id": resource.id,
+                "items": [item.name],
+                "action": action.value,
+                "purposes": [p.value for p in draw.sample(list(Purpose), draw.randint(1, 2))],
+                "scope": SCOPE if scoped and draw.random() < 0.2 else "",
+                "valid_from": None,
+                "valid_until": None if hours is None else now + datetime.timedelta(hours=hours),
+                "reference": f"bench-{number}",
+                "created_at": now,
+                "changed_at": now,
+            }
+        )
+    async with engine.begin() as connection:
+        await connection.execute(sa.insert(grants_table), rows)
+
+
+def _department(number: int) -> str:
+    return f"91410581MA{number:08d}"
+
+
+async def _load(catalog: Catalog, grants: GrantStore) -> PolicySource[None]:
+    return await PolicySource.load(
+        catalog,
+        catalog_dir=ROOT / "catalog" / "departments",
+        policy_dir=ROOT / "policies",
+        grants=grants,
+        serve=lambda _: None,
+    )
+
+
+async def _decisions(
+    policy: SharingPolicy, catalog: Catalog, draw: random.Random, samples: int
+) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    items = [(r, i) for r in catalog.resources.values() for i in r.items]
+    requests: list[Request] = []
+    for _ in range(samples):
+        department = _department(draw.randrange(CONSUMERS))
+        caller = Caller(department, "bench", f"system-{draw.randrange(3)}")
+        resource, item = draw.choice(items)
+        requests.append((caller, resource, item, draw.choice(list(Purpose))))
+    fresh = SharingPolicy(policy.catalog, policy.rules, policy.version)
+    cold = [_timed(lambda r=r: fresh.decide(*r, now)) for r in requests]
+    cached = [_timed(lambda r=r: fresh.decide(*r, now)) for r in requests]
+    enforcer_made = time.perf_counter()
+    enforcer = policy.rules.enforcer
+    made = time.perf_counter() - enforcer_made
+    rules = policy.rules
+    reference = [
+        _timed(
+            lambda r=r: enforcer.enforce_ex(
+                r[0].subject,
+                r[0].system_subject,
+                f"{r[1].id}.{r[2].name}",
+                "read_clear",
+                r[3].value,
+                now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "",
+            )
+        )
+        for r in requests[: max(5, samples // 300)]
+    ]
+    indexed = [
+        _timed(
+            lambda r=r: rules.index.match(
+                r[0].subject,
+                r[0].system_subject,
+                f"{r[1].id}.{r[2].name}",
+                "read_clear",
+                r[3].value,
+                now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "",
+            )
+        )
+        for r in requests
+    ]
+    print("decisions (µs per decision; median / p99)        target")
+    print(f"  cold, the rule index            {_us(cold)}     < 1000")
+    print(f"  cached                          {_us(cached)}     < 10")
+    print(f"  one rule lookup, the index      {_us(indexed)}")
+    print(f"  one rule lookup, Casbin enforce {_us(reference)}     (built in {made:.1f} s)")
+    ratio = statistics.median(reference) / statistics.median(indexed)
+    print(f"  Casbin / index, one lookup: {ratio:,.0f}x\n")
+
+
+async def _grant_changes(
+    source: PolicySource[None], grants: GrantStore, catalog: Catalog, full: float, rounds: int
+) -> None:
+    made_times, revoked_times = [], []
+    for number in range(rounds):
+        grant = Grant(
+            consumer=_department(number),
+            resource_id="enterprise",
+            items=("legalRepIdNumber",),
+            action=Action.READ_CLEAR,
+            purposes=(Purpose.WORK_REFERENCE,),
+            reference=f"bench-change-{number}",
+        )
+        made = await grants.add(grant, catalog, **BY)
+        made_times.append(await _timed_async(source.reload))
+        assert made.id is not None and await grants.revoke(made.id, **BY)
+        revoked_times.append(await _timed_async(source.reload))
+    assert source.problem is None, source.problem
+    print("grant changes (ms, median of reload() after each; the store read included)")
+    print(f"  one grant made     {statistics.median(made_times) * 1000:8.1f}")
+    print(f"  one grant revoked  {statistics.median(revoked_times) * 1000:8.1f}")
+    print(f"  every grant read again (a full load) {full * 1000:8.0f}")
+    ratio = full / statistics.median(made_times + revoked_times)
+    print(f"  full load / one change followed: {ratio:,.0f}x\n")
+
+
+async def _requests(directory: Path, catalog: Catalog, store_url: str, seconds: float) -> None:
+    paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
+    running = Running(paths, directory / "data", platform_store_url=store_url)
+    await running.start()
+    variant = GovernedInProcess(running)
+    deciding = _Deciding()
+    original = execution.govern
+    execution.govern = deciding.govern  # type: ignore[assignment]
+    try:
+        print(f"requests (caller {SYSTEM}; concurrency 16)    deciding / wall   target")
+        for n in (1, 100):
+            for cold in (False, True):
+                await variant.run(n)  # warm the parse cache and, for steady, the decisions
+                share = await _share(running, variant, deciding, n, cold, seconds)
+                label = "cold (cache emptied each request)" if cold else "steady"
+                print(f"  N={n:<4} {label:<36} {share:6.1%}    < 10%")
+    finally:
+        execution.govern = original
+        await running.close()
+
+
+class _Deciding:
+    """`govern`, timed: the decision layer of a request."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def govern(self, *arguments: Any, **named: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return _GOVERN(*arguments, **named)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+_GOVERN = execution.govern
+
+
+async def _share(
+    running: Running,
+    variant: GovernedInProcess,
+    deciding: _Deciding,
+    n: int,
+    cold: bool,
+    seconds: float,
+) -> float:
+    policy = running.platform.policy_source.current.policy
+
+    async def request() -> None:
+        if cold:  # nothing is awaited before the request is decided: every decision is cold
+            policy._cache.clear()
+        await variant.run(n)
+
+    deciding.seconds = 0.0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        await asyncio.gather(*(request() for _ in range(16)))
+    return deciding.seconds / (time.perf_counter() - started)
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+async def _timed_async(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+def _us(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"{statistics.median(samples) * 1e6:9.1f} / {p99 * 1e6:9.1f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
