@@ -36,17 +36,17 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-import resolvers.execution as execution
-from bench.governed import GovernedInProcess, Running
-from bench.workload import DEPARTMENT, SYSTEM, generate
+from bench.governed import Running
+from bench.workload import DEPARTMENT, PURPOSE, SYSTEM, generate, query
 from catalog import Catalog, DataItem, Resource, ShareType, load_catalog
 from grants import Grant, GrantStore, PolicySource
 from policies import Caller, Purpose, SharingPolicy
 from policies.decision import Action
+from resolvers import GraphQLRequest
 from settings import ROOT
 from store import store_engine, upgrade
 from store.tables import grants as grants_table
@@ -92,7 +92,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> None:
     print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
 
 
-async def _fill(engine: Any, catalog: Catalog, count: int, draw: random.Random) -> None:
+async def _fill(engine: AsyncEngine, catalog: Catalog, count: int, draw: random.Random) -> None:
     """`count` grants, written in one transaction (the benchmark's set-up, not timed)."""
     now = datetime.datetime.now(datetime.UTC)
     conditional = [
@@ -233,60 +233,39 @@ async def _requests(directory: Path, catalog: Catalog, store_url: str, seconds: 
     paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
     running = Running(paths, directory / "data", platform_store_url=store_url)
     await running.start()
-    variant = GovernedInProcess(running)
-    deciding = _Deciding()
-    original = execution.govern
-    execution.govern = deciding.govern  # type: ignore[assignment]
     try:
         print(f"requests (caller {SYSTEM}; concurrency 16)    deciding / wall   target")
         for n in (1, 100):
             for cold in (False, True):
-                await variant.run(n)  # warm the parse cache and, for steady, the decisions
-                share = await _share(running, variant, deciding, n, cold, seconds)
+                share = await _share(running, n, cold, seconds)
                 label = "cold (cache emptied each request)" if cold else "steady"
                 print(f"  N={n:<4} {label:<36} {share:6.1%}    < 10%")
     finally:
-        execution.govern = original
         await running.close()
 
 
-class _Deciding:
-    """`govern`, timed: the decision layer of a request."""
+async def _share(running: Running, n: int, cold: bool, seconds: float) -> float:
+    """Time spent deciding (`ExecutionOutcome.deciding_seconds`) over the wall time of
+    requests run 16 at a time on one event loop, as the server runs them."""
+    executor, caller = running.platform.executor, running.caller
+    source = running.platform.policy_source
+    request, purpose = GraphQLRequest(query(n)), Purpose(PURPOSE)
+    await executor.execute(request, caller, purpose)  # the document parsed, decisions made
+    deciding = 0.0
 
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def govern(self, *arguments: Any, **named: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return _GOVERN(*arguments, **named)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
-_GOVERN = execution.govern
-
-
-async def _share(
-    running: Running,
-    variant: GovernedInProcess,
-    deciding: _Deciding,
-    n: int,
-    cold: bool,
-    seconds: float,
-) -> float:
-    policy = running.platform.policy_source.current.policy
-
-    async def request() -> None:
+    async def one() -> None:
+        nonlocal deciding
         if cold:  # nothing is awaited before the request is decided: every decision is cold
-            policy._cache.clear()
-        await variant.run(n)
+            source.current.policy._cache.clear()
+        outcome = await executor.execute(request, caller, purpose)
+        if outcome.errors or outcome.data is None:
+            raise RuntimeError(f"the workload query failed: {outcome.errors}")
+        deciding += outcome.deciding_seconds
 
-    deciding.seconds = 0.0
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
-        await asyncio.gather(*(request() for _ in range(16)))
-    return deciding.seconds / (time.perf_counter() - started)
+        await asyncio.gather(*(one() for _ in range(16)))
+    return deciding / (time.perf_counter() - started)
 
 
 def _timed(call: Callable[[], object]) -> float:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -167,7 +168,7 @@ class Executor:
             )
             return self._refused(prepared, in_force, [error])
         try:
-            plan, governance = self._govern(
+            plan, governance, deciding = self._govern(
                 in_force, caller, purpose, schema, prepared.document, operation, request.variables
             )
         except BadUserInput as exc:
@@ -197,6 +198,7 @@ class Executor:
             served.catalog_version,
             field_accounts(plan, governance, accounting.counts),
             records_served(context.accessed),
+            deciding,
         )
 
     def _refused(
@@ -256,14 +258,17 @@ class Executor:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
-    ) -> tuple[Plan, Governance]:
-        """Plan the operation and decide every coordinate it touches, once, before execution."""
+    ) -> tuple[Plan, Governance, float]:
+        """Plan the operation and decide every coordinate it touches, once, before
+        execution; and how long deciding took."""
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         plan = plan_operation(schema, operation, fragments, variables)
         now = datetime.datetime.now(datetime.UTC)
-        return plan, govern(plan, in_force.served.meanings, in_force.policy, caller, purpose, now)
+        started = time.perf_counter()
+        governance = govern(plan, in_force.served.meanings, in_force.policy, caller, purpose, now)
+        return plan, governance, time.perf_counter() - started
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""
