@@ -62,6 +62,9 @@ class GovernanceOff:
     def window(self, basis: str) -> tuple[str, str]:
         return "", ""
 
+    def stable_until(self, now: datetime.datetime) -> str | None:
+        return None
+
 
 class Running:
     """The platform behind its ASGI app, started as the server starts it (lifespan)."""

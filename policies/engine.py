@@ -65,6 +65,11 @@ class Policy(Protocol):
         """When the rules a decision's basis names hold: (from, until), "" if unbounded."""
         ...
 
+    def stable_until(self, now: datetime.datetime) -> str | None:
+        """Until when every decision made at `now` holds (the model's time format): the
+        next start or end of any rule; None if none is to come."""
+        ...
+
 
 class SharingPolicy:
     def __init__(self, catalog: Catalog, rules: RuleSet, version: str | None = None) -> None:
@@ -100,6 +105,9 @@ class SharingPolicy:
 
     def window(self, basis: str) -> tuple[str, str]:
         return self.rules.window(basis)
+
+    def stable_until(self, now: datetime.datetime) -> str | None:
+        return self.rules.index.next_change_anywhere(instant(now))
 
     def _read(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None, now: str

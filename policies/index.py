@@ -104,6 +104,15 @@ class RuleIndex:
                 upcoming.append(moments[at])
         return min(upcoming, default=None)
 
+    def next_change_anywhere(self, now: str) -> str | None:
+        """The earliest start or end of any rule after `now`."""
+        upcoming = []
+        for moments in self.changes.values():
+            at = bisect.bisect_right(moments, now)
+            if at < len(moments):
+                upcoming.append(moments[at])
+        return min(upcoming, default=None)
+
     def changed(self, added: Iterable[Rule] = (), removed: Iterable[Rule] = ()) -> RuleIndex:
         """A new index with `added` after every rule and `removed` gone; this one stays."""
         rules = dict(self.rules)

@@ -7,16 +7,9 @@ accounts, records served and versions its audit record needs. Every room but `sc
 (which builds GraphQL over these resolvers) uses only what this module names.
 """
 
-from resolvers.execution import (
-    Executor,
-    GraphQLRequest,
-    InForce,
-    Limits,
-    Pinned,
-    PolicyInForce,
-    Served,
-)
+from resolvers.execution import Executor, GraphQLRequest, Limits
 from resolvers.outcome import ExecutionOutcome, FieldAccount, RecordsServed
+from resolvers.served import InForce, Pinned, PolicyInForce, Served
 
 __all__ = [
     "ExecutionOutcome",

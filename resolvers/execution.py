@@ -22,7 +22,7 @@ import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -39,19 +39,21 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
-from connectors import Connector
 from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, ValidationFailed
-from policies import Caller, Policy, Purpose
+from policies import Caller, Purpose
 from policies.decision import Denial
+from policies.rule import instant
 from quota import Quota, Unlimited
 from resolvers.context import RequestContext, read_context
-from resolvers.coordinates import ItemField, Meaning
+from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Governance, govern
+from resolvers.governed import Governed, key_of
 from resolvers.loaders import Accessed, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
-from resolvers.plan import Coordinate, Plan, Selection, plan_operation
+from resolvers.plan import Plan, Selection, plan_operation
 from resolvers.result import account, report
+from resolvers.served import InForce, PolicyInForce, Served
 from store import StoreUnavailable
 
 
@@ -83,51 +85,6 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Served:
-    """What one catalog serves: its two schemas, what their coordinates mean, and the
-    source each resource is read from."""
-
-    schema: GraphQLSchema
-    public_schema: GraphQLSchema
-    meanings: Mapping[Coordinate, Meaning]
-    connectors: Mapping[str, Connector]
-    """By resource id."""
-    catalog_version: str
-
-    def schema_for(self, public: bool) -> GraphQLSchema:
-        return self.public_schema if public else self.schema
-
-
-class InForce(Protocol):
-    """What one request is served by, from its start to its end."""
-
-    @property
-    def policy(self) -> Policy: ...
-
-    @property
-    def served(self) -> Served: ...
-
-
-class PolicyInForce(Protocol):
-    """Where a request finds what it is served by (`grants.PolicySource`)."""
-
-    @property
-    def current(self) -> InForce: ...
-
-
-@dataclass(frozen=True)
-class Pinned:
-    """One policy and catalog for good, where nothing reloads (tests, benchmarks)."""
-
-    policy: Policy
-    served: Served
-
-    @property
-    def current(self) -> Pinned:
-        return self
-
-
-@dataclass(frozen=True)
 class _Prepared:
     document: DocumentNode | None
     errors: list[dict[str, Any]]
@@ -151,6 +108,7 @@ class Executor:
         self._rules = (*specified_rules, *limits.rules)
         # Keyed by schema too: a reloaded catalog's schema validates documents afresh.
         self._prepare = functools.lru_cache(maxsize=1024)(self._parse_and_validate)
+        self._governed = Governed()
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
@@ -169,7 +127,7 @@ class Executor:
             return self._refused(prepared, in_force, [error])
         try:
             plan, governance, deciding = self._govern(
-                in_force, caller, purpose, schema, prepared.document, operation, request.variables
+                in_force, caller, purpose, schema, prepared, operation, request
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
@@ -255,20 +213,35 @@ class Executor:
         caller: Caller,
         purpose: Purpose | None,
         schema: GraphQLSchema,
-        document: DocumentNode,
+        prepared: _Prepared,
         operation: OperationDefinitionNode,
-        variables: Mapping[str, Any],
+        request: GraphQLRequest,
     ) -> tuple[Plan, Governance, float]:
         """Plan the operation and decide every coordinate it touches, once, before
-        execution; and how long deciding took."""
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        plan = plan_operation(schema, operation, fragments, variables)
-        now = datetime.datetime.now(datetime.UTC)
+        execution (or find what was, for the same document, caller and purpose); and
+        how long deciding took."""
         started = time.perf_counter()
-        governance = govern(plan, in_force.served.meanings, in_force.policy, caller, purpose, now)
-        return plan, governance, time.perf_counter() - started
+        now = datetime.datetime.now(datetime.UTC)
+        key = key_of(
+            prepared.document_id, request.operation_name, request.variables, caller, purpose
+        )
+        known = None if key is None else self._governed.get(in_force, key, instant(now))
+        if known is not None:
+            return *known, time.perf_counter() - started
+        assert prepared.document is not None  # a refused document is never governed
+        fragments = {
+            d.name.value: d
+            for d in prepared.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        plan = plan_operation(schema, operation, fragments, request.variables)
+        started = time.perf_counter()
+        policy = in_force.policy
+        governance = govern(plan, in_force.served.meanings, policy, caller, purpose, now)
+        deciding = time.perf_counter() - started
+        if key is not None:
+            self._governed.put(in_force, key, plan, governance, policy.stable_until(now))
+        return plan, governance, deciding
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""
