@@ -15,10 +15,11 @@ comes with a baseline measured in the same run:
   grants      one grant made or revoked, followed by `PolicySource.reload()`, against
               a reload that reads every grant again (a restart's load)
   requests    `Executor.execute` of the workload query (bench/workload.py) at N = 1 and
-              100, concurrency 16: the time spent deciding (`govern`: every decision
-              and what follows from them) over the wall time, with the decisions
-              cached (steady) and with the cache emptied before every request (cold,
-              the worst case: just after a grant change)
+              100, concurrency 16: the time spent deciding (planning aside: every
+              decision and what may be read after them) over the wall time, steady
+              (the same caller again: what was decided is remembered) and cold (each
+              request from another consumer system: nothing was decided before, the
+              worst case, as just after a policy change)
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ async def _bench(args: argparse.Namespace, directory: Path) -> None:
 
 
 async def _fill(engine: AsyncEngine, catalog: Catalog, count: int, draw: random.Random) -> None:
-    """`count` grants, written in one transaction (the benchmark's set-up, not timed)."""
+    """`count` grants, written in one transaction (the benchmark's set-up, not timed):
+    first one per consumer, for the legal representative the workload query joins to,
+    then the rest drawn at random."""
     now = datetime.datetime.now(datetime.UTC)
     conditional = [
         (resource, item)
@@ -103,25 +106,31 @@ async def _fill(engine: AsyncEngine, catalog: Catalog, count: int, draw: random.
     ]
     enterprise = catalog.resources["enterprise"]
     ours = [(enterprise, item) for r, item in conditional if r is enterprise]
+    joined = enterprise.item("legalRepIdNumber")
     rows = []
     for number in range(count):
         consumer = _department(draw.randrange(CONSUMERS))
         if draw.random() < 0.3:
             consumer = f"{consumer}/system-{draw.randrange(3)}"
         resource, item = draw.choice(conditional)
-        if number % 10_000 == 0 and ours:  # a few for the benchmark's own caller
-            consumer, (resource, item) = DEPARTMENT, draw.choice(ours)
         actions = [Action.READ_CLEAR, Action.VERIFY] + ([Action.READ_MASKED] if item.mask else [])
         action = draw.choice(actions)
+        if number < CONSUMERS:  # every consumer may follow an enterprise to its legal rep
+            consumer, resource, item = _department(number), enterprise, joined
+            action = Action.READ_CLEAR
+        elif number % 10_000 == 0 and ours:  # a few for the benchmark's own caller
+            consumer, (resource, item) = DEPARTMENT, draw.choice(ours)
         scoped = resource.id == "person" and action is not Action.READ_MASKED
-        hours = draw.choice([None, None, -24, 24 * 30])
+        hours = draw.choice([None, None, -24, 24 * 30]) if number >= CONSUMERS else None
         rows.append(
             {
                 "consumer": consumer,
                 "resource_id": resource.id,
                 "items": [item.name],
                 "action": action.value,
-                "purposes": [p.value for p in draw.sample(list(Purpose), draw.randint(1, 2))],
+                "purposes": [p.value for p in draw.sample(list(Purpose), draw.randint(1, 2))]
+                if number >= CONSUMERS
+                else [PURPOSE],
                 "scope": SCOPE if scoped and draw.random() < 0.2 else "",
                 "valid_from": None,
                 "valid_until": None if hours is None else now + datetime.timedelta(hours=hours),
@@ -238,7 +247,7 @@ async def _requests(directory: Path, catalog: Catalog, store_url: str, seconds: 
         for n in (1, 100):
             for cold in (False, True):
                 share = await _share(running, n, cold, seconds)
-                label = "cold (cache emptied each request)" if cold else "steady"
+                label = "cold (a new consumer each request)" if cold else "steady"
                 print(f"  N={n:<4} {label:<36} {share:6.1%}    < 10%")
     finally:
         await running.close()
@@ -246,17 +255,22 @@ async def _requests(directory: Path, catalog: Catalog, store_url: str, seconds: 
 
 async def _share(running: Running, n: int, cold: bool, seconds: float) -> float:
     """Time spent deciding (`ExecutionOutcome.deciding_seconds`) over the wall time of
-    requests run 16 at a time on one event loop, as the server runs them."""
-    executor, caller = running.platform.executor, running.caller
-    source = running.platform.policy_source
+    requests run 16 at a time on one event loop, as the server runs them. Cold: each
+    request from another of the consumers' systems (6,000), so that nothing it decides
+    was decided before — neither its decisions nor its document's plan."""
+    executor = running.platform.executor
     request, purpose = GraphQLRequest(query(n)), Purpose(PURPOSE)
-    await executor.execute(request, caller, purpose)  # the document parsed, decisions made
-    deciding = 0.0
+    await executor.execute(request, running.caller, purpose)  # the document parsed
+    deciding, sent = 0.0, 0
 
     async def one() -> None:
-        nonlocal deciding
-        if cold:  # nothing is awaited before the request is decided: every decision is cold
-            source.current.policy._cache.clear()
+        nonlocal deciding, sent
+        caller = running.caller
+        if cold:
+            caller = Caller(
+                _department(sent % CONSUMERS), "bench", f"system-{sent // CONSUMERS % 3}"
+            )
+        sent += 1
         outcome = await executor.execute(request, caller, purpose)
         if outcome.errors or outcome.data is None:
             raise RuntimeError(f"the workload query failed: {outcome.errors}")
