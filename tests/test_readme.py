@@ -453,13 +453,15 @@ def _audit(reader: Reader, example: Example) -> None:
 
 
 def _benchmarks(reader: Reader, example: Example) -> None:
-    run, audit_cost, propagation = reader.shell(example)
+    run, audit_cost, propagation, decisions = reader.shell(example)
     assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
     assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
     measured = re.findall(
         r"^(with Redis|polling only) +(rule edit|grant) +\d+ ", propagation.stdout, re.M
     )
     assert ("polling only", "grant") in measured, propagation.stdout
+    for measure in ("cold, the rule index", "one grant revoked", "N=100  cold"):
+        assert measure in decisions.stdout, decisions.stdout
 
 
 CHECKS: dict[str, Callable[[Reader, Example], None]] = {
