@@ -47,6 +47,7 @@ from catalog import Catalog, DataItem, Resource, ShareType, load_catalog
 from grants import Grant, GrantStore, PolicySource
 from policies import Caller, Purpose, SharingPolicy
 from policies.decision import Action
+from policies.rule import instant
 from resolvers import GraphQLRequest
 from settings import ROOT
 from store import store_engine, upgrade
@@ -169,40 +170,29 @@ async def _decisions(
         resource, item = draw.choice(items)
         requests.append((caller, resource, item, draw.choice(list(Purpose))))
     fresh = SharingPolicy(policy.catalog, policy.rules, policy.version)
-    cold = [_timed(lambda r=r: fresh.decide(*r, now)) for r in requests]
-    cached = [_timed(lambda r=r: fresh.decide(*r, now)) for r in requests]
+    moment = instant(now)
+
+    def decide(request: Request) -> object:
+        return fresh.decide(*request, now)
+
+    def asked(ask: Callable[..., object]) -> Callable[[Request], object]:
+        """The model's own question for a request: the reference's and the index's."""
+
+        def each(request: Request) -> object:
+            caller, resource, item, purpose = request
+            obj = f"{resource.id}.{item.name}"
+            subject, system = caller.subject, caller.system_subject
+            return ask(subject, system, obj, "read_clear", purpose.value, moment, "")
+
+        return each
+
+    cold = _each(requests, decide)
+    cached = _each(requests, decide)
     enforcer_made = time.perf_counter()
     enforcer = policy.rules.enforcer
     made = time.perf_counter() - enforcer_made
-    rules = policy.rules
-    reference = [
-        _timed(
-            lambda r=r: enforcer.enforce_ex(
-                r[0].subject,
-                r[0].system_subject,
-                f"{r[1].id}.{r[2].name}",
-                "read_clear",
-                r[3].value,
-                now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "",
-            )
-        )
-        for r in requests[: max(5, samples // 300)]
-    ]
-    indexed = [
-        _timed(
-            lambda r=r: rules.index.match(
-                r[0].subject,
-                r[0].system_subject,
-                f"{r[1].id}.{r[2].name}",
-                "read_clear",
-                r[3].value,
-                now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "",
-            )
-        )
-        for r in requests
-    ]
+    reference = _each(requests[: max(5, samples // 300)], asked(enforcer.enforce_ex))
+    indexed = _each(requests, asked(policy.rules.index.match))
     print("decisions (µs per decision; median / p99)        target")
     print(f"  cold, the rule index            {_us(cold)}     < 1000")
     print(f"  cached                          {_us(cached)}     < 10")
@@ -282,10 +272,14 @@ async def _share(running: Running, n: int, cold: bool, seconds: float) -> float:
     return deciding / (time.perf_counter() - started)
 
 
-def _timed(call: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
+def _each(requests: list[Request], call: Callable[[Request], object]) -> list[float]:
+    """Seconds each call took."""
+    taken = []
+    for request in requests:
+        started = time.perf_counter()
+        call(request)
+        taken.append(time.perf_counter() - started)
+    return taken
 
 
 async def _timed_async(call: Callable[[], Awaitable[object]]) -> float:

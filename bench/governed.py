@@ -71,8 +71,9 @@ class Running:
 
     def __init__(self, paths: dict[str, Path], data_dir: Path, **settings: Any) -> None:
         """`settings`: further Settings fields (e.g. platform_store_url); none by default."""
+        sources: dict[str, str | dict[str, Any]] = {**async_urls(paths)}
         self.settings = Settings(
-            demo=True, seed=SEED, data_dir=data_dir, sources=async_urls(paths), **settings
+            demo=True, seed=SEED, data_dir=data_dir, sources=sources, **settings
         )
         self.key = demo_key(SEED, SYSTEM)
         self.sources = StatementCount()
