@@ -21,7 +21,7 @@ def field_denied(denial: Denial) -> FieldDenied:
     if denial.legal_basis is not None:
         details["legalBasis"] = denial.legal_basis
     if denial.application is not None:
-        details["application"] = _application(denial.application)
+        details["application"] = application_extension(denial.application)
     message = _message(denial)
     if denial.resting_field is None:
         return FieldDenied(denial.reason, message, field=denial.field, **details)
@@ -65,7 +65,9 @@ def _message(denial: Denial) -> str:
             return f"{item} is withheld for records outside the scope of your grant"
 
 
-def _application(application: ApplicationRequest) -> dict[str, Any]:
+def application_extension(application: ApplicationRequest) -> dict[str, Any]:
+    """An application as clients read it: in an APPLICATION_REQUIRED error and in
+    `myAccess`, with the same names, so a form is filled from either."""
     return {
         "resource": application.resource_id,
         "resourceCode": application.resource_code,

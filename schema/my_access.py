@@ -21,16 +21,15 @@ from strawberry.types.field import StrawberryField
 from catalog import Resource, Shown, naming
 from policies import Purpose
 from policies.access import ItemAccess, item_access
-from policies.decision import ApplicationRequest
 from resolvers.context import RequestContext
-from resolvers.denials import field_denied
+from resolvers.denials import application_extension, field_denied
 
 
 @strawberry.type(
     name=naming.APPLICATION_REQUEST,
     description=(
         "What to apply to the provider for (Art. 8): the same as the `application` of an "
-        "APPLICATION_REQUIRED error, whose `fields` are these `items`."
+        "APPLICATION_REQUIRED error."
     ),
 )
 class ApplicationRequestType:
@@ -39,7 +38,7 @@ class ApplicationRequestType:
     resourceName: str
     provider: str = strawberry.field(description="The provider department's name.")
     providerCode: str = strawberry.field(description="Its unified social credit code.")
-    items: list[str]
+    fields: list[str] = strawberry.field(description="The items to apply for, by field name.")
     purpose: str
     conditions: str | None = strawberry.field(description="共享条件, as the provider states them.")
 
@@ -166,18 +165,7 @@ def _answer(resource: Resource, answer: ItemAccess) -> dict[str, Any]:
         "verifiable": answer.verifiable,
         "code": denial.reason.value if denial is not None else None,
         "message": field_denied(denial).message if denial is not None else None,
-        "application": _application(denial.application) if denial and denial.application else None,
-    }
-
-
-def _application(application: ApplicationRequest) -> dict[str, Any]:
-    return {
-        "resource": application.resource_id,
-        "resourceCode": application.resource_code,
-        "resourceName": application.resource_name_zh,
-        "provider": application.provider_name,
-        "providerCode": application.provider_code,
-        "items": list(application.items),
-        "purpose": application.purpose.value,
-        "conditions": application.conditions,
+        "application": (
+            application_extension(denial.application) if denial and denial.application else None
+        ),
     }

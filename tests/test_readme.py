@@ -320,7 +320,7 @@ def _my_access(reader: Reader, example: Example) -> None:
     )
     denied = answers["legalRepIdNumber"]
     assert (denied["access"], denied["code"]) == ("denied", "APPLICATION_REQUIRED")
-    assert denied["application"]["items"] == ["legalRepIdNumber"]
+    assert denied["application"]["fields"] == ["legalRepIdNumber"]
     assert denied["application"]["provider"] == "林州市市场监督管理局"
 
 

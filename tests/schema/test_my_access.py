@@ -22,7 +22,7 @@ CATALOG = load_catalog(ROOT / "catalog" / "departments")
 FIELDS = (
     "item nameZh access basis validFrom validUntil scoped scopes outsideScope mask "
     "verifiable code message application { resource resourceCode resourceName provider "
-    "providerCode items purpose conditions }"
+    "providerCode fields purpose conditions }"
 )
 
 
@@ -74,7 +74,7 @@ async def test_a_denied_item_carries_the_error_a_query_gets_and_what_to_apply_fo
         "resourceName": applied["resourceName"],
         "provider": applied["provider"],
         "providerCode": CATALOG.provider_of["enterprise"].department.code,
-        "items": ["legalRepIdNumber"],
+        "fields": ["legalRepIdNumber"],
         "purpose": "work_reference",
         "conditions": enterprise.item("legalRepIdNumber").conditions,
     }
