@@ -18,7 +18,7 @@ from catalog import Catalog
 from policies.caller import Purpose
 from policies.decision import Action
 from policies.rule import Rule, grant_rules
-from policies.rules import rule_problem, subject_problem
+from policies.rule_problems import rule_problem, subject_problem
 from policies.scope import Scope
 
 

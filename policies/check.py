@@ -24,16 +24,8 @@ from catalog import Catalog, DataItem, Resource, ShareType
 from policies.outcomes import from_instant, local
 from policies.reach import unreached
 from policies.rule import Rule, instant
-from policies.rules import (
-    DEPARTMENT,
-    SYSTEM,
-    RuleLine,
-    groups_named,
-    line_problem,
-    load_rules,
-    read_lines,
-    rule_problem,
-)
+from policies.rule_problems import DEPARTMENT, SYSTEM, line_problem, rule_problem
+from policies.rules import RuleLine, groups_named, load_rules, read_lines
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ def check(
 def _lines(catalog: Catalog, lines: Sequence[RuleLine], policy_dir: Path) -> Iterator[Finding]:
     groups = groups_named(lines)
     for line in lines:
-        problem = line_problem(catalog, groups, line)
+        problem = line_problem(catalog, groups, line.cells)
         if problem:
             yield Finding(_where(line.basis, policy_dir), problem)
 

@@ -45,7 +45,8 @@ from policies.engine import SharingPolicy
 from policies.named import find_item, parse_caller
 from policies.outcomes import SHANGHAI, describe, for_row
 from policies.rule import Rule, grant_rules
-from policies.rules import RuleSet, load_rules, rule_problem, subject_problem
+from policies.rule_problems import rule_problem, subject_problem
+from policies.rules import RuleSet, load_rules
 from policies.scope import Scope
 
 SUFFIX = "_test.yaml"

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from catalog import Catalog, DataItem, Resource
 from policies.caller import PUBLIC, PUBLIC_ROLE, Caller
-from policies.rules import DEPARTMENT, GROUP, SYSTEM, RuleSet
+from policies.rule_problems import DEPARTMENT, GROUP, SYSTEM
+from policies.rules import RuleSet
 
 PUBLIC_NAME = "public"
 

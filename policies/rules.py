@@ -1,11 +1,11 @@
 """Load the Casbin model, the admins' rule files and the stored grants, refusing rules
 that make no sense.
 
-A rule that names an unknown resource or item, grants a not_shared item (Art. 4),
-touches an item the catalog already shares unconditionally, or masks an item the
-catalog gives no mask is a start-up error naming its file and line: a policy admin's
-typo must not silently grant or withhold data. Grants are checked the same way when
-they are made (`python -m policies grant`).
+A line that makes no sense (`rule_problems.py`: an unknown resource or item, a
+not_shared item granted, …) is a start-up error naming its file and line: a policy
+admin's typo must not silently grant or withhold data. Grants are checked the same way
+when they are made (`python -m policies grant`). The rules are served through an
+index (`index.py`); the Casbin model over them is built only when asked for.
 """
 
 from __future__ import annotations
@@ -13,26 +13,17 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import casbin
 
-from catalog import Catalog, CatalogClass, ItemKind, ShareType
+from catalog import Catalog
 from errors import ConfigurationError
-from policies.caller import PUBLIC_ROLE, Purpose
-from policies.decision import Action
 from policies.index import MATCHER, RuleIndex
 from policies.rule import Rule
-from policies.scope import Scope
-
-DEPARTMENT = re.compile(r"[0-9A-Z]{18}")
-SYSTEM = re.compile(r"[0-9A-Z]{18}/[a-z0-9][a-z0-9-]*")
-GROUP = re.compile(r"group:[a-z0-9_]+")
-PURPOSES = frozenset(p.value for p in Purpose) | {"*"}
-ACTIONS = frozenset(a.value for a in Action)
+from policies.rule_problems import line_problem
 
 
 @dataclass(frozen=True)
@@ -211,22 +202,9 @@ def groups_named(lines: Sequence[RuleLine]) -> set[str]:
     return {line.cells[2] for line in lines if line.cells[0] == "g" and len(line.cells) == 3}
 
 
-def line_problem(catalog: Catalog, groups: set[str], line: RuleLine) -> str | None:
-    """Why the line cannot be loaded (None: it can)."""
-    kind, *values = line.cells
-    if kind == "g" and len(values) == 2:
-        return _group_problem(*values)
-    if kind == "p" and len(values) == 4:
-        subject, obj, action, purpose = values
-        return subject_problem(subject, groups) or rule_problem(
-            catalog, subject, obj, action, purpose
-        )
-    return "expected 'p, subject, resource.item, action, purpose' or 'g, member, group'"
-
-
 def _read(catalog: Catalog, groups: set[str], line: RuleLine) -> Rule | tuple[str, str]:
     """A `p` line as a rule, a `g` line as (member, group)."""
-    problem = line_problem(catalog, groups, line)
+    problem = line_problem(catalog, groups, line.cells)
     if problem:
         raise ConfigurationError(str(line.path), f"line {line.number}", problem)
     kind, *values = line.cells
@@ -235,80 +213,3 @@ def _read(catalog: Catalog, groups: set[str], line: RuleLine) -> Rule | tuple[st
         return member, group
     subject, obj, action, purpose = values
     return Rule(subject, obj, action, purpose, basis=line.basis)
-
-
-def _group_problem(member: str, group: str) -> str | None:
-    """Only departments join groups: a department made a 'member' of another would
-    silently inherit every rule of that department."""
-    if not DEPARTMENT.fullmatch(member):
-        return f"a group member must be a department code (18 characters), not {member!r}"
-    if not GROUP.fullmatch(group):
-        return f"a group must be named 'group:<name>', not {group!r}"
-    return None
-
-
-def subject_problem(subject: str, groups: set[str] | None) -> str | None:
-    """`groups` None: groups are not known here (a grant), so none is accepted."""
-    if GROUP.fullmatch(subject) and groups is not None:
-        return None if subject in groups else f"group {subject!r} has no members (no 'g' line)"
-    if DEPARTMENT.fullmatch(subject) or SYSTEM.fullmatch(subject):
-        return None
-    if subject == PUBLIC_ROLE and groups is not None:
-        return None  # rule files may mask for the public; grants go to departments
-    others = "" if groups is None else f", 'group:<name>' or {PUBLIC_ROLE}"
-    return f"subject {subject!r} is not a department code or '<department code>/<system>'{others}"
-
-
-def rule_problem(
-    catalog: Catalog, subject: str, obj: str, action: str, purpose: str, scope: str = ""
-) -> str | None:
-    if action not in ACTIONS:
-        return f"unknown action {action!r}; expected one of {sorted(ACTIONS)}"
-    if purpose not in PURPOSES:
-        return f"unknown purpose {purpose!r}; expected one of {sorted(PURPOSES)}"
-    resource_id, _, item_name = obj.partition(".")
-    if resource_id not in catalog.resources or not item_name:
-        return f"{obj!r} does not name a catalog resource as 'resource.item' or 'resource.*'"
-    resource = catalog.resources[resource_id]
-    if scope and action == Action.READ_MASKED:
-        return "a read_masked grant covers every row: scopes apply to read_clear and verify"
-    if scope:
-        problem = _scope_problem(scope, {item.name for item in resource.items})
-        if problem:
-            return problem
-    if subject == PUBLIC_ROLE and action != Action.READ_MASKED:
-        return f"{PUBLIC_ROLE} may only be given read_masked: the public reads open data only"
-    if item_name == "*":
-        if action == Action.READ_MASKED and not any(item.mask for item in resource.items):
-            return f"{resource_id} has no masked items: read_masked cannot apply to it"
-        return None
-    if item_name not in {item.name for item in resource.items}:
-        return f"{item_name!r} is not a data item of {resource_id!r}"
-    item = resource.item(item_name)
-    if item.share_type is ShareType.NOT_SHARED:
-        return f"{obj} is not_shared: no rule can grant it (Art. 4)"
-    if item.share_type is ShareType.UNCONDITIONAL and subject != PUBLIC_ROLE:
-        basic = resource.catalog_class is CatalogClass.BASIC and item.kind is ItemKind.BASIC
-        article_5 = (
-            "; as a basic item of a basic resource it is never withheld or masked (Art. 5)"
-            if basic and action != Action.READ_CLEAR
-            else ""
-        )
-        return (
-            f"{obj} is unconditional: every department has it already, a rule is misleading"
-            + article_5
-        )
-    if action == Action.READ_MASKED and item.mask is None:
-        return f"{obj} has no mask in the catalog: read_masked cannot apply to it"
-    return None
-
-
-def _scope_problem(scope: str, items: set[str]) -> str | None:
-    try:
-        parsed = Scope.parse(scope)
-    except ValueError as exc:
-        return str(exc)
-    unknown = sorted(term.item for term in parsed.terms if term.item not in items)
-    if unknown:
-        return f"scope names items the resource does not have: {', '.join(unknown)}"
-    return None
