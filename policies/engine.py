@@ -31,6 +31,10 @@ from policies.rule import instant
 from policies.rules import RuleSet
 from policies.scope import Scope
 
+_UNCONDITIONAL = clear("catalog:unconditional")
+_OPEN_TO_PUBLIC = clear("catalog:open_to_public")
+_OWN_DATA = clear("provider:own_data")
+
 _CacheKey = tuple[str | None, str | None, str, str, Purpose | None, Action]
 
 
@@ -96,10 +100,17 @@ class SharingPolicy:
         cached = self._cache.get(key)
         if cached is not None and (cached[1] is None or moment < cached[1]):
             return cached[0]
+        ceiling = self._ceiling(caller, resource, item, purpose)
+        if ceiling is not None:  # the catalog decides: no rule's start or end changes it
+            if action is Action.VERIFY and ceiling.outcome is Outcome.MASKED:
+                ceiling = self._unverifiable(resource, item)
+            self._cache[key] = (ceiling, None)
+            return ceiling
+        assert purpose is not None  # the ceiling refuses a conditional item without one
         if action is Action.VERIFY:
             decision = self._verify(caller, resource, item, purpose, moment)
         else:
-            decision = self._read(caller, resource, item, purpose, moment)
+            decision = self._by_rules(caller, resource, item, purpose, moment)
         self._cache[key] = (decision, self.rules.next_change(resource.id, item.name, moment))
         return decision
 
@@ -108,15 +119,6 @@ class SharingPolicy:
 
     def stable_until(self, now: datetime.datetime) -> str | None:
         return self.rules.index.next_change_anywhere(instant(now))
-
-    def _read(
-        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None, now: str
-    ) -> Decision:
-        ceiling = self._ceiling(caller, resource, item, purpose)
-        if ceiling is not None:
-            return ceiling
-        assert purpose is not None  # the ceiling refuses a conditional item without one
-        return self._by_rules(caller, resource, item, purpose, now)
 
     def _by_rules(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose, now: str
@@ -129,17 +131,11 @@ class SharingPolicy:
         return _scoped(Outcome.CLEAR, granted, fallback) or fallback
 
     def _verify(
-        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None, now: str
+        self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose, now: str
     ) -> Decision:
-        """Reading clear includes checking; a verify rule allows checking alone. Where
-        the catalog decides, only a clear item can be checked (not one masked for the
-        public)."""
-        ceiling = self._ceiling(caller, resource, item, purpose)
-        if ceiling is not None and ceiling.outcome is Outcome.MASKED:
-            return self._unverifiable(resource, item)
-        if ceiling is not None:
-            return ceiling
-        assert purpose is not None  # the ceiling refuses a conditional item without one
+        """Reading clear includes checking; a verify rule allows checking alone. (Where
+        the catalog decides, only a clear item can be checked, not one masked for the
+        public: `decide`.)"""
         reading = self._by_rules(caller, resource, item, purpose, now)
         if reading.clear and not reading.scoped:
             return reading
@@ -165,14 +161,14 @@ class SharingPolicy:
                 return denied("public", Denial(DenialReason.NOT_OPEN, field, item.name_zh))
             if item.mask is not None:
                 return masked("catalog:masked_for_public", item.mask)
-            return clear("catalog:open_to_public")
+            return _OPEN_TO_PUBLIC
         if item.share_type is ShareType.UNCONDITIONAL:
-            return clear("catalog:unconditional")
+            return _UNCONDITIONAL
         if purpose is None:
             denial = Denial(DenialReason.PURPOSE_REQUIRED, field, item.name_zh)
             return denied("catalog:conditional", denial)
         if caller.department == self.catalog.provider_of[resource.id].department.code:
-            return clear("provider:own_data")
+            return _OWN_DATA
         return None
 
     def _without_clear(
