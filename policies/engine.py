@@ -151,6 +151,8 @@ class SharingPolicy:
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
     ) -> Decision | None:
         """The catalog's answer, where rules have no say."""
+        if item.share_type is ShareType.UNCONDITIONAL and not caller.is_public:
+            return _UNCONDITIONAL  # the most asked, first
         field = f"{resource.type_name}.{item.name}"
         if item.share_type is ShareType.NOT_SHARED:
             assert item.legal_basis is not None  # the catalog model guarantees it
@@ -177,15 +179,13 @@ class SharingPolicy:
         """The outcome for rows no clear grant covers: masked if the catalog or a rule
         says so, otherwise an application is required. Never scoped itself (read_masked
         grants have no scope), so a decision is at most one scope deep."""
-        refused = self._application_required(resource, item, purpose)
-        if item.mask is None:
-            return refused
-        if item.masked_for is MaskedFor.ALL_DEPARTMENTS:
-            return masked("catalog:masked_for_all_departments", item.mask)
-        granted = self._granted(caller, resource, item, Action.READ_MASKED, purpose, now)
-        if granted.everywhere is not None:
-            return masked(granted.everywhere, item.mask)
-        return refused
+        if item.mask is not None:
+            if item.masked_for is MaskedFor.ALL_DEPARTMENTS:
+                return masked("catalog:masked_for_all_departments", item.mask)
+            granted = self._granted(caller, resource, item, Action.READ_MASKED, purpose, now)
+            if granted.everywhere is not None:
+                return masked(granted.everywhere, item.mask)
+        return self._application_required(resource, item, purpose)
 
     def _granted(
         self,

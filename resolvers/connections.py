@@ -56,7 +56,9 @@ def connection_uses(
             key = resource.item(resource.key_item)
             paged[key.name] = item(resource, key, "cursor")
         decided += paged.values()
-        query = dataclasses.replace(query, decided=_described(paged))
+        query = ConnectionQuery(
+            query.predicate, query.order, query.filtered, query.ordered, _described(paged)
+        )
         queries[selection.path] = _restricted(query, resource, decided, attributes)
         uses += decided
     return uses
