@@ -132,13 +132,16 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
     exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    graphql = await read_graphql_request(
-        request, exchange.caller, request.app.state.documents, platform.settings
+    documents: DocumentStore = request.app.state.documents
+    graphql, registering = await read_graphql_request(
+        request, exchange.caller, documents, platform.settings
     )
     exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
+    if registering is not None and exchange.outcome.executed:
+        await documents.register(registering, graphql.query)
 
 
 def _crashed(exchange: Exchange, exc: Exception) -> None:

@@ -17,7 +17,7 @@ from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 
-from documents import DocumentStore
+from documents import DocumentStore, Owner
 from errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
 from policies import Caller
 from resolvers import GraphQLRequest
@@ -32,9 +32,10 @@ OPERATION_NAME_LIMIT = audit_column_length(audit_records.c.operation_name)
 
 async def read_graphql_request(
     request: Request, caller: Caller, documents: DocumentStore, settings: Settings
-) -> GraphQLRequest:
-    """The request's parameters, its document looked up when it is sent by id
-    (`web.persisted`); a mutation by GET is refused, as GET must change nothing."""
+) -> tuple[GraphQLRequest, Owner | None]:
+    """The request's parameters, its document looked up when it is sent by id, and whom
+    to register its text for if it runs (`web.persisted`); a mutation by GET is refused,
+    as GET must change nothing."""
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
         for name in ("variables", "extensions"):
@@ -43,11 +44,11 @@ async def read_graphql_request(
     else:
         params = await _body(request)
     may_register = caller.system is not None and settings.registers_automatically(caller.system)
-    query = await document_text(params, caller, documents, may_register=may_register)
-    graphql = graphql_request({**params, "query": query})
+    called = await document_text(params, caller, documents, may_register=may_register)
+    graphql = graphql_request({**params, "query": called.query})
     if request.method == "GET" and _is_mutation(graphql, settings.max_tokens):
         raise MethodNotAllowed("a mutation must be sent by POST")
-    return graphql
+    return graphql, called.registering
 
 
 def graphql_request(params: Mapping[str, Any]) -> GraphQLRequest:

@@ -5,9 +5,9 @@ request's parameters into the text to run.
   sha256Hash}`. A hash this system has not registered answers the error whose message
   is exactly `PersistedQueryNotFound`, which is what Apollo Client looks for before it
   sends the hash again with the text. With the text, the hash is recomputed over it: a
-  mismatch is refused and nothing is stored; a match is registered when the caller's
-  system may register automatically (`Settings.registers_automatically`), and is run
-  either way.
+  mismatch is refused and nothing is stored; a match is run, and registered once it has
+  parsed and validated, when the caller's system may register automatically
+  (`Settings.registers_automatically`).
 - The GraphQL-over-HTTP persisted-documents appendix: `documentId`, `sha256:<hex>` or a
   manifest's own id; an unknown id is one error naming it.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from documents import DocumentStore, Owner, sha256_of
@@ -31,36 +32,45 @@ CUSTOM_ID_LIMIT = 200
 """The store's `custom_id` column."""
 
 
+@dataclass(frozen=True)
+class Called:
+    query: Any
+    """The parameter itself when no document id is sent (checked later as any `query`),
+    else the registered document's text."""
+    registering: Owner | None = None
+    """Whom the text is to be registered for, once it has parsed and validated: a
+    document that cannot run is never stored."""
+
+
 async def document_text(
     params: Mapping[str, Any], caller: Caller, documents: DocumentStore, *, may_register: bool
-) -> Any:
-    """The `query` to run: the parameter itself when no document id is sent (checked
-    later as any `query`), else the registered document's text."""
+) -> Called:
+    """The `query` to run, and whether to register it."""
     query, extensions = params.get("query"), params.get("extensions")
     document_id = params.get("documentId")
     owner = Owner(caller.department, caller.system) if caller.department and caller.system else None
     if document_id is not None:
         if query is not None:
             raise BadRequest("send either 'query' or 'documentId', not both")
-        return await _by_document_id(document_id, owner, documents)
+        return Called(await _by_document_id(document_id, owner, documents))
     if not isinstance(extensions, dict) or extensions.get("persistedQuery") is None:
-        return query
+        return Called(query)
     sha256 = _apq_hash(extensions["persistedQuery"])
     if query is None:
         text = await documents.by_hash(owner, sha256) if owner else None
         if text is None:
             raise PersistedQueryNotFound()
-        return text
+        return Called(text)
     if not isinstance(query, str):
-        return query  # refused as any `query` that is not a string
+        return Called(query)  # refused as any `query` that is not a string
     if sha256_of(query) != sha256:
         raise PersistedQueryMismatch(
             "'extensions.persistedQuery.sha256Hash' is not the SHA-256 of 'query' "
             "(hex of the exact UTF-8 text): nothing was stored or run"
         )
     if owner is not None and may_register and await documents.by_hash(owner, sha256) is None:
-        await documents.register(owner, query)
-    return query
+        return Called(query, owner)
+    return Called(query)
 
 
 def _apq_hash(persisted: Any) -> str:

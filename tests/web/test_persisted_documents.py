@@ -183,3 +183,15 @@ async def test_without_automatic_registration_the_text_runs_and_is_not_stored(
         await refused(gateway, missed, 400, "PERSISTED_QUERY_NOT_FOUND")
         served(await post(gateway, {"query": QUERY, "extensions": apq()}, "tax-admin"))
         served(await post(gateway, {"extensions": apq()}, "tax-admin"))
+
+
+async def test_a_document_that_cannot_run_is_not_registered(gateway: Gateway) -> None:
+    for text, code in (
+        ("{ enterprises(", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ):
+        sha256 = hashlib.sha256(text.encode()).hexdigest()
+        sent = await post(gateway, {"query": text, "extensions": apq(sha256)})
+        await refused(gateway, sent, 400, code)
+        missed = await post(gateway, {"extensions": apq(sha256)})
+        await refused(gateway, missed, 400, "PERSISTED_QUERY_NOT_FOUND")
