@@ -4,8 +4,6 @@
     ├── RequestError                  the whole request is refused (HTTP status)
     │   ├── Unauthenticated           401 UNAUTHENTICATED
     │   ├── BadRequest                400 BAD_REQUEST
-    │   ├── PersistedQueryNotSupported
-    │   │                             400 PERSISTED_QUERY_NOT_SUPPORTED
     │   ├── PersistedQueryNotFound    400 PERSISTED_QUERY_NOT_FOUND
     │   ├── PersistedQueryMismatch    400 PERSISTED_QUERY_HASH_MISMATCH
     │   ├── BadHeader                 400 BAD_HEADER
