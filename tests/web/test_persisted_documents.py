@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth import demo_key
 from documents import DocumentStore, Owner
 from resolvers.execution import document_id
 from settings import Settings
 from tests.conftest import SEED, Gateway, serving, source_urls
+from web.app import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +197,25 @@ async def test_a_document_that_cannot_run_is_not_registered(gateway: Gateway) ->
         await refused(gateway, sent, 400, code)
         missed = await post(gateway, {"extensions": apq(sha256)})
         await refused(gateway, missed, 400, "PERSISTED_QUERY_NOT_FOUND")
+
+
+async def test_a_document_that_cannot_be_looked_up_is_a_store_outage(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The store that keeps the documents keeps the audit log: 503, no data, on record."""
+    gone = create_async_engine(f"sqlite+aiosqlite:///file:{tmp_path / 'gone'}.db?mode=ro&uri=true")
+    try:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            app.state.documents = DocumentStore(gone)
+            transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://gov-share"
+            ) as client:
+                gateway = Gateway(client, app.state.platform)
+                for body in ({"extensions": apq()}, {"documentId": f"sha256:{SHA256}"}):
+                    response = await post(gateway, body)
+                    await refused(gateway, response, 503, "AUDIT_UNAVAILABLE")
+                    assert (await gateway.audit(response))["caller_system"] == MARRIAGE
+    finally:
+        await gone.dispose()
