@@ -4,8 +4,8 @@
     ├── RequestError                  the whole request is refused (HTTP status)
     │   ├── Unauthenticated           401 UNAUTHENTICATED
     │   ├── BadRequest                400 BAD_REQUEST
-    │   ├── PersistedQueryNotSupported
-    │   │                             400 PERSISTED_QUERY_NOT_SUPPORTED
+    │   ├── PersistedQueryNotFound    400 PERSISTED_QUERY_NOT_FOUND
+    │   ├── PersistedQueryMismatch    400 PERSISTED_QUERY_HASH_MISMATCH
     │   ├── BadHeader                 400 BAD_HEADER
     │   ├── BadPurpose                400 BAD_PURPOSE
     │   ├── DocumentError             400, or 200 with application/json
@@ -14,6 +14,7 @@
     │   │   ├── UnknownOperation      BAD_REQUEST
     │   │   └── BadUserInput          BAD_USER_INPUT
     │   ├── NotFound                  404 NOT_FOUND
+    │   ├── MethodNotAllowed          405 METHOD_NOT_ALLOWED
     │   ├── NotAcceptable             406 NOT_ACCEPTABLE
     │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
     │   ├── InternalError             500 INTERNAL_ERROR
@@ -72,15 +73,22 @@ class BadRequest(RequestError):
     outcome = "bad_request"
 
 
-class PersistedQueryNotSupported(RequestError):
-    """A hash without the document's text. Apollo Client matches this exact message,
-    then stops hashing and sends the text instead."""
+class PersistedQueryNotFound(RequestError):
+    """A document id this caller's system has not registered: Apollo Client matches the
+    message `PersistedQueryNotFound` (not the code) and sends the text with the hash."""
 
-    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+    code = "PERSISTED_QUERY_NOT_FOUND"
     outcome = "persisted_query"
 
-    def __init__(self) -> None:
-        super().__init__("PersistedQueryNotSupported")
+    def __init__(self, message: str = "PersistedQueryNotFound") -> None:
+        super().__init__(message)
+
+
+class PersistedQueryMismatch(RequestError):
+    """A text whose SHA-256 is not the hash sent with it: nothing is stored or run."""
+
+    code = "PERSISTED_QUERY_HASH_MISMATCH"
+    outcome = "persisted_mismatch"
 
 
 class BadHeader(RequestError):
@@ -97,6 +105,14 @@ class NotFound(RequestError):
     code = "NOT_FOUND"
     status_code = 404
     outcome = "not_found"
+
+
+class MethodNotAllowed(RequestError):
+    """A mutation sent by GET (GraphQL over HTTP): GET must not change anything."""
+
+    code = "METHOD_NOT_ALLOWED"
+    status_code = 405
+    outcome = "bad_method"
 
 
 class NotAcceptable(RequestError):

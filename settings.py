@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # Verification checks (数据校核) each caller system may make per Asia/Shanghai day.
     verification_quota_per_day: int = Field(default=10_000, gt=0)
 
+    # The systems that may register a document by sending its SHA-256 with its text
+    # (Apollo's automatic persisted queries), as a JSON list of system ids. None: every
+    # department system may; '[]': none may (a hash with its text is still run).
+    apq_registering_systems: list[str] | None = None
+
     max_first: int = Field(default=1000, gt=0)
     batch_bound: int = Field(default=1000, gt=0)
     statement_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
         if url is not None and not _REDIS_URL.match(url):
             raise ValueError("not a Redis URL: redis://host:port/db, rediss://… or unix://…")
         return url
+
+    def registers_automatically(self, system: str) -> bool:
+        """The system's documents sent with their hash are stored, to be called by id."""
+        allowed = self.apq_registering_systems
+        return allowed is None or system in allowed
 
     def graphiql_served(self) -> bool:
         return self.demo if self.graphiql is None else self.graphiql

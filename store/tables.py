@@ -143,3 +143,24 @@ verification_usage = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("used", sa.Integer, nullable=False),
 )
+
+# Documents department systems registered to call by id (0008_persisted_documents): once
+# per owner system and SHA-256 of the exact text; `custom_id` for a manifest's own ids
+# (Relay's). The owner is the authenticated caller's, never a client's header.
+persisted_documents = sa.Table(
+    "persisted_documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner_department", sa.String(18), nullable=False),
+    sa.Column("owner_system", sa.String(100), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("custom_id", sa.String(200)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint(
+        "owner_department", "owner_system", "sha256", name="uq_persisted_documents_sha256"
+    ),
+    sa.UniqueConstraint(
+        "owner_department", "owner_system", "custom_id", name="uq_persisted_documents_custom_id"
+    ),
+)

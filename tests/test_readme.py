@@ -11,6 +11,7 @@ server listens on a free port instead of 8000, which the examples' URLs follow.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import json
 import os
@@ -292,6 +293,25 @@ def _first_curl(reader: Reader, example: Example) -> None:
     assert reader.record(body["extensions"]["requestId"])["operator"] == "张三"
 
 
+def _persisted_documents(reader: Reader, example: Example) -> None:
+    hashed, missed, registered, by_get, by_id, other = reader.shell(example)
+    text = "query FirstEnterprise { enterprises(first: 1) { edges { node { name creditCode } } } }"
+    assert hashed.stdout.split()[0] == hashlib.sha256(text.encode()).hexdigest()
+    [error] = json.loads(missed.stdout)["errors"]
+    assert error["message"] == "PersistedQueryNotFound"
+    assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    served = json.loads(registered.stdout)
+    assert "errors" not in served and len(served["data"]["enterprises"]["edges"]) == 1
+    for hit in (by_get, by_id):
+        body = json.loads(hit.stdout)
+        assert body["data"] == served["data"], body
+        record = reader.record(body["extensions"]["requestId"])
+        assert record["caller_system"] == "planning-permits"
+        assert record["operation_hash"] == hashlib.new("sm3", text.encode()).hexdigest()
+    [refused] = json.loads(other.stdout)["errors"]
+    assert refused["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
 def _filters(reader: Reader, example: Example) -> None:
     body = reader.query(example)
     assert "errors" not in body, body
@@ -480,6 +500,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "policy-diff": _policy_diff,
     "policy-replay": _policy_replay,
     "verification": _verification,
+    "persisted-documents": _persisted_documents,
     "health": _health,
     "keys": _keys,
     "api-keys": _api_keys,

@@ -22,7 +22,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from connectors import SOURCE_KINDS, SourceKinds
-from errors import AuditUnavailable, InternalError, NotAcceptable, NotFound, RequestError
+from documents import DocumentStore
+from errors import (
+    AuditUnavailable,
+    InternalError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    RequestError,
+)
 from platform_setup import Platform, build_platform
 from settings import Settings
 from store import StoreUnavailable
@@ -45,6 +53,7 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.platform = await build_platform(settings, kinds)
+        app.state.documents = DocumentStore(app.state.platform.store)
         await app.state.platform.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
@@ -96,8 +105,14 @@ async def graphql_endpoint(request: Request) -> Response:
         content,
         status_code=status,
         media_type=exchange.content_type,
-        headers={"X-Request-Id": exchange.request_id},
+        headers=_headers(exchange),
     )
+
+
+def _headers(exchange: Exchange) -> dict[str, str]:
+    if isinstance(exchange.error, MethodNotAllowed):
+        return {"X-Request-Id": exchange.request_id, "Allow": "POST"}
+    return {"X-Request-Id": exchange.request_id}
 
 
 async def _exchange(request: Request, platform: Platform, exchange: Exchange) -> None:
@@ -117,12 +132,16 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
     exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    exchange.graphql = dataclasses.replace(
-        await read_graphql_request(request), request_id=exchange.request_id
+    documents: DocumentStore = request.app.state.documents
+    graphql, registering = await read_graphql_request(
+        request, exchange.caller, documents, platform.settings
     )
+    exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
+    if registering is not None and exchange.outcome.executed:
+        await documents.register(registering, graphql.query)
 
 
 def _crashed(exchange: Exchange, exc: Exception) -> None:

@@ -13,18 +13,29 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 
-from errors import BadRequest, PersistedQueryNotSupported, UnsupportedMediaType
+from documents import DocumentStore, Owner
+from errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+from policies import Caller
 from resolvers import GraphQLRequest
+from settings import Settings
 from store.tables import audit_records
 from web.headers import audit_column_length
 from web.media import JSON, parse_media_type
+from web.persisted import document_text
 
 OPERATION_NAME_LIMIT = audit_column_length(audit_records.c.operation_name)
 
 
-async def read_graphql_request(request: Request) -> GraphQLRequest:
+async def read_graphql_request(
+    request: Request, caller: Caller, documents: DocumentStore, settings: Settings
+) -> tuple[GraphQLRequest, Owner | None]:
+    """The request's parameters, its document looked up when it is sent by id, and whom
+    to register its text for if it runs (`web.persisted`); a mutation by GET is refused,
+    as GET must change nothing."""
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
         for name in ("variables", "extensions"):
@@ -32,7 +43,12 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
                 params[name] = _json(params[name], f"'{name}' parameter")
     else:
         params = await _body(request)
-    return graphql_request(params)
+    may_register = caller.system is not None and settings.registers_automatically(caller.system)
+    called = await document_text(params, caller, documents, may_register=may_register)
+    graphql = graphql_request({**params, "query": called.query})
+    if request.method == "GET" and _is_mutation(graphql, settings.max_tokens):
+        raise MethodNotAllowed("a mutation must be sent by POST")
+    return graphql, called.registering
 
 
 def graphql_request(params: Mapping[str, Any]) -> GraphQLRequest:
@@ -41,8 +57,6 @@ def graphql_request(params: Mapping[str, Any]) -> GraphQLRequest:
     if extensions is not None and not isinstance(extensions, dict):
         raise BadRequest("'extensions' must be a JSON object")
     if query is None:
-        if extensions is not None and "persistedQuery" in extensions:
-            raise PersistedQueryNotSupported()
         raise BadRequest("'query' is required: the text of a GraphQL document")
     if not isinstance(query, str):
         raise BadRequest("'query' must be a string")
@@ -53,6 +67,19 @@ def graphql_request(params: Mapping[str, Any]) -> GraphQLRequest:
     if name is not None and len(name) > OPERATION_NAME_LIMIT:
         raise BadRequest(f"'operationName' must be at most {OPERATION_NAME_LIMIT} characters")
     return GraphQLRequest(query, variables or {}, name or None)
+
+
+def _is_mutation(graphql: GraphQLRequest, max_tokens: int) -> bool:
+    """The operation a GET would run is a mutation. Parsed here only when the text can
+    hold one; a document that does not parse is the executor's to refuse."""
+    if "mutation" not in graphql.query:
+        return False
+    try:
+        document = parse(graphql.query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, graphql.operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """GraphQL over HTTP as the specification's draft words it, through the app: request
-parameters, media types and their quality values, charsets, status codes per media type,
-and the answer to a persisted-query hash until persisted documents exist."""
+parameters, media types and their quality values, charsets and status codes per media
+type. Documents called by id: tests/web/test_persisted_documents.py."""
 
 from __future__ import annotations
 
@@ -167,37 +167,6 @@ async def test_an_overlong_operation_name_is_refused(gateway: Gateway) -> None:
     )
     assert response.status_code == 400 and code(response) == "BAD_REQUEST"
     assert "200" in response.json()["errors"][0]["message"]
-
-
-HASH = {
-    "persistedQuery": {
-        "version": 1,
-        "sha256Hash": "ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38",
-    }
-}
-
-
-async def test_a_persisted_query_hash_alone_is_not_supported(gateway: Gateway) -> None:
-    """Apollo Client matches the message, stops hashing and sends the text instead."""
-    for accept in (GRAPHQL_RESPONSE, JSON):
-        response = await post(gateway, {"extensions": HASH}, {"Accept": accept})
-        assert response.status_code == 400
-        [error] = response.json()["errors"]
-        assert error["message"] == "PersistedQueryNotSupported"
-        assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
-        assert "data" not in response.json()
-        record = await gateway.audit(response)
-        assert record["error_codes"] == ["PERSISTED_QUERY_NOT_SUPPORTED"]
-    response = await gateway.client.get(
-        "/graphql", params={"extensions": json.dumps(HASH), "operationName": "Q"}
-    )
-    assert response.json()["errors"][0]["message"] == "PersistedQueryNotSupported"
-
-
-async def test_the_text_beside_a_hash_is_run(gateway: Gateway) -> None:
-    response = await post(gateway, {"query": TYPENAME, "extensions": HASH})
-    assert response.status_code == 200
-    assert response.json()["data"] == {"__typename": "Query"}
 
 
 async def test_status_codes_per_media_type(gateway: Gateway) -> None:
