@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import shlex
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from auth.jwks import KeySet
-from settings import Settings
+from settings import ROOT, Settings
 from tests.auth.sso import AUDIENCE, ISSUER, MARRIAGE, SignOn, ec_key, rsa_key
 from tests.conftest import serving
 
@@ -165,3 +167,33 @@ async def test_tokens_verify_against_keys_served_at_a_url(settings: Settings) ->
             )
             assert response.status_code == 200, response.text
             assert (await gateway.audit(response))["person"] == "zhangsan-0231"
+
+
+def readme_curl() -> tuple[dict[str, str], dict[str, Any]]:
+    """The headers and body of the README's curl example for integrators."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Department system integrators", 1)[1]
+    [block] = re.findall(r"```console\n(.*?)\n```", section.split("\n## ", 1)[0], re.S)
+    command = block.split("$ curl", 1)[1].replace("\\\n", " ")
+    words = shlex.split(command)
+    headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+    return headers, json.loads(words[words.index("-d") + 1])
+
+
+async def test_the_readme_request_for_integrators(settings: Settings, tmp_path: Path) -> None:
+    headers, body = readme_curl()
+    assert headers.pop("Authorization") == "Bearer $TOKEN"
+    sign_on = SignOn({"rsa-1": rsa_key()})
+    jwks = str(sign_on.write(tmp_path / "jwks.json"))
+    async with serving(with_sign_on(settings, jwks)) as gateway:
+        response = await gateway.client.post(
+            "/graphql",
+            content=json.dumps(body),
+            headers={**headers, "Authorization": f"Bearer {sign_on.token()}"},
+        )
+        assert response.status_code == 200, response.text
+        [edge] = response.json()["data"]["enterprises"]["edges"]
+        assert edge["node"]["name"] and edge["node"]["creditCode"]
+        record = await gateway.audit(response)
+        assert record["person"] == "zhangsan-0231"
+        assert record["purpose_reference"] == "2026-MZ-0118"
