@@ -123,8 +123,8 @@ class KeyRegistry:
         system = f"system:{signed_in.department}/{signed_in.system}"
         registered = self._remembered(system)
         if registered is None:
-            registered = await self._registered(signed_in.department, signed_in.system)
-            self._remember(system, registered, self.cache_seconds)
+            registered, seconds = await self._registered(signed_in.department, signed_in.system)
+            self._remember(system, registered, seconds)
         return dataclasses.replace(
             registered,
             credential=hash_key(f"person\0{signed_in.person}")[:16],
@@ -132,7 +132,9 @@ class KeyRegistry:
             roles=signed_in.roles,
         )
 
-    async def _registered(self, department: str, system: str) -> Caller:
+    async def _registered(self, department: str, system: str) -> tuple[Caller, float]:
+        """The system as registered, and how long to remember it: no longer than the
+        key in force that vouches for it, as for a key itself."""
         columns = api_keys.c
         query = sa.select(api_keys).where(
             columns.department_code == department,
@@ -153,7 +155,9 @@ class KeyRegistry:
                 "the sign-on token names a department system the platform does not know"
             )
         attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
-        return Caller(row.department_code, row.department_name, row.system_id, None, attributes)
+        caller = Caller(row.department_code, row.department_name, row.system_id, None, attributes)
+        left = (utc(row.expires_at) - now).total_seconds() if row.expires_at else self.cache_seconds
+        return caller, min(self.cache_seconds, left)
 
     async def _checked(self, key_hash: str) -> Caller:
         """The caller a key stands for, remembered for the next requests that bring it."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import hmac
 import json
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth import KeyRegistry
@@ -22,7 +24,7 @@ from auth.tokens import TokenVerifier
 from errors import ConfigurationError, Unauthenticated
 from policies.caller import Role
 from settings import read_settings
-from store import store_engine, upgrade
+from store import api_keys, store_engine, upgrade
 from tests.auth.sso import AUDIENCE, ISSUER, MARRIAGE, SignOn, ec_key, rsa_key
 
 pytestmark = pytest.mark.anyio
@@ -210,3 +212,21 @@ def test_claims_setting_must_name_every_meaning() -> None:
         read_settings(sso_claims={"person": "sub"})
     [problem] = raised.value.exceptions
     assert "GOV_SHARE_SSO_CLAIMS" in str(problem) and "department, roles, system" in str(problem)
+
+
+async def test_a_system_whose_keys_are_revoked_stops_accepting_tokens(
+    engine: AsyncEngine, registry: KeyRegistry, sign_on: SignOn
+) -> None:
+    """The system is remembered for `cache_seconds`, like a key."""
+    now = [1000.0]
+    registry._clock = lambda: now[0]
+    token = sign_on.token()
+    assert (await registry.authenticate(f"Bearer {token}", None)).person == "zhangsan-0231"
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.update(api_keys).values(revoked_at=datetime.datetime.now(datetime.UTC))
+        )
+    assert (await registry.authenticate(f"Bearer {token}", None)).person == "zhangsan-0231"
+    now[0] += 5
+    message = await refusal(registry, token)
+    assert message == "the sign-on token names a department system the platform does not know"
