@@ -30,13 +30,14 @@ ALGORITHMS = ("RS256", "ES256")
 LONGEST_CLAIM = 100
 # Three base64url parts: what a compact JWS looks like, and an API key (gsk_…) does not.
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+WRONG_ALGORITHM = f"the sign-on token must be signed with {' or '.join(ALGORITHMS)}"
 _FAILURES: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.ExpiredSignatureError, "the sign-on token has expired"),
     (jwt.ImmatureSignatureError, "the sign-on token is not valid yet"),
     (jwt.InvalidAudienceError, "the sign-on token is not meant for this platform (audience)"),
     (jwt.InvalidIssuerError, "the sign-on token is not from the trusted sign-on (issuer)"),
     (jwt.InvalidSignatureError, "the sign-on token's signature does not verify"),
-    (jwt.InvalidAlgorithmError, f"the sign-on token must be signed with {' or '.join(ALGORITHMS)}"),
+    (jwt.InvalidAlgorithmError, WRONG_ALGORITHM),
 )
 
 
@@ -98,7 +99,7 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise Unauthenticated("the bearer token is not a well-formed JWT") from None
         if header.get("alg") not in ALGORITHMS:
-            raise Unauthenticated(_FAILURES[-1][1])
+            raise Unauthenticated(WRONG_ALGORITHM)
         key_id = header.get("kid")
         key = await self.keys.key(key_id) if isinstance(key_id, str) else None
         if key is None:
