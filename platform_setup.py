@@ -22,6 +22,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
+from auth.tokens import TokenVerifier
 from catalog import Catalog, load_catalog
 from connectors import SOURCE_KINDS, Connector, SourceKinds
 from errors import ConfigurationError
@@ -110,7 +111,12 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         grants=GrantStore(store, announcements),
         serve=_serving(settings, sources),
     )
-    keys = KeyRegistry(store, demo=settings.demo, cache_seconds=settings.auth_cache_seconds)
+    keys = KeyRegistry(
+        store,
+        demo=settings.demo,
+        cache_seconds=settings.auth_cache_seconds,
+        tokens=TokenVerifier.from_settings(settings),
+    )
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
     limits = Limits(

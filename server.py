@@ -37,6 +37,7 @@ def main() -> None:
         port=arguments.port,
         log_config=None,
         access_log=False,
+        proxy_headers=False,  # the app trusts GOV_SHARE_TRUSTED_PROXIES only (web/app.py)
         timeout_graceful_shutdown=30,  # drain in-flight requests, but never hang on idle clients
     )
 

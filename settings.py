@@ -13,6 +13,7 @@ demo's exactly when the server's were (`tool_settings`).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -78,6 +79,31 @@ class Settings(BaseSettings):
     # How long a server trusts an API key it checked: a key revoked in the store stops
     # working within this time. 0: every request looks its key up.
     auth_cache_seconds: float = Field(default=5.0, ge=0)
+    # People signed in through the city's single sign-on (auth/tokens.py): the issuer its
+    # tokens name, the audience they must be for, and its public keys, as a JWKS file path
+    # or an https URL. No issuer: bearer tokens that look like JWTs are refused.
+    sso_issuer: str | None = None
+    sso_audience: str | None = None
+    sso_jwks: str | None = None
+    # How far the platform's clock and the sign-on's may disagree on expiry and not-before.
+    sso_leeway_seconds: float = Field(default=60.0, ge=0, le=300)
+    # The least time between two fetches of the JWKS URL: a token naming a key nobody
+    # knows fetches it again, but never more often than this.
+    sso_jwks_refresh_seconds: float = Field(default=60.0, gt=0)
+    # Which claim holds what: the department code, the person id, the roles, the system
+    # (the front-end application the person signed in to: OpenID Connect's `azp`).
+    sso_claims: dict[str, str] = Field(
+        default_factory=lambda: {
+            "department": "department",
+            "person": "sub",
+            "roles": "roles",
+            "system": "azp",
+        }
+    )
+    # Addresses or networks of the reverse proxies in front of the server, as a JSON list:
+    # '["10.0.0.0/8"]'. The client address on record is then the first one, walking back
+    # through X-Forwarded-For, that is not one of them; any other peer's header is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Verification checks (数据校核) each caller system may make per Asia/Shanghai day.
     verification_quota_per_day: int = Field(default=10_000, gt=0)
 
@@ -108,6 +134,25 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def proxy_addresses(cls, proxies: list[str]) -> list[str]:
+        """Checked here: uvicorn would take a typo for a host name and trust nothing."""
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return proxies
+
+    @field_validator("sso_claims")
+    @classmethod
+    def every_claim_named(cls, claims: dict[str, str]) -> dict[str, str]:
+        missing = {"department", "person", "roles", "system"} - claims.keys()
+        if missing:
+            raise ValueError(f"must name the claim for each of: {', '.join(sorted(missing))}")
+        return claims
 
     @field_validator("redis_url")
     @classmethod

@@ -10,7 +10,9 @@ whitespace, UTF-8 (not \\u-escaped), datetimes ISO 8601 in UTC with microseconds
 `Z`. The first record links to GENESIS. An auditor can recompute this with any SM3.
 
 HASHED is frozen: a column added later is not covered until a new format says so
-(tests/audit/test_chain.py fails when audit_records gains a column nobody classified).
+(tests/audit/test_chain.py fails when audit_records gains a column nobody classified),
+or unless it is HASHED_WHEN_PRESENT: a member of canonical() only when it holds a
+value, so the records written before it existed hash as they always did.
 
 Appends are serialised by the chain's lock (`audit.lock`); the chain as stored is read
 by `audit.reads`.
@@ -58,6 +60,8 @@ HASHED: tuple[str, ...] = (
     "client_address",
     "duration_ms",
 )
+HASHED_WHEN_PRESENT: tuple[str, ...] = ("person",)
+"""Added to format 1 later (0009_audit_person): hashed when not NULL."""
 # Columns deliberately outside the hash: the surrogate key the database assigns, and
 # the chain's own links (prev_hash is hashed as the prefix, not as a field).
 UNHASHED: tuple[str, ...] = ("id", "prev_hash", "record_hash")
@@ -82,7 +86,9 @@ def utc_text(value: datetime.datetime | str) -> str:
 
 def content(row: Mapping[str, Any]) -> dict[str, Any]:
     """The hashed fields of a row, from the store, a record or an export line alike."""
-    hashed: dict[str, Any] = {}
+    hashed: dict[str, Any] = {
+        name: row[name] for name in HASHED_WHEN_PRESENT if row.get(name) is not None
+    }
     for name in HASHED:
         value = row[name]
         if value is not None:
@@ -101,7 +107,7 @@ _ENCODE = json.JSONEncoder(
 ).encode
 # The members a record gets only when it is linked, in the canonical (sorted) order.
 _LINKED = ("chain_id", "seq")
-_ORDER = tuple(sorted(HASHED))
+_ORDER = tuple(sorted(HASHED + HASHED_WHEN_PRESENT))
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
@@ -148,7 +154,11 @@ def prepare(record: AuditRecord) -> Prepared:
     _string_keys(row["records"])
     for name in JSON_COLUMNS:
         row[name] = _ENCODE(row[name])
-    members = (f'"{name}":' + ("\0" if name in _LINKED else _member(name, row)) for name in _ORDER)
+    members = (
+        f'"{name}":' + ("\0" if name in _LINKED else _member(name, row))
+        for name in _ORDER
+        if name not in HASHED_WHEN_PRESENT or row[name] is not None
+    )
     # No member holds a NUL: JSON escapes control characters in every string.
     before_chain, before_seq, after_seq = ("{" + ",".join(members) + "}").split("\0")
     return Prepared(row, (before_chain, before_seq, after_seq))

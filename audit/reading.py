@@ -44,6 +44,7 @@ def _record(row: sa.RowMapping) -> AuditRecord:
         caller_department=row["caller_department"],
         caller_system=row["caller_system"],
         operator=row["operator"],
+        person=row["person"],
         purpose=row["purpose"],
         purpose_reference=row["purpose_reference"],
         operation_hash=row["operation_hash"],

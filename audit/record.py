@@ -51,6 +51,7 @@ class AuditRecord:
     caller_department: str | None = None
     caller_system: str | None = None
     operator: str | None = None
+    person: str | None = None
     purpose: str | None = None
     purpose_reference: str | None = None
     operation_hash: str | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.keys import DEMO_SYSTEMS, demo_key, hash_key
 from auth.lifecycle import System, issue, utc
+from auth.tokens import TokenVerifier, looks_like_jwt
 from errors import Unauthenticated
 from policies import PUBLIC, Caller
 from store import StoreUnavailable, api_keys
@@ -40,8 +41,11 @@ class KeyRegistry:
         demo: bool,
         cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        tokens: TokenVerifier | None = None,
     ) -> None:
         self.engine = engine
+        self.tokens = tokens
+        """Verifies people's sign-on tokens; None: only API keys are accepted."""
         self.demo = demo
         self.cache_seconds = cache_seconds
         self._clock = clock
@@ -92,17 +96,68 @@ class KeyRegistry:
 
     async def authenticate(self, authorization: str | None, operator: str | None) -> Caller:
         """No credential is the public; a credential that does not check out is refused.
-        StoreUnavailable when the key cannot be looked up."""
+        A bearer token shaped like a JWT is a person's sign-on token; anything else is
+        an API key. StoreUnavailable when the key or system cannot be looked up."""
         if authorization is None:
             return PUBLIC
         scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
+        if looks_like_jwt(key.strip()):
+            person = await self._signed_in(key.strip())
+            return dataclasses.replace(person, operator=operator)
         key_hash = hash_key(key.strip())
         caller = self._remembered(key_hash)
         if caller is None:
             caller = await self._checked(key_hash)
         return dataclasses.replace(caller, operator=operator)
+
+    async def _signed_in(self, token: str) -> Caller:
+        """The system a person acts through, for that person: the token names the
+        department and system, and the platform must know that system (a key of it
+        that is in force); its name and attributes are the platform's, never the
+        token's."""
+        if self.tokens is None:
+            raise Unauthenticated("this platform accepts no sign-on tokens, only API keys")
+        signed_in = await self.tokens.verify(token)
+        system = f"system:{signed_in.department}/{signed_in.system}"
+        registered = self._remembered(system)
+        if registered is None:
+            registered, seconds = await self._registered(signed_in.department, signed_in.system)
+            self._remember(system, registered, seconds)
+        return dataclasses.replace(
+            registered,
+            credential=hash_key(f"person\0{signed_in.person}")[:16],
+            person=signed_in.person,
+            roles=signed_in.roles,
+        )
+
+    async def _registered(self, department: str, system: str) -> tuple[Caller, float]:
+        """The system as registered, and how long to remember it: no longer than the
+        key in force that vouches for it, as for a key itself."""
+        columns = api_keys.c
+        query = sa.select(api_keys).where(
+            columns.department_code == department,
+            columns.system_id == system,
+            columns.revoked_at.is_(None),
+        )
+        if not self.demo:
+            query = query.where(columns.demo.is_(False))
+        try:
+            async with self.engine.connect() as connection:
+                rows = (await connection.execute(query)).all()
+        except SQLAlchemyError:
+            raise StoreUnavailable from None
+        now = datetime.datetime.now(datetime.UTC)
+        row = next((r for r in rows if r.expires_at is None or utc(r.expires_at) > now), None)
+        if row is None:
+            raise Unauthenticated(
+                "the sign-on token names a department system the platform does not know"
+            )
+        attributes = tuple(sorted((str(k), str(v)) for k, v in (row.attributes or {}).items()))
+        caller = Caller(row.department_code, row.department_name, row.system_id, None, attributes)
+        left = (utc(row.expires_at) - now).total_seconds() if row.expires_at else self.cache_seconds
+        return caller, min(self.cache_seconds, left)
 
     async def _checked(self, key_hash: str) -> Caller:
         """The caller a key stands for, remembered for the next requests that bring it."""

@@ -18,12 +18,24 @@ class Purpose(StrEnum):
     BUSINESS_COLLABORATION = "business_collaboration"
 
 
+class Role(StrEnum):
+    """What a person signed in through the city's single sign-on may do beyond asking for
+    data (a person with none of these is a plain user). Recorded and carried by the
+    caller; the tools for applications and accountability are what will check them."""
+
+    POLICY_ADMIN = "policy_admin"
+    PROVIDER_APPROVER = "provider_approver"
+    COORDINATION_OFFICE = "coordination_office"
+    AUDITOR = "auditor"
+
+
 @dataclass(frozen=True)
 class Caller:
     """A department system, or the anonymous public (Art. 20) when `department` is None.
 
     The operator is the person the system says is operating it: recorded as asserted,
-    never verified here.
+    never verified here. The person is the one a sign-on token names, verified: set
+    only when the system acts for someone signed in (`auth.tokens`).
     """
 
     department: str | None = None
@@ -35,6 +47,8 @@ class Caller:
     credential: str | None = None
     """A short id of the API key presented (from its hash): what a cursor is bound to,
     since two keys of one system may carry different attributes."""
+    person: str | None = None
+    roles: frozenset[Role] = frozenset()
 
     @property
     def is_public(self) -> bool:

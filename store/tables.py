@@ -35,6 +35,8 @@ audit_records = sa.Table(
     sa.Column("caller_department", sa.String(18)),
     sa.Column("caller_system", sa.String(100)),
     sa.Column("operator", sa.String(100)),
+    # The person a sign-on token named, verified (0009_audit_person); operator is asserted.
+    sa.Column("person", sa.String(100)),
     sa.Column("purpose", sa.String(40)),
     sa.Column("purpose_reference", sa.String(200)),
     sa.Column("operation_hash", sa.String(64)),

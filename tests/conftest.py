@@ -137,12 +137,15 @@ async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> AsyncIterator[Gateway]:
-    """The real app, started through its lifespan, and a client that reaches it in process;
-    `kinds` may add a kind of source, such as the in-memory connector."""
+async def serving(
+    settings: Settings, kinds: SourceKinds = SOURCE_KINDS, *, peer: str = "10.1.2.3"
+) -> AsyncIterator[Gateway]:
+    """The real app, started through its lifespan, and a client that reaches it in process
+    from the address `peer`; `kinds` may add a kind of source, such as the in-memory
+    connector."""
     app = create_app(settings, kinds)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
+        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gov-share") as client:
             yield Gateway(client, app.state.platform)
 

@@ -17,9 +17,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import SOURCE_KINDS, SourceKinds
 from documents import DocumentStore
@@ -67,7 +69,12 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
     ]
     if settings.graphiql_served():
         routes.append(ide_assets())
-    return Starlette(routes=routes, middleware=cors(settings.cors_origins), lifespan=lifespan)
+    # The client address on record: uvicorn's own middleware walks X-Forwarded-For back
+    # through the trusted proxies; with none trusted it is the peer's, whatever it sends.
+    # The app applies it, not the server command, so it holds however the app is served.
+    proxies = Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    middleware = [proxies, *cors(settings.cors_origins)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 async def graphql_endpoint(request: Request) -> Response:

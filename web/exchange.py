@@ -95,6 +95,7 @@ class Exchange:
             caller_department=caller.department if caller else None,
             caller_system=caller.system if caller else None,
             operator=caller.operator if caller else None,
+            person=caller.person if caller else None,
             purpose=self.purpose.value if self.purpose else None,
             purpose_reference=self.reference,
             operation_hash=operation,

@@ -24,6 +24,7 @@ from audit import AuditLog, verify
 from audit.chain import (
     GENESIS,
     HASHED,
+    HASHED_WHEN_PRESENT,
     UNHASHED,
     Head,
     canonical,
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.anyio
 def test_every_column_is_hashed_or_declared_unhashed() -> None:
     """A column added to audit_records must be classified: an unhashed column is one an
     attacker may change without trace, so it should be a decision, not an accident."""
-    assert set(audit_records.c.keys()) == set(HASHED) | set(UNHASHED)
+    assert set(audit_records.c.keys()) == set(HASHED) | set(HASHED_WHEN_PRESENT) | set(UNHASHED)
 
 
 def test_record_hash_is_sm3_of_prev_hash_and_canonical_json() -> None:
@@ -344,3 +345,26 @@ def test_a_record_whose_hashes_are_not_keyed_by_text_has_no_canonical_form() -> 
     call an intact record altered. It fails alone instead."""
     with pytest.raises(TypeError):
         prepare(make_record(records={"person": {1: ["a"]}}))  # type: ignore[dict-item]
+
+
+def test_a_person_is_hashed_only_when_present() -> None:
+    """The verified person joined format 1 later: a record without one hashes exactly as
+    records written before the column existed, a record with one covers it."""
+    without, named = make_record(), make_record(person="zhangsan-0231")
+    for record in (without, named):
+        stored = stored_row(record) | {"chain_id": "c", "seq": 1}
+        assert prepare(record).canonical("c", 1) == canonical(stored)  # writer = verifier
+    assert b'"person"' not in canonical(without.as_row() | {"chain_id": "c", "seq": 1})
+    named_row = named.as_row() | {"chain_id": "c", "seq": 1}
+    assert b'"person":"zhangsan-0231"' in canonical(named_row)
+    other = named_row | {"person": "lisi-0001"}
+    assert record_hash(GENESIS, other) != record_hash(GENESIS, named_row)
+
+
+async def test_a_person_on_record_verifies(store: Store) -> None:
+    log = AuditLog(store.engine)
+    await log.write(make_record(1, person="张三-0231"))
+    await log.write(make_record(2))
+    await log.close()
+    assert [row["person"] for row in await store.rows()] == ["张三-0231", None]
+    assert (await verify(store.engine)).ok
