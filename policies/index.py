@@ -11,8 +11,8 @@ drift. The rule returned is the first allowing one in policy order, as `enforce_
 explains a decision.
 
 An index is never changed: `changed` makes a new one that shares every list it did not
-touch, so adding or revoking one grant costs a copy of one department's entry, not a
-rebuild.
+touch, so adding or revoking one grant costs a shallow copy of the tables and of the
+lists it touches (milliseconds at 100,000 grants, bench/decisions.py), not a rebuild.
 """
 
 from __future__ import annotations
