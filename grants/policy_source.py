@@ -13,14 +13,18 @@ whatever a reload does meanwhile.
 it: the file watcher, a message from another instance, the periodic check
 (`follower.py`). It looks at what the value was made from — the rule files' digest, the
 catalog files' digest, the grant store's change sequence — and, when any moved, reads
-them again and swaps in the value they make only when all of it loads. Otherwise the
-last good value stays in force, and the problem (file, line, problem) is logged once
-and kept in `problem` until a reload succeeds; fixing the file is enough to recover.
+them again and swaps in the value they make only when all of it loads. When only the
+grants moved, it reads just the changes after its own sequence and applies them to the
+policy in force (`_follow`: milliseconds at 100,000 grants, not a load of them all).
+Otherwise the last good value stays in force, and the problem (file, line, problem) is
+logged once and kept in `problem` until a reload succeeds; fixing the file is enough
+to recover.
 
-The policy version is derived, never counted: a digest of the rule set (the catalog
-version, the rule files' text, the grants read) and the grant store's change sequence.
-Instances with the same files and the same store therefore report the same version,
-and every audit record names the one its request was decided under.
+The policy version is derived, never counted: a digest of the rule set's own version
+(the catalog version and the rule files' text) and the grant store's change sequence,
+which names the grants in force exactly. Instances with the same files and the same
+store therefore report the same version, however each came to it, and every audit
+record names the one its request was decided under.
 """
 
 from __future__ import annotations

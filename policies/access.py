@@ -18,6 +18,7 @@ from errors import DenialReason
 from policies.caller import Caller, Purpose
 from policies.decision import Action, Decision, Denial, Outcome
 from policies.engine import Policy
+from policies.rule import from_instant
 from policies.scope import Scope
 
 
@@ -80,18 +81,11 @@ def _answer(
         item,
         access,
         decision.basis,
-        _moment(valid_from),
-        _moment(valid_until),
+        from_instant(valid_from) if valid_from else None,
+        from_instant(valid_until) if valid_until else None,
         decision.scopes,
         decision.fallback.outcome if decision.fallback is not None else None,
         decision.mask,
         decision.denial,
         verifiable,
     )
-
-
-def _moment(instant: str) -> datetime.datetime | None:
-    """The model's fixed-width UTC text (`rules.instant`) back to a time."""
-    if not instant:
-        return None
-    return datetime.datetime.strptime(instant, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC)

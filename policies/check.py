@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog import Catalog, DataItem, Resource, ShareType
-from policies.outcomes import from_instant, local
+from policies.outcomes import local
 from policies.reach import unreached
-from policies.rule import Rule, instant
+from policies.rule import Rule, from_instant, instant
 from policies.rule_problems import DEPARTMENT, SYSTEM, line_problem, rule_problem
 from policies.rules import RuleLine, groups_named, load_rules, read_lines
 

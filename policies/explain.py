@@ -17,9 +17,9 @@ from policies.caller import Caller, Purpose
 from policies.decision import Action, Decision
 from policies.engine import SharingPolicy
 from policies.named import caller_name, covers
-from policies.outcomes import Served, bases, describe, for_row, from_instant, local
+from policies.outcomes import Served, bases, describe, for_row, local
 from policies.reach import CATALOG_ANSWERS
-from policies.rule import Rule, instant
+from policies.rule import Rule, from_instant, instant
 from policies.rules import RuleSet
 from policies.scope import Scope
 

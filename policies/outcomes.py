@@ -82,8 +82,3 @@ def bases(decision: Decision) -> set[str]:
 def local(moment: datetime.datetime) -> str:
     """A time as admins read it: Asia/Shanghai, to the minute, with its offset."""
     return moment.astimezone(SHANGHAI).isoformat(timespec="minutes")
-
-
-def from_instant(text: str) -> datetime.datetime:
-    """A rule's time (`policies.rules.instant`) back as a datetime."""
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC)

@@ -20,8 +20,8 @@ from policies.caller import Caller, Purpose
 from policies.decision import Action
 from policies.engine import SharingPolicy
 from policies.named import callers_of
-from policies.outcomes import bases, from_instant
-from policies.rule import Rule, instant
+from policies.outcomes import bases
+from policies.rule import Rule, from_instant, instant
 from policies.rules import RuleSet
 
 CATALOG_ANSWERS = {

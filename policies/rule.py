@@ -9,14 +9,22 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""How the model writes a time: UTC, fixed width, so text order is time order."""
+
 
 @functools.lru_cache(maxsize=64)
 def instant(moment: datetime.datetime) -> str:
-    """A time as the model compares it: UTC, fixed width, so text order is time order.
+    """A time as the model compares it.
 
     Remembered: a request asks it once per decision with one `now` (strftime was
     about 5 µs a call, a dozen calls a request)."""
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(datetime.UTC).strftime(INSTANT)
+
+
+def from_instant(text: str) -> datetime.datetime:
+    """A rule's time (`instant`) back as a datetime."""
+    return datetime.datetime.strptime(text, INSTANT).replace(tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)

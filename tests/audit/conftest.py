@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,9 +25,7 @@ from audit.chain import JSON_COLUMNS, prepare
 from audit.checkpoint import Checkpointer, CheckpointFile, Signer, key_id
 from store import store_engine, upgrade
 from store.tables import audit_records
-from tests.engines import POSTGRES, postgres_database
-
-ROLES = ("owner", "writer", "retention", "auditor")
+from tests.engines import drop_audit_roles, postgres_database
 
 
 @dataclass
@@ -119,23 +116,7 @@ async def _store(
             finally:
                 await made.dispose()
     finally:
-        await _drop_roles(prefix)
-
-
-async def _drop_roles(prefix: str) -> None:
-    try:
-        admin = await asyncpg.connect(**POSTGRES)  # type: ignore[arg-type]
-    except (OSError, asyncpg.PostgresError):
-        return  # never reached the server, so no roles were made
-    try:
-        for role in ROLES:
-            await admin.execute(f'DROP ROLE IF EXISTS "{prefix}_{role}"')
-        left = await admin.fetchval(
-            "SELECT count(*) FROM pg_roles WHERE rolname LIKE $1", f"{prefix}%"
-        )
-        assert left == 0, "a test left audit roles behind"
-    finally:
-        await admin.close()
+        await drop_audit_roles(prefix)
 
 
 NOW = datetime.datetime.now(datetime.UTC)
