@@ -67,11 +67,10 @@ def _typed(value: Any, data_type: DataType, column: str) -> Any:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Text only: a code sent as a number (an identity number) may have lost digits."""
+    if not isinstance(value, str):
         raise TypeError
-    return str(value)
+    return value
 
 
 def _integer(value: Any) -> int:

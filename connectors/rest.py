@@ -249,9 +249,9 @@ class RestConnector:
         return str(resolved)
 
     async def _send(self, call: _Call, *, missing_is_none: bool = False) -> Any:
-        async with self._calls:
+        async with self._calls:  # no parameters: a next link's own query stands
             response = await self._client.request(
-                call.method, call.url, params=call.parameters, json=call.body
+                call.method, call.url, params=call.parameters or None, json=call.body
             )
         if missing_is_none and response.status_code == 404:
             return None
