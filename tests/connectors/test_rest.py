@@ -191,7 +191,9 @@ async def test_one_key_per_call_never_more_than_the_concurrency_at_once(
 async def test_pages_are_followed_in_the_declared_style(
     source: RestConnector, api: DepartmentApi, pagination: dict[str, Any]
 ) -> None:
-    [rows] = await source.read(read(endpoint=endpoint(pagination=pagination), page=Page(4)), CONTEXT)
+    [rows] = await source.read(
+        read(endpoint=endpoint(pagination=pagination), page=Page(4)), CONTEXT
+    )
     assert rows == [expected(row) for row in ROWS[:5]]  # the page and its probe row
     assert len(api.seen) == 3
     assert all(dict(seen.query)["sort"] == "idNumber" for seen in api.seen)
