@@ -113,13 +113,12 @@ class RestConnector:
             )
         refuse_in_source_only(read, endpoint.in_source_only, self.name)
         wanted = asked(read, endpoint, self.name)
-        if read.match_values is not None:
-            lookup = self._lookup(read, endpoint)
+        lookup = self._lookup(read, endpoint) if read.match_values is not None else None
         if wanted is None:  # the filter holds on no record: nothing to ask
             return [[] for _ in read.match_values or (None,)]
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                if read.match_values is None:
+                if lookup is None:
                     call = _Call("GET", endpoint.api.path, wanted.parameters)
                     limit = read.page.limit if read.page is not None else None
                     return [await self._pages(read, endpoint, wanted, call, limit)]

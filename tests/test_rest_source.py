@@ -212,3 +212,19 @@ async def test_a_slow_api_fails_its_fields_only(opened: Opened, api: DepartmentA
     assert body["data"]["persons"] is None
     assert len(body["data"]["enterprises"]["edges"]) == 2
     assert api.url not in response.text and TOKEN not in response.text
+
+
+async def test_a_claim_is_verified_against_the_api_without_serving_the_value(
+    opened: Opened, api: DepartmentApi, records: list[dict[str, Any]]
+) -> None:
+    gateway = await opened()
+    person = records[7]
+    response = await gateway.query(
+        f'{{ same: verifyPerson(idNumber: "{person["idNumber"]}", claims: {{name: "{person["name"]}"}})'
+        f' other: verifyPerson(idNumber: "{person["idNumber"]}", claims: {{name: "张伟伟"}}) }}',
+        system="tax-admin",
+        purpose="data_verification",
+    )
+    assert response.json()["data"] == {"same": True, "other": False}
+    assert [dict(seen.query)["id"] for seen in api.seen] == [person["idNumber"]] * 2
+    assert person["name"] not in response.text
