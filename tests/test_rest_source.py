@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog import HideMiddle, KeepThrough
+import platform_setup
+from catalog import HideMiddle, KeepThrough, load_catalog
+from connectors import Connector, MemoryConnector, RestConnector, RestOptions
+from errors import ConfigurationError
 from settings import ROOT, Settings
-from tests.conftest import Gateway, serving
+from tests.conftest import SOURCES, Gateway, serving
 from tests.department_api import TOKEN, DepartmentApi, person_records
 from tests.department_api import serving as api_serving
 
@@ -228,3 +231,21 @@ async def test_a_claim_is_verified_against_the_api_without_serving_the_value(
     assert response.json()["data"] == {"same": True, "other": False}
     assert [dict(seen.query)["id"] for seen in api.seen] == [person["idNumber"]] * 2
     assert person["name"] not in response.text
+
+
+async def test_a_resource_of_an_api_source_without_an_api_block_is_refused_with_its_catalog(
+    settings: Settings, api: DepartmentApi
+) -> None:
+    """Served catalogs are checked at start-up and on every reload alike (`_serving`)."""
+    catalog = load_catalog(settings.catalog_dir)
+    sources: dict[str, Connector] = {name: MemoryConnector(name, {}) for name in SOURCES}
+    sources["public_security"] = RestConnector(
+        "public_security", RestOptions.model_validate({"url": api.url, "timeout_seconds": 1})
+    )
+    try:
+        with pytest.raises(ConfigurationError) as refused:
+            platform_setup._serving(settings, dict(sources))(catalog)
+    finally:
+        await sources["public_security"].close()
+    assert refused.value.where == "resources(person).api"
+    assert "source 'public_security' is a REST API" in refused.value.problem
