@@ -210,9 +210,9 @@ class RestConnector:
             return rows(records(body, api.records), read, endpoint, wanted.columns)[:limit]
         size = pagination.max_size if limit is None else min(pagination.max_size, limit)
         found: list[Row] = []
-        position: int | str | None = pagination.first_page if pagination.style == "page" else 0
-        if pagination.style == "cursor":
-            position = None
+        # The page number or offset to ask for next; a cursor once the API gave one.
+        starts: dict[str, int | str | None] = {"page": pagination.first_page, "offset": 0}
+        position = starts.get(pagination.style)
         sized = replace(call, parameters=(*call.parameters, (pagination.size_parameter, str(size))))
         current = sized
         for _ in range(self.max_pages):
