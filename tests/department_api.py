@@ -34,6 +34,8 @@ class Seen:
     query: list[tuple[str, str]]
     headers: Mapping[str, str]
     body: Any
+    client_port: int
+    """The caller's port: calls on one pooled connection share it."""
 
 
 @dataclass
@@ -96,6 +98,7 @@ class DepartmentApi:
                 list(request.query_params.multi_items()),
                 dict(request.headers),
                 await _body(request),
+                request.client.port if request.client else 0,
             )
         )
         if request.headers.get("authorization") != f"Bearer {TOKEN}":

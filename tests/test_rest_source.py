@@ -249,3 +249,21 @@ async def test_a_resource_of_an_api_source_without_an_api_block_is_refused_with_
         await sources["public_security"].close()
     assert refused.value.where == "resources(person).api"
     assert "source 'public_security' is a REST API" in refused.value.problem
+
+
+async def test_one_pool_per_source_serves_every_request_and_closes_at_shutdown(
+    settings: Settings, catalog_dir: Path, api: DepartmentApi
+) -> None:
+    sources = {**settings.sources, "public_security": {"url": api.url, "token": TOKEN}}
+    changed = settings.model_copy(
+        update={"sources": sources, "catalog_dir": rest_catalog(catalog_dir)}
+    )
+    async with serving(changed) as gateway:
+        source = gateway.platform.sources["public_security"]
+        assert isinstance(source, RestConnector)
+        for _ in range(3):
+            response = await gateway.query("{ persons(first: 2) { edges { node { name } } } }")
+            assert response.status_code == 200 and "errors" not in response.json()
+    assert len(api.seen) == 3
+    assert len({seen.client_port for seen in api.seen}) == 1  # one kept-alive connection
+    assert source._client.is_closed
