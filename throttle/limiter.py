@@ -77,7 +77,6 @@ class Throttle:
         """Why requests are counted by this server alone although Redis is configured."""
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._pool: redis.ConnectionPool | None = None
-        self._storage: RedisStorage | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if redis_url is not None:
             # The platform's own pool: no retries (a request falls back at once), and
@@ -87,14 +86,14 @@ class Throttle:
                 socket_connect_timeout=_TIMEOUT_SECONDS,
                 socket_timeout=_TIMEOUT_SECONDS,
             )
-            self._storage = RedisStorage(
+            storage = RedisStorage(
                 "async+redis://",
                 implementation="redispy",
                 key_prefix=prefix,
                 # a documented option of the library, typed there too narrowly
                 connection_pool=self._pool,  # type: ignore[arg-type]
             )
-            self._shared = MovingWindowRateLimiter(self._storage)
+            self._shared = MovingWindowRateLimiter(storage)
         self._checker: asyncio.Task[None] | None = None
 
     @property
@@ -104,8 +103,9 @@ class Throttle:
         return Counting.SHARED if self.problem is None else Counting.LOCAL_FALLBACK
 
     async def start(self) -> None:
-        if self._storage is not None:
-            self._checker = asyncio.create_task(self._check(self._storage), name="throttle-check")
+        if self._pool is not None:
+            client = redis.Redis(connection_pool=self._pool)
+            self._checker = asyncio.create_task(self._check(client), name="throttle-check")
 
     async def close(self) -> None:
         if self._checker is not None:
@@ -163,14 +163,16 @@ class Throttle:
                 self._lost(type(exc).__name__)
         return await count(self._local)
 
-    async def _check(self, storage: RedisStorage) -> None:
+    async def _check(self, client: redis.Redis) -> None:
         while True:
-            answers = await storage.check()
-            if answers and self.problem is not None:
-                self.problem = None
-                logger.info("rate limits are shared by every server again")
-            elif not answers:
-                self._lost("no answer")
+            try:
+                await client.ping()
+            except (RedisError, OSError) as exc:
+                self._lost(type(exc).__name__)
+            else:
+                if self.problem is not None:
+                    self.problem = None
+                    logger.info("rate limits are shared by every server again")
             await asyncio.sleep(_CHECK_SECONDS)
 
     def _lost(self, error: str) -> None:
