@@ -124,8 +124,8 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
         httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as client,
     ):
         variants = calls(client)
-        await _registered_and_same(client, variants, args.n)
         _header(args)
+        await _registered_and_same(client, variants, args.n)
         results: dict[tuple[str, int, int], Stats] = {}
         for n in args.n:
             for concurrency in args.concurrency:
@@ -157,6 +157,7 @@ async def _registered_and_same(
             raise RuntimeError(f"N={n}: the variants answer differently")
         if len(json.loads(answers["text"])["enterprises"]["edges"]) != n:
             raise RuntimeError(f"N={n}: the data has fewer than N enterprises")
+        print(f"checked N={n}: {', '.join(variants)} return identical data", flush=True)
 
 
 def _header(args: argparse.Namespace) -> None:
@@ -171,7 +172,8 @@ def _header(args: argparse.Namespace) -> None:
         f"host: Python {platform.python_version()}; one server process, loopback HTTP;"
         f" per variant and cell: warm-up {budget.warmup} requests, then {budget.seconds:g} s"
         f" and at least {budget.min_requests} requests, closed loop, in {budget.rounds}"
-        " turns, the variants in order and then in reverse order"
+        " turns, the variants in order and then in reverse order",
+        flush=True,
     )
 
 
