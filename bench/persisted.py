@@ -45,9 +45,16 @@ from auth import demo_key
 from bench.measure import Budget, Stats, measure
 from bench.options import budget, timing_parser
 from bench.servers import Server, demo_server
-from bench.workload import PURPOSE, SCALE, SEED, SYSTEM, async_urls, generate, query, query_one_line
-from catalog import load_catalog
-from settings import ROOT
+from bench.workload import (
+    PURPOSE,
+    SCALE,
+    SEED,
+    SYSTEM,
+    async_urls,
+    generated,
+    query,
+    query_one_line,
+)
 
 QUICK = Budget(seconds=1.0, warmup=16, min_requests=4, rounds=2)
 FULL = Budget(seconds=12.0, warmup=32, min_requests=20, rounds=4)
@@ -110,8 +117,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
-    catalog = load_catalog(ROOT / "catalog" / "departments")
-    paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
+    paths, _ = await generated(directory / "sources")
     env = {"GOV_SHARE_DATA_DIR": str(directory / "platform")}
     env["GOV_SHARE_SOURCES"] = json.dumps(async_urls(paths))
     headers = {
