@@ -11,7 +11,9 @@ import resolvers.execution
 from policies import Purpose
 from resolvers import GraphQLRequest
 from resolvers.execution import PREPARED, document_id
+from tests.conftest import Gateway
 from tests.resolvers.test_governed import ADDRESSES, REGISTRY, counting, executor
+from tests.web.test_persisted_documents import QUERY, SHA256, apq, post, served
 
 pytestmark = pytest.mark.anyio
 
@@ -51,3 +53,18 @@ async def test_a_registered_document_outlasts_a_flood_of_free_text(parses: list[
     assert parses == [] and policy.asked == asked, "the registered document was prepared again"
     await run.execute(GraphQLRequest(ADDRESSES), REGISTRY, purpose)
     assert parses == [ADDRESSES] and policy.asked > asked, "free text is prepared again"
+
+
+async def test_a_call_by_id_is_prepared_apart_from_the_same_text(
+    gateway: Gateway, parses: list[str]
+) -> None:
+    """Through the app: the document registered (hash and text: free text, prepared as
+    such), then called by hash and by `documentId` — prepared once more, in the
+    registered documents' caches, and never again."""
+    served(await post(gateway, {"query": QUERY, "extensions": apq()}))
+    assert parses == [QUERY]
+    by_hash = served(await post(gateway, {"extensions": apq()}))
+    by_id = served(await post(gateway, {"documentId": f"sha256:{SHA256}"}))
+    again = served(await post(gateway, {"extensions": apq()}))
+    assert by_hash == by_id == again
+    assert parses == [QUERY, QUERY]
