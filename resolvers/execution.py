@@ -4,10 +4,12 @@ Strawberry builds the schema; graphql-core executes it. The public is served its
 schema, which holds only what the public may query, so introspection and validation
 (graphql-core's "Did you mean …") show it nothing the catalog hides; both schemas use
 the same names, so one map of meanings serves both. Parsing and validation are cached
-per schema and document text. The plan and every decision are made after validation
-and before the request's loaders, which read only what was decided; what comes out is
-a finished `ExecutionOutcome` (`outcome.py`): plain data for the edge to send and to
-map to an audit record.
+per schema and document text, and the plan and decisions per call (`governed.py`): a
+registered document called by id is prepared once and then goes straight to its reads,
+in caches of its own that free text sent once cannot empty. The plan and every
+decision are made after validation and before the request's loaders, which read only
+what was decided; what comes out is a finished `ExecutionOutcome` (`outcome.py`): plain
+data for the edge to send and to map to an audit record.
 
 What a request is served by — the policy, and the schemas, meanings and sources of
 the catalog — is one value (`InForce`) that a reload replaces whole: a request reads
@@ -20,7 +22,7 @@ import datetime
 import functools
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +66,10 @@ class GraphQLRequest:
     operation_name: str | None = None
     request_id: str | None = None
     """The HTTP exchange's id, told to the sources with every read."""
+    registered: bool = False
+    """The text is a document registered for the caller's system, called by its id
+    (`web.persisted`): what is prepared for it is kept apart from free text's, so texts
+    sent once and never again cannot push it out."""
 
     @property
     def document_id(self) -> str:
@@ -82,6 +88,11 @@ class Limits:
     max_tokens: int
     rules: Sequence[type[ASTValidationRule]] = ()
     """Validation rules beyond the specification's: depth and alias limits."""
+
+
+PREPARED = 1024
+"""Document texts whose parse and validation are remembered, per kind of call (free
+text, registered documents); the least recently used go first."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +117,8 @@ class Executor:
         self.limits = limits
         self.quota = quota or Unlimited()
         self._rules = (*specified_rules, *limits.rules)
-        # Keyed by schema too: a reloaded catalog's schema validates documents afresh.
-        self._prepare = functools.lru_cache(maxsize=1024)(self._parse_and_validate)
-        self._governed = Governed()
+        self._free = _Remembered(self._parse_and_validate)
+        self._registered = _Remembered(self._parse_and_validate)
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
@@ -116,7 +126,8 @@ class Executor:
         in_force = self.policy_source.current  # read once: a reload leaves this request be
         policy, served = in_force.policy, in_force.served
         schema = served.schema_for(caller.is_public)
-        prepared = self._prepare(schema, request.query)
+        remembered = self._registered if request.registered else self._free
+        prepared = remembered.prepare(schema, request.query)
         if prepared.document is None:
             return self._refused(prepared, in_force, prepared.errors)
         operation = get_operation_ast(prepared.document, request.operation_name)
@@ -127,7 +138,7 @@ class Executor:
             return self._refused(prepared, in_force, [error])
         try:
             plan, governance, deciding = self._govern(
-                in_force, caller, purpose, schema, prepared, operation, request
+                remembered.governed, in_force, caller, purpose, schema, prepared, operation, request
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
@@ -209,6 +220,7 @@ class Executor:
 
     def _govern(
         self,
+        governed: Governed,
         in_force: InForce,
         caller: Caller,
         purpose: Purpose | None,
@@ -225,7 +237,7 @@ class Executor:
         key = key_of(
             prepared.document_id, request.operation_name, request.variables, caller, purpose
         )
-        known = None if key is None else self._governed.get(in_force, key, instant(now))
+        known = None if key is None else governed.get(in_force, key, instant(now))
         if known is not None:
             return *known, time.perf_counter() - started
         assert prepared.document is not None  # a refused document is never governed
@@ -240,7 +252,7 @@ class Executor:
         governance = govern(plan, in_force.served.meanings, policy, caller, purpose, now)
         deciding = time.perf_counter() - started
         if key is not None:
-            self._governed.put(in_force, key, plan, governance, policy.stable_until(now))
+            governed.put(in_force, key, plan, governance, policy.stable_until(now))
         return plan, governance, deciding
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
@@ -255,6 +267,16 @@ class Executor:
             refused = [_request_error(e, ValidationFailed.code) for e in errors]
             return _Prepared(None, refused, identity)
         return _Prepared(document, [], identity)
+
+
+class _Remembered:
+    """What is prepared for one kind of call: each document's parse and validation (with
+    its SM3), keyed by schema too, so a reloaded catalog's schema validates documents
+    afresh; and each call's plan and decisions (`Governed`)."""
+
+    def __init__(self, parse_and_validate: Callable[[GraphQLSchema, str], _Prepared]) -> None:
+        self.prepare = functools.lru_cache(maxsize=PREPARED)(parse_and_validate)
+        self.governed = Governed()
 
 
 def _end_on_store_outage(execution_errors: Sequence[GraphQLError]) -> None:
