@@ -64,6 +64,9 @@ class GraphQLRequest:
     operation_name: str | None = None
     request_id: str | None = None
     """The HTTP exchange's id, told to the sources with every read."""
+    purpose_reference: str | None = None
+    """The caller's X-Purpose-Reference, told to the sources with every read: another
+    platform records it as this one does."""
 
     @property
     def document_id(self) -> str:
@@ -132,7 +135,7 @@ class Executor:
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
-        context = self._context(caller, purpose, in_force, plan, governance, request.request_id)
+        context = self._context(caller, purpose, in_force, plan, governance, request)
         result = execute(
             schema,
             prepared.document,
@@ -183,7 +186,7 @@ class Executor:
         in_force: InForce,
         plan: Plan,
         governance: Governance,
-        request_id: str | None,
+        request: GraphQLRequest,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -192,7 +195,7 @@ class Executor:
             self.limits.batch_bound,
             accessed,
             governance.projections,
-            read_context(caller, purpose, request_id),
+            read_context(caller, purpose, request.request_id, request.purpose_reference),
         )
         return RequestContext(
             caller=caller,

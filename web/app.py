@@ -37,6 +37,7 @@ from platform_setup import Platform, build_platform
 from settings import Settings
 from store import StoreUnavailable
 from web import headers
+from web.acting import acting_caller
 from web.cors import cors
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
@@ -135,6 +136,8 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.media_type = media_type
     caller = await platform.keys.authenticate(request.headers.get("authorization"), None)
     exchange.caller = caller
+    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
+    exchange.caller = caller
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
@@ -143,7 +146,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     graphql, registering = await read_graphql_request(
         request, exchange.caller, documents, platform.settings
     )
-    exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
+    exchange.graphql = dataclasses.replace(
+        graphql, request_id=exchange.request_id, purpose_reference=exchange.reference
+    )
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
