@@ -33,6 +33,11 @@ class Remote(BaseModel):
     fields: Mapping[ColumnName, UpstreamName] = Field(default_factory=dict)
     """The upstream item of each column where it is not this catalog's item name."""
 
+    def __hash__(self) -> int:
+        """A resource is a dict key (governance sorts columns by it); its mapping is not
+        hashable, and equal blocks name the same list anyway."""
+        return hash((self.list_field, self.type_name))
+
 
 @dataclass(frozen=True, eq=False)
 class RemoteEndpoint:
