@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from connectors._remote_document import COUNT, LIST
 from connectors._rest_records import Malformed, typed
 from connectors.arrival import predicate_columns, shaped
 from connectors.base import Read, Row
@@ -64,7 +65,7 @@ class Page:
             raise Malformed("the answer is not a JSON object")
         denied, failed = _errors(body.get("errors"), source)
         data = body.get("data")
-        listed = data.get("rows") if isinstance(data, dict) else None
+        listed = data.get(LIST) if isinstance(data, dict) else None
         if listed is None:
             raise failed or Malformed("no list in the answer")
         edges, info = listed.get("edges"), listed.get("pageInfo")
@@ -75,6 +76,24 @@ class Page:
         self.next = following if info.get("hasNextPage") and isinstance(following, str) else None
 
 
+def counts(body: Any, how_many: int, source: str) -> list[int]:
+    """The `count0` … counts of an answer, in order; any error fails them all."""
+    if not isinstance(body, dict):
+        raise Malformed("the answer is not a JSON object")
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        raise upstream_error(errors[0], source)
+    data = body.get("data")
+    found = []
+    for at in range(how_many):
+        counted = data.get(f"{COUNT}{at}") if isinstance(data, dict) else None
+        total = counted.get("totalCount") if isinstance(counted, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise Malformed("a count is not a number")
+        found.append(total)
+    return found
+
+
 def _errors(
     errors: Any, source: str
 ) -> tuple[dict[tuple[int, str], FieldError], FieldError | None]:
@@ -83,7 +102,7 @@ def _errors(
     failed: FieldError | None = None
     for error in errors if isinstance(errors, list) else ():
         path = error.get("path") if isinstance(error, dict) else None
-        where = path[2:] if isinstance(path, list) and path[:2] == ["rows", "edges"] else []
+        where = path[2:] if isinstance(path, list) and path[:2] == [LIST, "edges"] else []
         mapped = upstream_error(error, source)
         if len(where) == 3 and isinstance(where[0], int) and where[1] == "node":
             denied[(where[0], str(where[2]))] = mapped

@@ -5,6 +5,7 @@ read ever enters the document text the upstream hashes into its audit record.
 The upstream's `where` takes the platform's whole predicate grammar (`_and`, `_or`,
 `_not`, every comparison) on its items, so a read's filter, its grant scopes and its
 batch of keys (`_in`) all go upstream; a page after a cursor goes as `_gt` on the key.
+Counts go as one alias per key of a batch, each with its own `where`, in one call.
 A page after a cursor in a requested order is refused: the upstream's cursors are its
 own, and an ordering's keyset would need NULL-aware alternatives it has no operator for.
 """
@@ -24,6 +25,8 @@ from errors import PushdownRefused
 
 LIST = "rows"
 """The alias the list field is answered under, whatever the upstream calls it."""
+COUNT = "count"
+"""The alias prefix of each count: `count0`, `count1`, … one per key of a batch."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,27 @@ class Asked:
     document: str
     variables: Mapping[str, Any]
     fields: Mapping[str, str]
+
+
+def counted(read: Read, endpoint: RemoteEndpoint, keys: tuple[Hashable, ...] | None) -> Asked:
+    """A count of the records `read` matches, for each of `keys` (one alias each: the
+    upstream answers them all in one call) or in all (`keys` None)."""
+    remote, upstream = endpoint.remote, endpoint.upstream_fields
+    conditions = [] if read.predicate is None else [read.predicate]
+    wheres: list[dict[str, Any] | None] = []
+    for key in keys if keys is not None else (None,):
+        matched = list(conditions)
+        if keys is not None:
+            assert read.match_column is not None
+            matched.append(Comparison(read.match_column, Operator.EQ, key))
+        wheres.append(_where(And(tuple(matched)), upstream) if matched else None)
+    declared = ", ".join(f"$where{at}: {remote.type_name}Where" for at in range(len(wheres)))
+    counts = " ".join(
+        f"{COUNT}{at}: {remote.list_field}(where: $where{at}) {{ totalCount }}"
+        for at in range(len(wheres))
+    )
+    variables = {f"where{at}": where for at, where in enumerate(wheres)}
+    return Asked(f"query Count({declared}) {{ {counts} }}", variables, {})
 
 
 def asked(read: Read, endpoint: RemoteEndpoint, source: str) -> Asked:

@@ -33,8 +33,8 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from catalog import RemoteEndpoint
-from connectors._remote_answers import Page
-from connectors._remote_document import Asked, asked
+from connectors._remote_answers import Page, counts
+from connectors._remote_document import Asked, asked, counted
 from connectors._rest_records import Malformed
 from connectors._sql_rows import source_unavailable
 from connectors.arrival import refuse_in_source_only
@@ -58,6 +58,8 @@ class RemoteOptions(SourceOptions):
     page_size: int = Field(default=1000, gt=0)
     """The `first` of each call: at most the upstream's GOV_SHARE_MAX_FIRST."""
     max_pages: int = Field(default=100, gt=0)
+    max_aliases: int = Field(default=30, gt=0)
+    """The most keys counted in one call: at most the upstream's GOV_SHARE_MAX_ALIASES."""
     health_path: str = Field(default="/healthz", pattern=r"^/")
 
     @field_validator("url")
@@ -75,13 +77,14 @@ class RemoteOptions(SourceOptions):
 
 
 class RemoteConnector:
-    capabilities = Capabilities(computing=None, flags=None, counting=None, on_arrival=SUPPORTED)
+    capabilities = Capabilities(computing=None, flags=None, on_arrival=SUPPORTED)
 
     def __init__(self, name: str, options: RemoteOptions) -> None:
         self.name = name
         self.timeout_seconds = options.timeout_seconds
         self.page_size = options.page_size
         self.max_pages = options.max_pages
+        self.max_aliases = options.max_aliases
         url = httpx.URL(options.url.get_secret_value().removeprefix("graphql+"))
         self._graphql = url
         self._health = url.copy_with(path=options.health_path)
@@ -95,13 +98,7 @@ class RemoteConnector:
 
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
-        endpoint = read.endpoint
-        if not isinstance(endpoint, RemoteEndpoint):
-            raise PushdownRefused(
-                f"source {self.name} is a platform, and {read.table} declares no remote "
-                "block in the catalog",
-                source=self.name,
-            )
+        endpoint = self._endpoint(read)
         refuse_in_source_only(read, endpoint.in_source_only, self.name)
         wanted = asked(read, endpoint, self.name)
         # A batch's page is per key: every record of the batch is read, then cut per key.
@@ -115,8 +112,30 @@ class RemoteConnector:
         return _by_key(read, found) if keyed else [found]
 
     async def count(self, read: Read, context: ReadContext) -> list[int]:
-        """Refused, as the capabilities say."""
-        raise PushdownRefused(f"source {self.name} cannot push down counting", source=self.name)
+        """`totalCount` upstream, per key of a batch as aliases of one call, at most
+        `max_aliases` keys a call (the upstream's GOV_SHARE_MAX_ALIASES)."""
+        require_capabilities(self, read, count=True)
+        endpoint = self._endpoint(read)
+        headers = acting(context)
+        keys = read.match_values
+        chunks = (
+            [None]
+            if keys is None
+            else [keys[at : at + self.max_aliases] for at in range(0, len(keys), self.max_aliases)]
+        )
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [
+                            group.create_task(self._count(counted(read, endpoint, chunk), headers))
+                            for chunk in chunks
+                        ]
+                except ExceptionGroup as failed:
+                    raise failed.exceptions[0] from None
+        except FAILURES as exc:
+            raise source_unavailable(self.name, exc) from None
+        return [total for task in tasks for total in task.result()]
 
     async def ping(self) -> None:
         try:
@@ -130,6 +149,35 @@ class RemoteConnector:
     async def close(self) -> None:
         await self._client.aclose()
 
+    def _endpoint(self, read: Read) -> RemoteEndpoint:
+        endpoint = read.endpoint
+        if not isinstance(endpoint, RemoteEndpoint):
+            raise PushdownRefused(
+                f"source {self.name} is a platform, and {read.table} declares no remote "
+                "block in the catalog",
+                source=self.name,
+            )
+        return endpoint
+
+    async def _count(self, wanted: Asked, headers: Mapping[str, str]) -> list[int]:
+        body = await self._call(wanted.document, wanted.variables, headers)
+        return counts(body, len(wanted.variables), self.name)
+
+    async def _call(
+        self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> Any:
+        """One POST upstream; an answer without a GraphQL body (the link refused, the
+        upstream failing) raises."""
+        async with self._calls:
+            response = await self._client.post(
+                self._graphql,
+                json={"query": document, "variables": variables},
+                headers={**headers, "Accept": "application/graphql-response+json"},
+            )
+        if response.status_code >= 500 or response.status_code in (401, 403):
+            response.raise_for_status()
+        return response.json()
+
     async def _pages(
         self, read: Read, wanted: Asked, headers: Mapping[str, str], limit: int | None
     ) -> list[Row]:
@@ -139,15 +187,8 @@ class RemoteConnector:
         for _ in range(self.max_pages):
             first = self.page_size if limit is None else min(self.page_size, limit - len(found))
             variables = {**wanted.variables, "first": first, "after": after}
-            async with self._calls:
-                response = await self._client.post(
-                    self._graphql,
-                    json={"query": wanted.document, "variables": variables},
-                    headers={**headers, "Accept": "application/graphql-response+json"},
-                )
-            if response.status_code >= 500 or response.status_code in (401, 403):
-                response.raise_for_status()
-            page = Page(response.json(), read, wanted.fields, self.name)
+            body = await self._call(wanted.document, variables, headers)
+            page = Page(body, read, wanted.fields, self.name)
             found += page.rows
             if page.next is None or (limit is not None and len(found) >= limit):
                 return found

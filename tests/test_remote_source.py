@@ -178,16 +178,32 @@ def test_a_query_crosses_the_city_sources_and_the_province_as_the_real_caller(
     assert len(json.loads(call["records"])["person"]["keys"]) == 3
 
 
-def test_filters_and_ordering_go_upstream_and_the_rest_is_refused(platforms: Platforms) -> None:
+def test_filters_ordering_counts_and_pages_go_upstream_and_the_rest_is_refused(
+    platforms: Platforms,
+) -> None:
     query = """{ persons(first: 4, where: {township: {_eq: "横水镇"}}, orderBy: [{birthDate: desc}])
-      { edges { node { idNumber birthDate township } } } }"""
+      { totalCount edges { node { idNumber birthDate township } } pageInfo { endCursor } } }"""
     key = demo_key(SEED, "marriage-registry")
     city, province = _ask(platforms.downstream, query, key), _ask(platforms.upstream, query, key)
-    assert city.get("data") == province.get("data"), (city, province)
-    assert city["data"]["persons"]["edges"]
-    counted = _ask(platforms.downstream, "{ persons(first: 1) { totalCount } }", key)
-    assert counted["data"]["persons"] == {"totalCount": None}
-    assert counted["errors"][0]["extensions"]["code"] == "PUSHDOWN_REFUSED"
+    assert city["data"]["persons"]["edges"] and "errors" not in city
+    for field in ("totalCount", "edges"):
+        assert city["data"]["persons"][field] == province["data"]["persons"][field]
+    after = city["data"]["persons"]["pageInfo"]["endCursor"]
+    ordered = query.replace("first: 4,", f'first: 4, after: "{after}",')
+    refused = _ask(platforms.downstream, ordered, key)
+    assert refused["errors"][0]["extensions"]["code"] == "PUSHDOWN_REFUSED"
+
+    def pages(base: str) -> list[str]:
+        first = _ask(base, "{ persons(first: 3) { pageInfo { endCursor } } }", key)
+        cursor = first["data"]["persons"]["pageInfo"]["endCursor"]
+        second = _ask(
+            base,
+            f'{{ persons(first: 3, after: "{cursor}") {{ edges {{ node {{ idNumber }} }} }} }}',
+            key,
+        )
+        return [edge["node"]["idNumber"] for edge in second["data"]["persons"]["edges"]]
+
+    assert pages(platforms.downstream) == pages(platforms.upstream)
 
 
 def test_no_one_but_the_trusted_link_acts_for_another_caller(platforms: Platforms) -> None:

@@ -23,8 +23,8 @@ from connectors import (
     RemoteConnector,
     RemoteOptions,
 )
-from connectors._remote_answers import Page
-from connectors._remote_document import asked
+from connectors._remote_answers import Page, counts
+from connectors._remote_document import asked, counted
 from connectors.remote import acting
 from errors import ConfigurationError, FieldDenied, SourceUnavailable
 from settings import ROOT, Settings
@@ -109,6 +109,22 @@ def test_keys_travel_as_variables_never_in_the_document(tmp_path: Path) -> None:
         "_and": [{"idNumber": {"_in": ["410581199001011234", "410581"]}}]
     }
     assert wanted.variables["orderBy"] == [{"idNumber": "asc"}]
+
+
+def test_a_batch_is_counted_as_one_alias_per_key_in_one_document(tmp_path: Path) -> None:
+    read = endpoint_read(tmp_path, match_column="id_number", match_values=("a", "b"))
+    assert read.endpoint is not None
+    wanted = counted(read, read.endpoint, ("a", "b"))  # type: ignore[arg-type]
+    assert wanted.document == (
+        "query Count($where0: PersonWhere, $where1: PersonWhere) { "
+        "count0: persons(where: $where0) { totalCount } "
+        "count1: persons(where: $where1) { totalCount } }"
+    )
+    assert wanted.variables["where1"] == {"_and": [{"idNumber": {"_eq": "b"}}]}
+    body = {"data": {"count0": {"totalCount": 2}, "count1": {"totalCount": 0}}}
+    assert counts(body, 2, "province") == [2, 0]
+    with pytest.raises(FieldDenied):
+        counts({"data": None, "errors": [NOT_SHARED]}, 2, "province")
 
 
 def answer(nodes: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
