@@ -264,7 +264,10 @@ class Resource(_Model):
         if self.remote is not None:
             fields = self.remote.fields
             upstream = {item.column: fields.get(item.column, item.name) for item in self.items}
-            return RemoteEndpoint(self.remote, upstream, types, kept)
+            accounted = frozenset(
+                self.item(name).column for name in (self.key_item, *self.subject_items)
+            )
+            return RemoteEndpoint(self.remote, upstream, types, kept, accounted)
         if self.api is None:
             return None
         return Endpoint(self.api, types, kept)

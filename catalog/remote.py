@@ -49,3 +49,6 @@ class RemoteEndpoint:
     upstream_fields: Mapping[str, str]
     types: Mapping[str, DataType]
     in_source_only: frozenset[str]
+    accounted: frozenset[str] = frozenset()
+    """The key and subject columns: the audit record hashes them, so a read whose
+    upstream withholds one fails, rather than account for an error."""

@@ -10,8 +10,9 @@ one error per field is reported, as for this platform's own denials. An error at
 list itself (the upstream refused the whole read, or failed) fails the read.
 
 A value masked on arrival from a withheld column is that column's error too. A column
-the read matches keys on, or compares in a scope's condition or a verification claim,
-cannot be compared when withheld: the read fails with its error.
+the read matches keys on, compares in a scope's condition or a verification claim, or
+accounts for in the audit record (the key, the data subjects) cannot be used when
+withheld: the read fails with its error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from catalog import RemoteEndpoint
 from connectors._remote_document import COUNT, LIST
 from connectors._rest_records import Malformed, typed
 from connectors.arrival import predicate_columns, shaped
@@ -57,7 +59,7 @@ def upstream_error(error: Any, source: str) -> FieldError:
     return kind(message, **{**told, "source": source})
 
 
-class Page:
+class ListPage:
     """One page of the upstream's list: its rows, and where the next one starts."""
 
     def __init__(self, body: Any, read: Read, fields: Mapping[str, str], source: str) -> None:
@@ -121,8 +123,9 @@ def _row(
     node = edge.get("node") if isinstance(edge, dict) else None
     if not isinstance(node, dict):
         raise Malformed("an edge holds no node")
-    assert read.endpoint is not None
-    types = read.endpoint.types
+    endpoint = read.endpoint
+    assert isinstance(endpoint, RemoteEndpoint)
+    types = endpoint.types
     clear: dict[str, Any] = {}
     withheld: dict[str, FieldError] = {}
     for column, field in fields.items():
@@ -133,9 +136,9 @@ def _row(
             clear[column] = typed(node.get(field), types[column], column)
     if not withheld:
         return shaped(clear, read)
-    compared = {read.key_column, read.match_column, *_compared(read)}
+    compared = {read.match_column, *endpoint.accounted, *_compared(read)}
     for column, error in withheld.items():
-        if column in compared:  # matched, keyed or compared on: nothing to serve
+        if column in compared:  # matched, accounted for or compared on: nothing to serve
             raise error
     return _shaped_with(clear, withheld, read)
 

@@ -33,7 +33,7 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from catalog import RemoteEndpoint
-from connectors._remote_answers import Page, counts
+from connectors._remote_answers import ListPage, counts
 from connectors._remote_document import Asked, asked, counted
 from connectors._rest_records import Malformed
 from connectors._sql_rows import source_unavailable
@@ -188,10 +188,10 @@ class RemoteConnector:
             first = self.page_size if limit is None else min(self.page_size, limit - len(found))
             variables = {**wanted.variables, "first": first, "after": after}
             body = await self._call(wanted.document, variables, headers)
-            page = Page(body, read, wanted.fields, self.name)
+            page = ListPage(body, read, wanted.fields, self.name)
             found += page.rows
             if page.next is None or (limit is not None and len(found) >= limit):
-                return found
+                return found[:limit]
             after = page.next
         raise Malformed(f"more than {self.max_pages} pages")
 

@@ -23,7 +23,7 @@ from connectors import (
     RemoteConnector,
     RemoteOptions,
 )
-from connectors._remote_answers import Page, counts
+from connectors._remote_answers import ListPage, counts
 from connectors._remote_document import asked, counted
 from connectors.remote import acting
 from errors import ConfigurationError, FieldDenied, SourceUnavailable
@@ -149,7 +149,7 @@ def test_an_upstream_denial_stands_in_for_the_value_and_what_is_masked_from_it(
         {"idNumber": "b", "name": "李四", "phone": None},
     ]
     fields = {"id_number": "idNumber", "name": "name", "phone": "phone"}
-    first, second = Page(answer(nodes, [NOT_SHARED]), read, fields, "province").rows
+    first, second = ListPage(answer(nodes, [NOT_SHARED]), read, fields, "province").rows
     assert first == {"id_number": "a", "name": "王芳", "_phone": "139****2841"}
     assert isinstance(second["_phone"], FieldDenied)
     assert second["_phone"].code == "NOT_SHARED"
@@ -162,10 +162,10 @@ def test_a_denied_key_or_an_unknown_code_fails_the_read(tmp_path: Path) -> None:
     fields = {"id_number": "idNumber", "name": "name"}
     key_denied = {**NOT_SHARED, "path": ["rows", "edges", 0, "node", "idNumber"]}
     with pytest.raises(FieldDenied):
-        Page(answer([{"idNumber": None, "name": "x"}], [key_denied]), read, fields, "p")
+        ListPage(answer([{"idNumber": None, "name": "x"}], [key_denied]), read, fields, "p")
     failed = {"data": {"rows": None}, "errors": [{"message": "boom", "path": ["rows"]}]}
     with pytest.raises(SourceUnavailable):
-        Page(failed, read, fields, "p")
+        ListPage(failed, read, fields, "p")
 
 
 async def test_an_upstream_that_does_not_answer_fails_its_fields_only(
