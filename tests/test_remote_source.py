@@ -166,6 +166,7 @@ def test_a_query_crosses_the_city_sources_and_the_province_as_the_real_caller(
         "marriage-registry",
     )
     assert (mine["operator"], mine["purpose_reference"]) == (OPERATOR, reference)
+    assert "APPLICATION_REQUIRED" in json.loads(mine["error_codes"])
     theirs = _records(platforms.upstream_dir, "purpose_reference = ?", reference)
     assert len(theirs) == 1, "the three representatives were asked for in one call"
     [call] = theirs
