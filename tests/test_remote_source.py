@@ -15,7 +15,7 @@ import re
 import shlex
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ class Platforms:
     upstream_dir: Path
     downstream_dir: Path
     link_key: str
+    stop_upstream: Callable[[], None]
 
 
 def _catalog(into: Path, change: Any) -> Path:
@@ -79,17 +80,22 @@ def _served_remotely(department: dict[str, Any]) -> None:
         resource["remote"] = {**REMOTE_BLOCK, "list_field": "persons", "type_name": "Person"}
 
 
-@pytest.fixture(scope="module")
-def platforms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platforms]:
-    root = tmp_path_factory.mktemp("remote")
+@contextlib.contextmanager
+def started(root: Path) -> Iterator[Platforms]:
+    """The province, the link registered there, and the city reading it."""
     up_dir, down_dir = root / "province", root / "city"
     up_env = {
         "GOV_SHARE_DATA_DIR": str(up_dir),
         "GOV_SHARE_CATALOG_DIR": str(_catalog(root / "province-catalog", _stricter)),
     }
-    with serving(
-        "--demo", env={**up_env, "GOV_SHARE_PEER_PLATFORMS": PEERS}, log=root / "province.log"
-    ) as upstream:
+    with contextlib.ExitStack() as province:
+        upstream = province.enter_context(
+            serving(
+                "--demo",
+                env={**up_env, "GOV_SHARE_PEER_PLATFORMS": PEERS},
+                log=root / "province.log",
+            )
+        )
         registered = run(*shlex.split(REGISTER)[4:], env=up_env)
         assert registered.returncode == 0, registered.stderr
         link_key = registered.stdout.strip().splitlines()[-1]
@@ -100,7 +106,13 @@ def platforms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platforms]:
             "GOV_SHARE_SOURCES": json.dumps({"public_security": setting}),
         }
         with serving("--demo", env=down_env, log=root / "city.log") as downstream:
-            yield Platforms(upstream, downstream, up_dir, down_dir, link_key)
+            yield Platforms(upstream, downstream, up_dir, down_dir, link_key, province.close)
+
+
+@pytest.fixture(scope="module")
+def platforms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platforms]:
+    with started(tmp_path_factory.mktemp("remote")) as running:
+        yield running
 
 
 def _ask(base: str, query: str, key: str, **headers: str) -> dict[str, Any]:
@@ -223,3 +235,18 @@ def test_no_one_but_the_trusted_link_acts_for_another_caller(platforms: Platform
     assert alone["data"]["persons"]["edges"][0]["node"]["householdAddress"] is None, (
         "the link's own system has no rule: it reads nothing conditional"
     )
+
+
+def test_the_province_down_fails_its_fields_only(tmp_path: Path) -> None:
+    key = demo_key(SEED, "marriage-registry")
+    with started(tmp_path) as running:
+        assert "errors" not in _ask(
+            running.downstream, "{ persons(first: 1) { edges { node { name } } } }", key
+        )
+        running.stop_upstream()
+        city = _ask(running.downstream, ENTERPRISES, key)
+    enterprises = [edge["node"] for edge in city["data"]["enterprises"]["edges"]]
+    assert len(enterprises) == 3 and all(node["creditCode"] for node in enterprises)
+    assert all(node["legalRepresentative"] is None for node in enterprises)
+    assert {error["extensions"]["code"] for error in city["errors"]} == {"SOURCE_UNAVAILABLE"}
+    assert {tuple(error["path"][-1:]) for error in city["errors"]} == {("legalRepresentative",)}
