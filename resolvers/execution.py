@@ -70,6 +70,9 @@ class GraphQLRequest:
     """The text is a document registered for the caller's system, called by its id
     (`web.persisted`): what is prepared for it is kept apart from free text's, so texts
     sent once and never again cannot push it out."""
+    purpose_reference: str | None = None
+    """The caller's X-Purpose-Reference, told to the sources with every read: another
+    platform records it as this one does."""
 
     @property
     def document_id(self) -> str:
@@ -143,7 +146,7 @@ class Executor:
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
-        context = self._context(caller, purpose, in_force, plan, governance, request.request_id)
+        context = self._context(caller, purpose, in_force, plan, governance, request)
         result = execute(
             schema,
             prepared.document,
@@ -194,7 +197,7 @@ class Executor:
         in_force: InForce,
         plan: Plan,
         governance: Governance,
-        request_id: str | None,
+        request: GraphQLRequest,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -203,7 +206,7 @@ class Executor:
             self.limits.batch_bound,
             accessed,
             governance.projections,
-            read_context(caller, purpose, request_id),
+            read_context(caller, purpose, request.request_id, request.purpose_reference),
         )
         return RequestContext(
             caller=caller,

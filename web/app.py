@@ -39,6 +39,7 @@ from settings import Settings
 from store import StoreUnavailable
 from throttle import Throttle
 from web import headers
+from web.acting import acting_caller
 from web.cors import cors
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
@@ -144,6 +145,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     throttle: Throttle = request.app.state.throttle
     caller = await authenticate(request, platform.keys, throttle)
     exchange.caller = caller
+    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
+    exchange.caller = caller
+    # A peer platform's callers spend their own budgets, as if they called here.
     await admit(throttle, caller)
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
@@ -153,7 +157,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     graphql, registering = await read_graphql_request(
         request, exchange.caller, documents, platform.settings
     )
-    exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
+    exchange.graphql = dataclasses.replace(
+        graphql, request_id=exchange.request_id, purpose_reference=exchange.reference
+    )
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
