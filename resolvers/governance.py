@@ -91,8 +91,11 @@ def govern(
 
     attributes = caller.attribute_values
     for step in template.steps:
-        if isinstance(step.meaning, VerifyField):
-            decision = _verified(step.meaning.resource, step, governance, check, caller)
+        meaning = step.meaning
+        if isinstance(meaning, ItemField):  # the most touched, first
+            decision = item(meaning.resource, meaning.item, "select")
+        elif isinstance(meaning, VerifyField):
+            decision = _verified(meaning.resource, step, governance, check, caller)
         else:
             uses = connection_uses(
                 step.reads, item, attributes, governance.queries, governance.sort_columns
@@ -146,9 +149,8 @@ def _for_use(decision: Decision, resource: Resource, item: DataItem, use: str) -
 
 
 def _decide(step: Step, item: ItemDecider, caller: Caller, uses: list[Decision]) -> Decision:
+    """A field that is no item: what it rests on, joined."""
     meaning = step.meaning
-    if isinstance(meaning, ItemField):
-        return item(meaning.resource, meaning.item, "select")
     if isinstance(meaning, RelationshipField):
         joins = [
             item(meaning.resource, meaning.from_item, "join"),

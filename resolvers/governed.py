@@ -50,7 +50,7 @@ def keys_of(
     """What a template rests on, and what a caller's decisions on it rest on besides;
     None when the variables cannot be told apart by value (nothing is remembered)."""
     try:
-        values = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+        values = json.dumps(variables, sort_keys=True, separators=(",", ":")) if variables else ""
     except (TypeError, ValueError):
         return None
     document = (document_id, operation_name, values, caller.is_public)
