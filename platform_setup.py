@@ -16,9 +16,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
@@ -240,12 +238,7 @@ def _drop_options(
 async def _prepare_staging(options: DropOptions) -> None:
     """The staging database made ready before the server reads it (a SQLite file must
     exist to be opened read-only)."""
-    url = options.staging_url.get_secret_value()
-    if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    staging = Staging(url)
+    staging = Staging(options.staging_url.get_secret_value())
     try:
         await staging.prepare()
     finally:

@@ -18,6 +18,7 @@ import datetime
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,7 +68,11 @@ class Staging:
             _explicit_transactions(self.engine)
 
     async def prepare(self) -> None:
-        """Make the database ready to load into and to read: the `_loads` table."""
+        """Make the database ready to load into and to read: a SQLite file's folder,
+        and the `_loads` table."""
+        database = self.engine.url.database
+        if self.dialect == "sqlite" and database:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         async with self.engine.begin() as connection:
             await connection.run_sync(_metadata.create_all)
 
