@@ -25,7 +25,7 @@ from auth import KeyRegistry
 from auth.tokens import TokenVerifier
 from catalog import Catalog, DepartmentCatalog, load_catalog
 from connectors import SOURCE_KINDS, Connector, DropOptions, RestConnector, SourceKinds
-from drops import DropFolder, Staging
+from drops import DropFolder
 from errors import ConfigurationError
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
@@ -113,8 +113,6 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     announcements = Announcements.from_settings(settings)
     sources = _sources(settings, catalog, kinds)
     drop_options = _drop_options(settings, catalog, kinds)
-    for options in drop_options.values():
-        await _prepare_staging(options)
     policy_source = await PolicySource.load(
         catalog,
         catalog_dir=settings.catalog_dir,
@@ -151,7 +149,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
 
     folders = [DropFolder(name, options, current) for name, options in drop_options.items()]
     for folder in folders:
-        folder.prepare()
+        await folder.prepare()
     return Platform(
         settings,
         policy_source,
@@ -233,16 +231,6 @@ def _drop_options(
         if isinstance(options, DropOptions):
             found[name] = options
     return found
-
-
-async def _prepare_staging(options: DropOptions) -> None:
-    """The staging database made ready before the server reads it (a SQLite file must
-    exist to be opened read-only)."""
-    staging = Staging(options.staging_url.get_secret_value())
-    try:
-        await staging.prepare()
-    finally:
-        await staging.close()
 
 
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:

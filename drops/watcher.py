@@ -36,6 +36,7 @@ from connectors import DropOptions
 from drops.files import SUFFIXES
 from drops.load import Refused, load_file
 from drops.staging import Staging, Stamp
+from errors import ConfigurationError
 
 logger = logging.getLogger("gov_share.drops")
 PROCESSED = "processed"
@@ -68,10 +69,31 @@ class DropFolder:
             for resource in department.resources
         )
 
-    def prepare(self) -> None:
-        """A folder per resource, so the department sees where each file goes."""
+    async def prepare(self) -> None:
+        """A folder per resource, so the department sees where each file goes (a
+        ConfigurationError if one cannot be made), and the staging database ready
+        before the server reads it (a SQLite file must exist to be opened read-only).
+
+        A staging database that cannot be reached now is like any source down: its
+        fields are unavailable, and it is prepared again before each load."""
+        try:
+            staging = await _prepared(self.options.staging_url.get_secret_value())
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning(
+                "staging database not reachable",
+                extra={"source": self.source, "error": type(exc).__name__},
+            )
+        else:
+            await staging.close()
         for resource in self.resources():
-            (self.options.folder / resource).mkdir(parents=True, exist_ok=True)
+            try:
+                (self.options.folder / resource).mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ConfigurationError(
+                    "settings",
+                    f"GOV_SHARE_SOURCES ({self.source})",
+                    f"the drop folder of {resource} cannot be made: {error.strerror}",
+                ) from None
 
     async def follow(self) -> None:
         """Load each file as it settles, until cancelled."""
@@ -164,13 +186,23 @@ def _load_now(staging_url: str, catalog: Catalog, resource: str, path: Path) -> 
     large file never holds up the server's requests."""
 
     async def load() -> Stamp:
-        staging = Staging(staging_url)
+        staging = await _prepared(staging_url)  # if unreachable when the server started
         try:
             return await load_file(staging, catalog, resource, path)
         finally:
             await staging.close()
 
     return asyncio.run(load())
+
+
+async def _prepared(staging_url: str) -> Staging:
+    staging = Staging(staging_url)
+    try:
+        await staging.prepare()
+    except BaseException:
+        await staging.close()
+        raise
+    return staging
 
 
 def _move_aside(path: Path, into: str, told: Mapping[str, str], problem: str | None = None) -> None:

@@ -20,6 +20,7 @@ from auth import demo_key
 from catalog import load_catalog
 from connectors import DropOptions
 from drops import DropFolder, Staging
+from errors import ConfigurationError
 from settings import ROOT
 from tests.conftest import SEED, source_urls
 from tests.drops.files import contributions, write_csv
@@ -127,7 +128,7 @@ async def test_a_file_still_being_written_is_not_loaded_until_it_settles(tmp_pat
         }
     )
     folder = DropFolder("human_resources", options, lambda: CATALOG)
-    folder.prepare()
+    await folder.prepare()
     path = tmp_path / "drops" / CONTRIBUTIONS / "2026-11.csv"
     whole = write_csv(tmp_path / "whole.csv", contributions(50)).read_bytes()
     path.write_bytes(whole[: len(whole) // 2])  # half sent, the rest still on its way
@@ -144,3 +145,21 @@ async def test_a_file_still_being_written_is_not_loaded_until_it_settles(tmp_pat
     [stamp] = await staging.stamps()
     assert stamp.record_count == 50
     await staging.close()
+
+
+@pytest.mark.anyio
+async def test_a_drop_folder_that_cannot_be_made_stops_start_up(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file where the folder would be")
+    options = DropOptions.model_validate(
+        {
+            "url": f"file://{tmp_path / 'taken'}",
+            "staging_url": f"sqlite+aiosqlite:///{tmp_path / 'staging.db'}",
+            "timeout_seconds": 5,
+        }
+    )
+    with pytest.raises(ConfigurationError) as refused:
+        await DropFolder("human_resources", options, lambda: CATALOG).prepare()
+    assert refused.value.where == "GOV_SHARE_SOURCES (human_resources)"
+    assert refused.value.problem == (
+        "the drop folder of insurance_contribution cannot be made: Not a directory"
+    )
