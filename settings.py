@@ -223,11 +223,21 @@ class Settings(BaseSettings):
     def demo_source_path(self, source: str) -> Path:
         return self.data_dir / "sources" / f"{source}.db"
 
+    def staging_path(self, source: str) -> Path:
+        """Where a file-drop source's files are loaded to, unless it names a staging_url."""
+        return self.data_dir / "staging" / f"{source}.db"
+
     def source_setting(self, source: str) -> str | dict[str, Any]:
-        """Sources are opened read-only by default: the platform never writes to them."""
-        if source in self.sources:
-            return self.sources[source]
-        return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
+        """Sources are opened read-only by default: the platform never writes to them.
+        A file-drop source (`file://`) is loaded into its own staging database."""
+        if source not in self.sources:
+            return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
+        setting = self.sources[source]
+        options = {"url": setting} if isinstance(setting, str) else setting
+        if str(options.get("url", "")).startswith("file://") and "staging_url" not in options:
+            staging = f"sqlite+aiosqlite:///{self.staging_path(source)}"
+            return {**options, "staging_url": staging}
+        return setting
 
     def audit_key(self) -> tuple[str, bytes]:
         if self.audit_key_id and self.audit_key_id in self.audit_keys:

@@ -9,6 +9,7 @@ rooms use only the names below.
 
 from catalog import naming
 from catalog.api import Api, ApiFilter, ApiOrdering, ApiPagination, Endpoint, Lookup
+from catalog.drops import Drop
 from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
@@ -40,6 +41,7 @@ __all__ = [
     "DataType",
     "Department",
     "DepartmentCatalog",
+    "Drop",
     "Endpoint",
     "HideMiddle",
     "ItemKind",

@@ -17,6 +17,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from catalog.api import Api, Endpoint
+from catalog.drops import Drop
 from catalog.masks import Mask
 from catalog.naming import ResourceNames
 from catalog.remote import Remote, RemoteEndpoint
@@ -157,6 +158,8 @@ class Resource(_Model):
     """How the department's REST API serves it, for a source that is an API."""
     remote: Remote | None = None
     """How another sharing platform serves it, for a source that is one (`catalog.remote`)."""
+    drop: Drop | None = None
+    """How the department's delivered files hold it, for a source that is a file drop."""
 
     @model_validator(mode="after")
     def _names_resolve_inside(self) -> Resource:
@@ -233,6 +236,14 @@ class Resource(_Model):
         looked_up = [lookup.column for lookup in self.api.lookups]
         if len(set(looked_up)) < len(looked_up):
             raise ValueError("api.lookups: one lookup per column")
+        return self
+
+    @model_validator(mode="after")
+    def _drop_names_columns(self) -> Resource:
+        columns = {item.column for item in self.items}
+        for column in self.drop.headers if self.drop else ():
+            if column not in columns:
+                raise ValueError(f"drop.headers: {column!r} is not the column of a data item")
         return self
 
     def _referenced_items(self) -> list[tuple[str, str]]:

@@ -138,17 +138,21 @@ class Reader:
         """Each command of a ```sh block, in order, in the clone; every one must succeed."""
         results = []
         for command in _commands(example.body.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")):
-            result = subprocess.run(
-                ["bash", "-c", command],
-                cwd=self.clone,
-                env=_readers_environment(),
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
+            result = self.run(command)
             assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
             results.append(result)
         return results
+
+    def run(self, command: str) -> subprocess.CompletedProcess[str]:
+        """One command in the clone, as a reader's shell runs it, whatever its status."""
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=self.clone,
+            env=_readers_environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     def query(self, example: Example, **overrides: str | None) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
@@ -437,6 +441,39 @@ def _health(reader: Reader, example: Example) -> None:
     assert f'policy_version="{body["policy"]["version"]}"' in metrics.stdout
 
 
+def _file_drops(reader: Reader, example: Example) -> None:
+    _, loaded, status = reader.shell(example)
+    assert re.fullmatch(
+        r"loaded 2 records of insurance_contribution from 2026-11\.csv \(SM3 [0-9a-f]{16}…\) "
+        r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n",
+        loaded.stdout,
+    ), loaded.stdout
+    resource, _, count, name, digest = status.stdout.strip().split("\t")
+    assert (resource, count, name) == ("insurance_contribution", "2 records", "2026-11.csv")
+    assert (
+        digest
+        == "SM3 " + hashlib.new("sm3", (reader.clone / "2026-11.csv").read_bytes()).hexdigest()
+    )
+    staging = reader.clone / "var" / "staging" / "human_resources.db"
+    with contextlib.closing(sqlite3.connect(staging)) as database:
+        kept = database.execute(
+            "SELECT record_number, person_name, contribution_base FROM insurance_contribution "
+            "ORDER BY record_number"
+        ).fetchall()
+    assert kept == [("SB202611000001", "王芳", 5200), ("SB202611000002", "李强", 4800)]
+    # The refusal the README shows, for a file whose second record's base is 五千.
+    good = (reader.clone / "2026-11.csv").read_text(encoding="utf-8").splitlines()
+    header, first, second = good
+    bad = second.replace(",4800.00,", ",五千,")
+    (reader.clone / "2026-12.csv").write_text("\n".join([header, first, bad]) + "\n", "utf-8")
+    command = _commands(example.body)[1].replace("2026-11.csv", "2026-12.csv")
+    refused = reader.run(command)
+    shown = README.split("### Adding a file-drop source")[1].split("```text\n")[2].split("\n```")[0]
+    assert (refused.returncode, refused.stderr.strip()) == (1, shown)
+    with contextlib.closing(sqlite3.connect(staging)) as database:
+        assert database.execute("SELECT count(*) FROM insurance_contribution").fetchone() == (2,)
+
+
 def _keys(reader: Reader, example: Example) -> None:
     [made] = reader.shell(example)
     exported = re.findall(r"^export (GOV_SHARE_[A-Z_]+)=", made.stdout, re.M)
@@ -506,6 +543,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "policy-replay": _policy_replay,
     "verification": _verification,
     "persisted-documents": _persisted_documents,
+    "file-drops": _file_drops,
     "health": _health,
     "keys": _keys,
     "api-keys": _api_keys,
