@@ -19,7 +19,6 @@ import pytest
 from documents import Mode, Owner
 from documents.modes import set_mode, unknown_of
 from documents.store import DocumentStore, Terms
-from policies import Purpose
 from settings import Settings
 from tests.auth.sso import AUDIENCE, ISSUER, SignOn, rsa_key
 from tests.conftest import Gateway, serving
