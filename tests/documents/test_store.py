@@ -17,7 +17,6 @@ from documents.store import RegistrationRefused, Terms
 from policies import Purpose
 from store.tables import persisted_documents
 from tests.audit.conftest import Store
-from tests.conftest import redis_url
 
 pytestmark = pytest.mark.anyio
 
