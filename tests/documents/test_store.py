@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from documents import DocumentStore, Owner, normalised, sha256_of
 from documents.cache import SharedCache
+from documents.modes import Mode, Modes, count_unknown, set_mode, unknown_of
 from documents.store import RegistrationRefused, Terms
 from policies import Purpose
 from store.tables import persisted_documents
@@ -88,3 +89,20 @@ async def test_documents_are_shared_through_redis_and_found_without_it(
     for cache in (writer.shared, gone.shared):
         assert cache is not None
         await cache.close()
+
+
+async def test_the_server_counts_unknown_operations_and_reads_modes(store: Store) -> None:
+    """As the writer role on PostgreSQL: it counts and reads; only admins set a mode."""
+    await set_mode(store.engine, MARRIAGE, Mode.LOG_UNKNOWN, operator="gs-admin", reason="r")
+    server = server_engine(store)
+    modes = Modes(server, refresh_seconds=60)
+    assert await modes.mode_of(MARRIAGE) is Mode.LOG_UNKNOWN
+    assert await modes.mode_of(TAX) is Mode.OPEN
+    for _ in range(3):
+        await count_unknown(server, MARRIAGE, sha256_of(TEXT), "Names")
+    [counted] = await unknown_of(server, MARRIAGE)
+    assert (counted.name, counted.count) == ("Names", 3)
+    assert counted.first_seen <= counted.last_seen
+    if store.dialect == "postgresql":
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await set_mode(server, MARRIAGE, Mode.OPEN, operator="gs-admin", reason="r")
