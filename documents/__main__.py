@@ -116,7 +116,8 @@ async def _register(settings: Settings, engine: AsyncEngine, arguments: argparse
         print(f"registration refused: {refused}", file=sys.stderr)
         return REFUSED
     await _announce(settings)
-    print(f"{len(reviewed)} documents registered for {owner}")
+    count = len(reviewed)
+    print(f"{count} document{'' if count == 1 else 's'} registered for {owner}")
     print(policy_report(reviewed))
     return 0
 

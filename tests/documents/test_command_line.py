@@ -35,7 +35,7 @@ def test_register_list_mode_and_unknown(
     ]
     assert main([*registered, *ACCOUNTABLE]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"1 documents registered for {SYSTEM}\n")
+    assert out.startswith(f"1 document registered for {SYSTEM}\n")
     header = out.splitlines()[1].split()
     assert header == ["operation", "purpose", "item", "access", "code"]
     assert "PersonRecords  work_reference  person.phone" in out
