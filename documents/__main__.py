@@ -33,6 +33,7 @@ from documents.room import announcements_of
 from documents.store import DocumentStore, Owner, RegistrationRefused
 from grants import GrantStore, rules_of
 from grants.model import accountability_problems
+from platform_setup import limits_of
 from policies.caller import Purpose
 from policies.engine import SharingPolicy
 from policies.outcomes import local
@@ -111,6 +112,7 @@ async def _register(settings: Settings, engine: AsyncEngine, arguments: argparse
             schema=schema._schema,
             meanings=meanings,
             policy=policy,
+            limits=limits_of(settings),
         )
     except RegistrationRefused as refused:
         print(f"registration refused: {refused}", file=sys.stderr)

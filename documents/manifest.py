@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from documents.store import CUSTOM_ID_LIMIT, RegistrationRefused, sha256_of
+from documents.store import CUSTOM_ID_LIMIT, NAME_LIMIT, RegistrationRefused, sha256_of
 
 APOLLO_FORMAT = "apollo-persisted-query-manifest"
 OPERATION_TYPES = ("query", "mutation", "subscription")
@@ -82,8 +82,10 @@ def _apollo(manifest: dict[str, Any]) -> list[ManifestOperation]:
             raise RegistrationRefused(f'{where}: "id" must be 64 lowercase hex digits')
         if identifier != sha256_of(body):
             raise RegistrationRefused(f'{where}: "id" is not the SHA-256 of its "body"')
-        if not isinstance(name, str) or not name:
-            raise RegistrationRefused(f'{where}: "name" must be the operation\'s name')
+        if not isinstance(name, str) or not 0 < len(name) <= NAME_LIMIT:
+            raise RegistrationRefused(
+                f'{where}: "name" must be the operation\'s name, at most {NAME_LIMIT} characters'
+            )
         if kind not in OPERATION_TYPES:
             raise RegistrationRefused(
                 f'{where}: "type" must be one of {", ".join(OPERATION_TYPES)}'

@@ -16,6 +16,7 @@ announced over Redis (`Modes.heard`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import time
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from documents.store import Owner
+from documents.store import NAME_LIMIT, Owner
 from store import StoreUnavailable
 from store.tables import document_modes, unknown_operations
 
@@ -62,11 +63,18 @@ class Modes:
         self.refresh_seconds = refresh_seconds
         self._modes: dict[Owner, Mode] = {}
         self._read_at = -float("inf")
+        self._reading = asyncio.Lock()
+        """One read at a time: the requests that find the modes stale wait for it."""
 
     async def mode_of(self, owner: Owner) -> Mode:
-        if time.monotonic() - self._read_at >= self.refresh_seconds:
-            await self.read()
+        if self._stale():
+            async with self._reading:
+                if self._stale():
+                    await self.read()
         return self._modes.get(owner, Mode.OPEN)
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._read_at >= self.refresh_seconds
 
     async def read(self) -> None:
         """Read every system's mode in force from the store."""
@@ -143,7 +151,7 @@ async def count_unknown(
                         "department": owner.department,
                         "system": owner.system,
                         "normalised_sha256": normalised_sha256,
-                        "name": name,
+                        "name": name[:NAME_LIMIT] if name else None,
                         "count": 1,
                         "first_seen": now,
                         "last_seen": now,

@@ -16,6 +16,7 @@ from documents.store import DocumentStore, Owner, RegistrationRefused, Terms
 from grants.command_line import holders
 from grants.model import accountability_problems
 from policies import Caller, Policy, Purpose
+from resolvers import Limits
 from resolvers.coordinates import Meaning
 from resolvers.plan import Coordinate
 from settings import Settings
@@ -58,6 +59,7 @@ async def register_manifest(
     schema: GraphQLSchema,
     meanings: Mapping[Coordinate, Meaning],
     policy: Policy,
+    limits: Limits,
 ) -> Sequence[Reviewed]:
     """Each operation's policy report, once all are registered; RegistrationRefused,
     with nothing registered, otherwise."""
@@ -70,7 +72,8 @@ async def register_manifest(
     shares = frozenset(shared_with) - {owner}
     operations = read_manifest(manifest)
     now = datetime.datetime.now(datetime.UTC)
-    reviewed = review(operations, schema, meanings, policy, system, bound or list(Purpose), now)
+    asked = bound or list(Purpose)
+    reviewed = review(operations, schema, meanings, policy, system, asked, now, limits)
     terms = Terms(bound or None, shares, operator.strip(), reason.strip())
     await store.register_all(
         owner, [(r.operation.text, r.operation.custom_id, r.name) for r in reviewed], terms

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     GraphQLError,
@@ -26,6 +27,7 @@ from graphql import (
     TypeInfoVisitor,
     Visitor,
     parse,
+    specified_rules,
     validate,
     visit,
 )
@@ -34,6 +36,7 @@ from documents.manifest import ManifestOperation
 from documents.store import RegistrationRefused
 from policies import Caller, Policy, Purpose
 from policies.access import Access, item_access
+from resolvers import Limits
 from resolvers.coordinates import ItemField, Meaning
 from resolvers.denials import field_denied
 from resolvers.plan import Coordinate
@@ -72,13 +75,16 @@ def review(
     system: Caller,
     purposes: Iterable[Purpose],
     now: datetime.datetime,
+    limits: Limits,
 ) -> list[Reviewed]:
     """Each operation's report; RegistrationRefused, naming the operation, for the first
-    that cannot run."""
+    that cannot run: one the server's limits (tokens, depth, aliases) would refuse
+    included."""
     asked = tuple(purposes)
+    rules = (*specified_rules, *limits.rules)
     reviewed = []
     for operation in operations:
-        document = _valid(operation, schema)
+        document = _valid(operation, schema, rules, limits.max_tokens)
         [definition] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         kind = definition.operation.value
         if operation.operation_type is not None and operation.operation_type != kind:
@@ -96,12 +102,17 @@ def review(
     return reviewed
 
 
-def _valid(operation: ManifestOperation, schema: GraphQLSchema) -> DocumentNode:
+def _valid(
+    operation: ManifestOperation,
+    schema: GraphQLSchema,
+    rules: Sequence[type[ASTValidationRule]],
+    max_tokens: int,
+) -> DocumentNode:
     try:
-        document = parse(operation.text, no_location=True)
+        document = parse(operation.text, no_location=True, max_tokens=max_tokens)
     except GraphQLError as error:
         raise RegistrationRefused(f"{operation.label}: does not parse: {error.message}") from None
-    errors = validate(schema, document)
+    errors = validate(schema, document, rules)
     if errors:
         raise RegistrationRefused(f"{operation.label}: does not validate: {errors[0].message}")
     count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)

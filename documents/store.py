@@ -40,6 +40,9 @@ CACHED_DOCUMENTS = 1024
 """Document texts remembered at most, across all systems."""
 CUSTOM_ID_LIMIT = 200
 """The store's `custom_id` column."""
+NAME_LIMIT = 200
+"""The store's columns of operation names: longer names are refused in a manifest and
+cut when an unknown operation is counted."""
 
 
 class RegistrationRefused(Exception):

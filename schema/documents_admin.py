@@ -21,7 +21,7 @@ from documents.review import Reviewed
 from documents.store import Registered, RegistrationRefused
 from errors import ManifestRefused
 from policies import Caller, Policy, Purpose
-from resolvers import Served
+from resolvers import Limits, Served
 from settings import Settings
 
 ADMIN_FIELDS = frozenset({"registerDocuments", "registeredDocuments"})
@@ -36,6 +36,7 @@ class AdminContext:
     settings: Settings
     policy: Policy
     served: Served
+    limits: Limits
 
 
 @strawberry.type(description="An item an operation selects that the system would not get in clear.")
@@ -118,6 +119,7 @@ async def _register_documents(
             schema=context.served.schema,
             meanings=context.served.meanings,
             policy=context.policy,
+            limits=context.limits,
         )
     except RegistrationRefused as refused:
         raise ManifestRefused(str(refused)) from None

@@ -62,7 +62,13 @@ async def administer(
         errors = [{**e.formatted, "extensions": {"code": ValidationFailed.code}} for e in invalid]
         return ExecutionOutcome(False, None, errors, *versions)
     context = AdminContext(
-        caller, trusted, platform.store, platform.settings, in_force.policy, in_force.served
+        caller,
+        trusted,
+        platform.store,
+        platform.settings,
+        in_force.policy,
+        in_force.served,
+        platform.executor.limits,
     )
     result = execute(
         schema,

@@ -63,6 +63,13 @@ def test_refusals_register_nothing(admin_env: Path, capsys: pytest.CaptureFixtur
     unknown = ["register", "--system", "11410581005000006G/nobody", "--manifest", str(manifest)]
     assert main([*unknown, *ACCOUNTABLE]) == 2
     assert "holds no API key in force" in capsys.readouterr().err
+    hop = "legalRepresentative { representedEnterprises { edges { node { "
+    deep = "query Deep { enterprises { edges { node { " + hop * 3 + "name" + " }" * 16
+    manifest.write_text(json.dumps({"deep": deep}), encoding="utf-8")
+    assert main([*register, *ACCOUNTABLE]) == 2
+    assert "deep: does not validate: 'Deep' exceeds maximum operation depth" in (
+        capsys.readouterr().err
+    )
     assert main(["list", "--system", SYSTEM]) == 0
     assert "no document" in capsys.readouterr().out
     with pytest.raises(SystemExit):

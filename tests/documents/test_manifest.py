@@ -41,6 +41,7 @@ def test_apollo_and_relay() -> None:
         (apollo(id="0" * 64), "is not the SHA-256"),
         (apollo(type="fragment"), '"type" must be one of'),
         (apollo(body=""), '"body" must be'),
+        (apollo(name="N" * 201), "at most 200 characters"),
         (json.dumps({"format": "apollo-persisted-query-manifest", "version": 2}), '"version": 1'),
         (json.dumps({"x" * 201: BODY}), "ids are 1 to 200"),
         (json.dumps({"a": 7}), "must be the operation's text"),

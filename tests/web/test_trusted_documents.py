@@ -16,12 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
+from auth import demo_key
 from documents import Mode, Owner
 from documents.modes import set_mode, unknown_of
 from documents.store import DocumentStore, Terms
 from settings import Settings
 from tests.auth.sso import AUDIENCE, ISSUER, SignOn, rsa_key
-from tests.conftest import Gateway, serving
+from tests.conftest import SEED, Gateway, serving
+from tests.test_readme import examples
 
 pytestmark = pytest.mark.anyio
 
@@ -94,9 +96,6 @@ async def call(
     system: str = "marriage-registry",
     purpose: str = "administrative_basis",
 ) -> httpx.Response:
-    from auth import demo_key
-    from tests.conftest import SEED
-
     headers = {"Authorization": f"Bearer {demo_key(SEED, system)}", "X-Purpose": purpose}
     return await gateway.client.post("/graphql", json=body, headers=headers)
 
@@ -256,3 +255,48 @@ async def test_another_departments_document_only_when_shared(
     assert record["document_id"] == f"sha256:{sha256(ANOTHER)}"
     public = await gateway.client.post("/graphql", json={"documentId": f"sha256:{sha256(ANOTHER)}"})
     assert await code_of(gateway, public) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_the_readmes_mutation_as_a_policy_admin(signed: tuple[Gateway, SignOn]) -> None:
+    gateway, sign_on = signed
+    [example] = [e for e in examples() if e.name == "register-documents"]
+    body = (
+        "query PermitHolders { enterprises(first: 2) { edges { node { name legalRepIdNumber } } } }"
+    )
+    response = await gateway.client.post(
+        "/graphql",
+        json={"query": example.body, "variables": {"manifest": apollo(("PermitHolders", body))}},
+        headers={"Authorization": f"Bearer {sign_on.token(roles=['policy_admin'])}"},
+    )
+    assert response.status_code == 200, response.text
+    registered = response.json()["data"]["registerDocuments"]
+    assert registered["system"] == "11410581005000007K/planning-permits"
+    [operation] = registered["operations"]
+    [report] = operation["report"]
+    assert report == {
+        "purpose": "administrative_basis",
+        "withheld": [
+            {
+                "resource": "enterprise",
+                "item": "legalRepIdNumber",
+                "access": "denied",
+                "code": "APPLICATION_REQUIRED",
+            }
+        ],
+    }
+    listed = await gateway.client.post(
+        "/graphql",
+        json={
+            "query": '{ registeredDocuments(system: "11410581005000007K/planning-permits") '
+            "{ id name purposes sharedWith } }"
+        },
+        headers={"Authorization": f"Bearer {sign_on.token(roles=['policy_admin'])}"},
+    )
+    assert listed.json()["data"]["registeredDocuments"] == [
+        {
+            "id": f"sha256:{sha256(body)}",
+            "name": "PermitHolders",
+            "purposes": ["administrative_basis"],
+            "sharedWith": [],
+        }
+    ]
