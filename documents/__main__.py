@@ -27,8 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from catalog import load_catalog
 from documents.modes import Mode, Modes, set_mode, unknown_of
-from documents.registration import owner_named, register_manifest, registering_system
-from documents.review import Reviewed
+from documents.registration import owner_named, registering_system
 from documents.room import announcements_of
 from documents.store import DocumentStore, Owner, RegistrationRefused
 from grants import GrantStore, rules_of
@@ -40,6 +39,7 @@ from policies.outcomes import local
 from policies.rules import load_rules
 from policies.table import aligned
 from schema.build import build_schema
+from schema.document_review import Reviewed, register_manifest
 from settings import Settings
 from store.command_line import REFUSED, run_on_store
 

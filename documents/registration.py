@@ -1,29 +1,15 @@
-"""Registering a department system's manifest, the one way the command line and the
-admin mutation both take: the operator and reason checked as for a grant, the system
-known, every operation reviewed (`documents.review`), then all registered or none."""
+"""The department system a manifest is registered for, named as grants name it, and
+known to the platform: what the command line and the admin mutation both ask first
+(`schema.document_review` registers the manifest)."""
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterable, Mapping, Sequence
-
-from graphql import GraphQLSchema
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from documents.manifest import read_manifest
-from documents.review import Reviewed, review
-from documents.store import DocumentStore, Owner, RegistrationRefused, Terms
+from documents.store import Owner, RegistrationRefused
 from grants.command_line import holders
-from grants.model import accountability_problems
-from policies import Caller, Policy, Purpose
-from resolvers import Limits
-from resolvers.coordinates import Meaning
-from resolvers.plan import Coordinate
+from policies import Caller
 from settings import Settings
-
-
-def _pair(owner: Owner) -> tuple[str, str]:
-    return owner.department, owner.system
 
 
 def owner_named(text: str) -> Owner:
@@ -42,40 +28,9 @@ async def registering_system(engine: AsyncEngine, settings: Settings, owner: Own
     within a scope is reported as scoped). A system holding no key in force is refused:
     nothing could call its documents."""
     for holder in await holders(engine, settings):
-        if (holder.department, holder.system, holder.in_force) == (*_pair(owner), True):
+        if holder.in_force and (holder.department, holder.system) == (
+            owner.department,
+            owner.system,
+        ):
             return Caller(department=owner.department, system=owner.system)
     raise RegistrationRefused(f"system {owner} holds no API key in force")
-
-
-async def register_manifest(
-    store: DocumentStore,
-    system: Caller,
-    manifest: str,
-    *,
-    purposes: Iterable[Purpose],
-    shared_with: Iterable[Owner],
-    operator: str,
-    reason: str,
-    schema: GraphQLSchema,
-    meanings: Mapping[Coordinate, Meaning],
-    policy: Policy,
-    limits: Limits,
-) -> Sequence[Reviewed]:
-    """Each operation's policy report, once all are registered; RegistrationRefused,
-    with nothing registered, otherwise."""
-    problems = accountability_problems(operator, reason)
-    if problems:
-        raise RegistrationRefused("; ".join(problems))
-    assert system.department is not None and system.system is not None
-    owner = Owner(system.department, system.system)
-    bound = frozenset(purposes)
-    shares = frozenset(shared_with) - {owner}
-    operations = read_manifest(manifest)
-    now = datetime.datetime.now(datetime.UTC)
-    asked = bound or list(Purpose)
-    reviewed = review(operations, schema, meanings, policy, system, asked, now, limits)
-    terms = Terms(bound or None, shares, operator.strip(), reason.strip())
-    await store.register_all(
-        owner, [(r.operation.text, r.operation.custom_id, r.name) for r in reviewed], terms
-    )
-    return reviewed

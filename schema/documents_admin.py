@@ -16,12 +16,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from documents import TrustedDocuments
-from documents.registration import owner_named, register_manifest, registering_system
-from documents.review import Reviewed
+from documents.registration import owner_named, registering_system
 from documents.store import Registered, RegistrationRefused
 from errors import ManifestRefused
 from policies import Caller, Policy, Purpose
 from resolvers import Limits, Served
+from schema.document_review import Reviewed, register_manifest
 from settings import Settings
 
 ADMIN_FIELDS = frozenset({"registerDocuments", "registeredDocuments"})

@@ -25,7 +25,6 @@ from platform_setup import Platform
 from policies import Caller
 from policies.caller import Role
 from resolvers import ExecutionOutcome, GraphQLRequest
-from resolvers.execution import document_id
 from schema.documents_admin import ADMIN_FIELDS, ADMIN_SCHEMA, AdminContext
 
 
@@ -51,7 +50,7 @@ async def administer(
         raise Forbidden("registering documents takes a person signed in with the role policy_admin")
     in_force = platform.policy_source.current
     versions = (
-        document_id(graphql.query),
+        graphql.document_id,
         in_force.policy.version,
         in_force.served.catalog_version,
     )

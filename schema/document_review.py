@@ -1,13 +1,16 @@
-"""A manifest reviewed before it is registered: every operation valid against the
-schema the registering system is served, and, per purpose, the items of it the policy
-in force would deny that system — so a reviewer sees before go-live what the system
-will get.
+"""A department system's manifest reviewed, then registered: the one way the command
+line and the admin mutation both take.
 
-The decisions are the policy's own (`policies.access.item_access`, what `myAccess`
-answers), for the registering system with its key's attributes; an item that is only
-checkable (数据校核) or withheld outside a grant's scope is reported too. An operation
-that does not parse, does not validate, or is not the type its manifest says refuses
-the whole manifest.
+Every operation must be valid against the schema the registering system is served,
+within the server's limits; for each purpose asked about, the items of it the policy
+in force would not give that system in clear are reported, so a reviewer sees before
+go-live what the system will get. The decisions are the policy's own
+(`policies.access.item_access`, what `myAccess` answers), for the system; an item only
+checkable (数据校核), masked, or given within a grant's scope only is reported too.
+
+An operation that does not parse, does not validate, or is not the type its manifest
+says refuses the whole manifest, naming it; so does a change without its operator and
+reason, checked as for a grant. Then all of it is registered, or none.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from graphql import (
     visit,
 )
 
-from documents.manifest import ManifestOperation
-from documents.store import RegistrationRefused
+from documents.manifest import ManifestOperation, read_manifest
+from documents.store import DocumentStore, Owner, RegistrationRefused, Terms
+from grants.model import accountability_problems
 from policies import Caller, Policy, Purpose
 from policies.access import Access, item_access
 from resolvers import Limits
@@ -164,3 +168,37 @@ def _withheld(
             )
         )
     return tuple(withheld)
+
+
+async def register_manifest(
+    store: DocumentStore,
+    system: Caller,
+    manifest: str,
+    *,
+    purposes: Iterable[Purpose],
+    shared_with: Iterable[Owner],
+    operator: str,
+    reason: str,
+    schema: GraphQLSchema,
+    meanings: Mapping[Coordinate, Meaning],
+    policy: Policy,
+    limits: Limits,
+) -> Sequence[Reviewed]:
+    """Each operation's policy report, once all are registered; RegistrationRefused,
+    with nothing registered, otherwise."""
+    problems = accountability_problems(operator, reason)
+    if problems:
+        raise RegistrationRefused("; ".join(problems))
+    assert system.department is not None and system.system is not None
+    owner = Owner(system.department, system.system)
+    bound = frozenset(purposes)
+    shares = frozenset(shared_with) - {owner}
+    operations = read_manifest(manifest)
+    now = datetime.datetime.now(datetime.UTC)
+    asked = bound or list(Purpose)
+    reviewed = review(operations, schema, meanings, policy, system, asked, now, limits)
+    terms = Terms(bound or None, shares, operator.strip(), reason.strip())
+    await store.register_all(
+        owner, [(r.operation.text, r.operation.custom_id, r.name) for r in reviewed], terms
+    )
+    return reviewed
