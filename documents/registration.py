@@ -28,9 +28,6 @@ async def registering_system(engine: AsyncEngine, settings: Settings, owner: Own
     within a scope is reported as scoped). A system holding no key in force is refused:
     nothing could call its documents."""
     for holder in await holders(engine, settings):
-        if holder.in_force and (holder.department, holder.system) == (
-            owner.department,
-            owner.system,
-        ):
+        if holder.in_force and Owner(holder.department, holder.system) == owner:
             return Caller(department=owner.department, system=owner.system)
     raise RegistrationRefused(f"system {owner} holds no API key in force")
