@@ -140,7 +140,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
 
 def limits_of(settings: Settings) -> Limits:
     """What a document may be: also what a registered one is reviewed against
-    (`documents.review`), so that none is registered that a call would refuse."""
+    (`schema.document_review`), so that none is registered that a call would refuse."""
     return Limits(
         max_first=settings.max_first,
         batch_bound=settings.batch_bound,

@@ -48,7 +48,14 @@ async def read_graphql_request(
     else:
         params = await _body(request)
     may_register = caller.system is not None and settings.registers_automatically(caller.system)
-    called = await document_text(params, caller, purpose, trusted, may_register=may_register)
+    called = await document_text(
+        params,
+        caller,
+        purpose,
+        trusted,
+        may_register=may_register,
+        max_tokens=settings.max_tokens,
+    )
     graphql = graphql_request({**params, "query": called.query})
     if request.method == "GET" and _is_mutation(graphql, settings.max_tokens):
         raise MethodNotAllowed("a mutation must be sent by POST")

@@ -9,10 +9,10 @@
   (`Settings.registers_automatically`, and not persisted-only).
 - The GraphQL-over-HTTP persisted-documents appendix: `documentId`, `sha256:<hex>` or a
   manifest's own id; an unknown id is one error naming it.
-- Free text (`query` alone): served as sent for a system in open mode; for one in
-  log-unknown or persisted-only mode matched against the documents it may call after
-  stripping ignored tokens, and when none matches counted (log-unknown) or refused
-  with PERSISTED_QUERY_REQUIRED (persisted-only). A document of introspection alone is
+- Free text (`query` alone, or with a hash not registered): matched against the
+  documents the system may call after stripping ignored tokens; when none matches,
+  served as sent (open), served and counted (log-unknown), or refused with
+  PERSISTED_QUERY_REQUIRED (persisted-only). A document of introspection alone is
   always served to a department system, so GraphiQL keeps working.
 
 A document found is the caller's own system's or shared with it (`documents.store`),
@@ -21,6 +21,7 @@ and it runs only for a purpose it is bound to. The public owns nothing and finds
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,8 +74,10 @@ async def document_text(
     trusted: TrustedDocuments,
     *,
     may_register: bool,
+    max_tokens: int,
 ) -> Called:
-    """The `query` to run, the document it is, and whether to register it."""
+    """The `query` to run, the document it is, and whether to register it; free text is
+    parsed here (for a system not open) within the server's `max_tokens`."""
     query, extensions = params.get("query"), params.get("extensions")
     document_id = params.get("documentId")
     owner = Owner(caller.department, caller.system) if caller.department and caller.system else None
@@ -84,7 +87,7 @@ async def document_text(
         found = await _by_document_id(document_id, owner, trusted)
         return _bound(found, purpose)
     if not isinstance(extensions, dict) or extensions.get("persistedQuery") is None:
-        return await _free_text(query, owner, purpose, trusted, params.get("operationName"))
+        return await _free_text(query, owner, purpose, trusted, params, max_tokens)
     sha256 = _apq_hash(extensions["persistedQuery"])
     registered = await trusted.store.by_hash(owner, sha256) if owner else None
     if query is None:
@@ -100,12 +103,12 @@ async def document_text(
         )
     if registered is not None:
         return _bound(registered, purpose)
-    mode = await trusted.modes.mode_of(owner) if owner is not None else Mode.OPEN
-    if mode is not Mode.OPEN:  # matched, counted or refused as free text
-        called = await _free_text(query, owner, purpose, trusted, params.get("operationName"))
-        if called.document is not None or mode is Mode.PERSISTED_ONLY:
-            return called
-    return Called(query, owner if owner is not None and may_register else None)
+    called = await _free_text(query, owner, purpose, trusted, params, max_tokens)
+    if called.document is not None or owner is None or not may_register:
+        return called
+    if await trusted.modes.mode_of(owner) is Mode.PERSISTED_ONLY:
+        return called  # introspection alone: served, never registered
+    return Called(query, owner)
 
 
 async def _free_text(
@@ -113,30 +116,48 @@ async def _free_text(
     owner: Owner | None,
     purpose: Purpose | None,
     trusted: TrustedDocuments,
-    operation_name: Any,
+    params: Mapping[str, Any],
+    max_tokens: int,
 ) -> Called:
     if owner is None or not isinstance(query, str):
         return Called(query)
     mode = await trusted.modes.mode_of(owner)
-    if mode is Mode.OPEN:
-        return Called(query)
-    try:
-        document = parse(query, no_location=True)
-        matched_hash = normalised(query)
-    except GraphQLError:
+    read = _read(query, max_tokens)
+    if read is None:
         if mode is Mode.PERSISTED_ONLY:
-            raise _required(owner) from None
+            raise _required(owner)
         return Called(query)  # the executor says why it does not parse
-    found = await trusted.store.matching(owner, matched_hash)
+    found = await trusted.store.matching(owner, read.normalised_sha256)
     if found is not None:
         return _bound(found, purpose, query)
-    if _introspection_only(document):
+    if mode is Mode.OPEN or read.introspection_only:
         return Called(query)
     if mode is Mode.PERSISTED_ONLY:
         raise _required(owner)
-    name = operation_name if isinstance(operation_name, str) else _first_name(document)
-    await count_unknown(trusted.store.engine, owner, matched_hash, name)
+    given = params.get("operationName")
+    name = given if isinstance(given, str) and given else read.first_name
+    await count_unknown(trusted.store.engine, owner, read.normalised_sha256, name)
     return Called(query)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What matching needs of a free text, read once per text (a system sends the same
+    texts again and again)."""
+
+    normalised_sha256: str
+    introspection_only: bool
+    first_name: str | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _read(query: str, max_tokens: int) -> _Read | None:
+    """None for a text that does not parse."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+        return _Read(normalised(query), _introspection_only(document), _first_name(document))
+    except GraphQLError:
+        return None
 
 
 def _bound(found: Registered, purpose: Purpose | None, query: str | None = None) -> Called:

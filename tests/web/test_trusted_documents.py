@@ -20,6 +20,7 @@ from auth import demo_key
 from documents import Mode, Owner
 from documents.modes import set_mode, unknown_of
 from documents.store import DocumentStore, Terms
+from policies import Purpose
 from settings import Settings
 from tests.auth.sso import AUDIENCE, ISSUER, SignOn, rsa_key
 from tests.conftest import SEED, Gateway, serving
@@ -300,3 +301,20 @@ async def test_the_readmes_mutation_as_a_policy_admin(signed: tuple[Gateway, Sig
             "sharedWith": [],
         }
     ]
+
+
+async def test_free_text_in_open_mode_is_the_document_it_matches(
+    signed: tuple[Gateway, SignOn],
+) -> None:
+    gateway, _ = signed
+    terms = Terms(frozenset({Purpose.WORK_REFERENCE}), frozenset(), "gs-admin", "test")
+    store = DocumentStore(gateway.platform.store)
+    await store.register_all(MARRIAGE, [(NAMES, None, None)], terms)
+    respaced = NAMES.replace("{ ", "{\n  ")
+    served = await call(gateway, {"query": respaced}, purpose="work_reference")
+    assert served.status_code == 200, served.text
+    assert (await gateway.audit(served))["document_id"] == f"sha256:{sha256(NAMES)}"
+    refused = await call(gateway, {"query": respaced})
+    assert await code_of(gateway, refused) == "DOCUMENT_PURPOSE_REFUSED"
+    other = await call(gateway, {"query": ANOTHER})
+    assert other.status_code == 200 and (await gateway.audit(other))["document_id"] is None
