@@ -20,6 +20,7 @@
     │   ├── MethodNotAllowed          405 METHOD_NOT_ALLOWED
     │   ├── NotAcceptable             406 NOT_ACCEPTABLE
     │   ├── UnsupportedMediaType      415 UNSUPPORTED_MEDIA_TYPE
+    │   ├── RateLimited               429 RATE_LIMITED
     │   ├── InternalError             500 INTERNAL_ERROR
     │   └── AuditUnavailable          503 AUDIT_UNAVAILABLE
     └── FieldError                    one field of the response is withheld
@@ -152,6 +153,19 @@ class UnsupportedMediaType(RequestError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     status_code = 415
     outcome = "bad_media_type"
+
+
+class RateLimited(RequestError):
+    """Over a rate (`throttle`): the caller system's, its department's, or its client
+    address's failed authentications. `retry_after` is sent as Retry-After too."""
+
+    code = "RATE_LIMITED"
+    status_code = 429
+    outcome = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after)
+        self.retry_after = retry_after
 
 
 class InternalError(RequestError):

@@ -23,8 +23,8 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
-from catalog import Catalog, load_catalog
-from connectors import SOURCE_KINDS, Connector, SourceKinds
+from catalog import Catalog, DepartmentCatalog, load_catalog
+from connectors import SOURCE_KINDS, Connector, RestConnector, SourceKinds
 from errors import ConfigurationError
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
@@ -169,6 +169,7 @@ def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Cat
                     f"{department.source!r}, which was not open when the server started: "
                     "a new source takes a restart",
                 )
+            _declared_for_an_api(settings, department, sources[department.source])
         schema, meanings = build_schema(catalog, default_first=default_first)
         public_schema, _ = build_schema(catalog, default_first=default_first, public=True)
         by_resource = {
@@ -178,6 +179,23 @@ def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Cat
         return Served(schema._schema, public_schema._schema, meanings, by_resource, catalog.version)
 
     return serve
+
+
+def _declared_for_an_api(
+    settings: Settings, department: DepartmentCatalog, source: Connector
+) -> None:
+    """A source that is an API reads nothing the catalog does not declare: a resource
+    of it without an `api` block is refused with the catalog, not on every read."""
+    if not isinstance(source, RestConnector):
+        return
+    for resource in department.resources:
+        if resource.api is None:
+            raise ConfigurationError(
+                str(settings.catalog_dir),
+                f"resources({resource.id}).api",
+                f"source {department.source!r} is a REST API: each of its resources "
+                "declares how the API serves it (api:)",
+            )
 
 
 def _sources(settings: Settings, catalog: Catalog, kinds: SourceKinds) -> dict[str, Connector]:

@@ -24,6 +24,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from errors import ConfigurationError
+from throttle import parse_overrides, parse_rate
 
 ROOT = Path(__file__).resolve().parent
 _ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
@@ -106,6 +107,22 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     # Verification checks (数据校核) each caller system may make per Asia/Shanghai day.
     verification_quota_per_day: int = Field(default=10_000, gt=0)
+    # Requests each department system may make, and each department with all its systems
+    # together, in any moving window of that length: '600/minute', '20/second'. Counted in
+    # Redis with `redis_url`, so every server spends from one budget (throttle/).
+    rate_limit_system: str = "1200/minute"
+    rate_limit_department: str = "3000/minute"
+    # Rates of named departments and systems, as a JSON object keyed by department code
+    # or `<department code>/<system id>`: '{"11410581005000006G/marriage-registry":
+    # "60/minute"}'. A system's override does not lift its department's rate.
+    rate_limit_overrides: dict[str, str] = Field(default_factory=dict)
+    # Failed authentications (a wrong key or token) each client address may make; past
+    # it, every credential from that address is refused unchecked until the window moves
+    # on, so keys cannot be guessed at speed. Set `trusted_proxies` behind a proxy: the
+    # address is then the real client's, not the proxy's shared by all.
+    rate_limit_auth_failures: str = "10/minute"
+    # What the counts' Redis keys start with: two platforms sharing one Redis count apart.
+    rate_limit_prefix: str = Field(default="gov-share:rates", min_length=1, max_length=200)
 
     # The systems that may register a document by sending its SHA-256 with its text
     # (Apollo's automatic persisted queries), as a JSON list of system ids. None: every
@@ -154,6 +171,18 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"must name the claim for each of: {', '.join(sorted(missing))}")
         return claims
+
+    @field_validator("rate_limit_system", "rate_limit_department", "rate_limit_auth_failures")
+    @classmethod
+    def a_rate(cls, rate: str) -> str:
+        parse_rate(rate)
+        return rate
+
+    @field_validator("rate_limit_overrides")
+    @classmethod
+    def rates_of_callers(cls, overrides: dict[str, str]) -> dict[str, str]:
+        parse_overrides(overrides)
+        return overrides
 
     @field_validator("redis_url")
     @classmethod

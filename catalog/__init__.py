@@ -8,6 +8,7 @@ rooms use only the names below.
 """
 
 from catalog import naming
+from catalog.api import Api, ApiFilter, ApiOrdering, ApiPagination, Endpoint, Lookup
 from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
@@ -26,6 +27,10 @@ from catalog.terms import (
 __all__ = [
     "CATEGORY_DIGIT",
     "PYTHON_TYPES",
+    "Api",
+    "ApiFilter",
+    "ApiOrdering",
+    "ApiPagination",
     "Band",
     "Cardinality",
     "Catalog",
@@ -34,9 +39,11 @@ __all__ = [
     "DataType",
     "Department",
     "DepartmentCatalog",
+    "Endpoint",
     "HideMiddle",
     "ItemKind",
     "KeepThrough",
+    "Lookup",
     "Mask",
     "MaskedFor",
     "Relationship",

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from catalog.api import Api, Endpoint
 from catalog.masks import Mask
 from catalog.naming import ResourceNames
 from catalog.terms import (
@@ -88,6 +89,10 @@ class DataItem(_Model):
     """How the item is shown masked: to departments without a clear grant (conditional
     items) or to the public (open resources)."""
     masked_for: MaskedFor = MaskedFor.ALL_DEPARTMENTS
+    masked_in_source_only: bool = False
+    """Its mask or scope is computed by the source or not at all: a source that cannot
+    compute it (a REST API) is refused the read, rather than send the clear value for
+    the platform to mask as it arrives."""
     element: ElementId | None = None
     """The national data-element identifier of the fact the item holds (GA/T 543.1's
     DE00001 for a citizen's identity number). Items of two resources naming one element
@@ -147,6 +152,8 @@ class Resource(_Model):
     subject_items: Annotated[tuple[GraphQLName, ...], Field(min_length=1)]
     items: Annotated[tuple[DataItem, ...], Field(min_length=1)]
     relationships: tuple[Relationship, ...] = ()
+    api: Api | None = None
+    """How the department's REST API serves it, for a source that is an API."""
 
     @model_validator(mode="after")
     def _names_resolve_inside(self) -> Resource:
@@ -194,6 +201,25 @@ class Resource(_Model):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _api_names_columns(self) -> Resource:
+        if self.api is None:
+            return self
+        columns = {item.column for item in self.items}
+        for column in self.api.columns():
+            if column not in columns:
+                raise ValueError(f"api: {column!r} is not the column of a data item")
+        key_column = self.item(self.key_item).column
+        ordering = self.api.ordering
+        if ordering is not None and key_column not in ordering.columns:
+            raise ValueError(
+                f"api.ordering: the key column {key_column!r} is missing (pages end on it)"
+            )
+        looked_up = [lookup.column for lookup in self.api.lookups]
+        if len(set(looked_up)) < len(looked_up):
+            raise ValueError("api.lookups: one lookup per column")
+        return self
+
     def _referenced_items(self) -> list[tuple[str, str]]:
         refs = [("key_item", self.key_item)]
         refs += [("subject_items", name) for name in self.subject_items]
@@ -213,6 +239,17 @@ class Resource(_Model):
 
     def item(self, name: str) -> DataItem:
         return self._items_by_name[name]
+
+    @functools.cached_property
+    def endpoint(self) -> Endpoint | None:
+        """Its API with its items' types, made once: every read of a REST source carries it."""
+        if self.api is None:
+            return None
+        return Endpoint(
+            self.api,
+            {item.column: item.data_type for item in self.items},
+            frozenset(item.column for item in self.items if item.masked_in_source_only),
+        )
 
     @functools.cached_property
     def _items_by_name(self) -> dict[str, DataItem]:

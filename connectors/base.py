@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from catalog import Mask
+from catalog import Endpoint, Mask
 from connectors.capabilities import Capabilities
 
 Row = dict[str, Any]
@@ -121,6 +121,9 @@ class Read:
     order: tuple[OrderKey, ...] = ()
     computed: tuple[Computed, ...] = ()
     flags: tuple[Flag, ...] = ()
+    endpoint: Endpoint | None = None
+    """How the resource is served by a source that is an API (`catalog.api`); a
+    database's own schema says it, so a SQL source has no use for it."""
 
     @property
     def labels(self) -> tuple[str, ...]:

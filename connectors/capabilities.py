@@ -3,9 +3,15 @@
 A tree after Hasura's NDC: a capability is supported when it is present (not None),
 and a source leaves out what it cannot do. A read needing a capability its source
 leaves out is refused before the source is asked (PUSHDOWN_REFUSED), never answered
-by filtering, masking or computing here after fetching: a source that cannot compute
-a mask (an HTTP API returning whole records) must not be sent a masked read, since
-the clear value would leave it.
+by filtering or computing here after fetching.
+
+One exception is declared, not assumed: a source that cannot compute masks, scoped
+values or flags (an HTTP API returning whole records) may say it has them computed
+`on_arrival`: its connector computes each row's values as the row is parsed and drops
+the clear value there, before anything else holds it (`connectors/arrival.py`). An
+item whose catalog entry keeps its mask in the source (`masked_in_source_only`) is
+refused such a read. Filters are never computed on arrival: an unfiltered read
+filtered afterwards would fetch rows the caller may not see.
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ class Capabilities:
     computing: Computing | None = Computing()
     flags: Supported | None = SUPPORTED
     """1 or 0 per row as a condition holds or not: grant scopes, verification claims."""
+    on_arrival: Supported | None = None
+    """What `computing` and `flags` leave out is computed by the connector as each row
+    arrives, the clear values it needed dropped at once."""
 
 
 def require_capabilities(connector: Connector, read: Read, *, count: bool = False) -> None:
@@ -87,11 +96,11 @@ def _needs(capabilities: Capabilities, read: Read, count: bool) -> list[tuple[st
     if count:  # a count returns no values: nothing is computed
         needs.append(("counting", capabilities.counting))
         return needs
-    computing = capabilities.computing
+    computing, arriving = capabilities.computing, capabilities.on_arrival
     if any(value.mask is not None for value in read.computed):
-        needs.append(("masks", computing and computing.masks))
+        needs.append(("masks", (computing and computing.masks) or arriving))
     if any(value.condition is not None for value in read.computed):
-        needs.append(("conditional values", computing and computing.conditions))
+        needs.append(("conditional values", (computing and computing.conditions) or arriving))
     if read.flags:
-        needs.append(("flags", capabilities.flags))
+        needs.append(("flags", capabilities.flags or arriving))
     return needs

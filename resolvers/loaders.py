@@ -178,6 +178,7 @@ class Loaders:
             predicate=Comparison(key_column, Operator.EQ, check.key),
             page=Page(1, probe=False),
             flags=(Flag("_matches", check.condition),),
+            endpoint=resource.endpoint,
         )
         [rows] = await self.connectors[resource.id].read(read, self.context)
         self.accessed.record(resource, rows)
@@ -212,6 +213,7 @@ class Loaders:
             query.order,
             projection.computed,
             projection.flags,
+            resource.endpoint,
         )
 
     def _records(self, resource: Resource, rows: list[Row]) -> list[Record]:

@@ -1,11 +1,13 @@
 """Run the platform's own entry points as real processes, the way a reader of the README
 does: `python server.py`, `python -m audit`, `python -m auth`, `python -m policies`,
-each with only the environment given (and PATH)."""
+each with only the environment given (and PATH); and a Redis server of a test's own,
+to stop and start again (the shared one on 6379 is never stopped)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from settings import ROOT
+from tests.engines import unreachable
 
 PATH = os.environ.get("PATH", "/usr/bin:/bin")
 
@@ -69,3 +72,33 @@ def serving(*arguments: str, env: dict[str, str], log: Path) -> Iterator[str]:
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def redis_server(port: int, directory: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`redis-server` on `port`, answering, until the block ends. Under CI=true a missing
+    binary fails the test."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unreachable("redis-server", FileNotFoundError("redis-server is not installed"))
+    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(
+        [binary, *arguments, "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": PATH},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError(f"redis-server on port {port} did not start")
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)

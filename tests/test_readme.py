@@ -477,6 +477,8 @@ def _health(reader: Reader, example: Example) -> None:
     body = json.loads(ready.stdout)
     assert body["status"] == "ready" and body["policy"]["reload"] == "ok"
     assert body["announcements"] == "off", "the demo runs without Redis"
+    assert body["rate_limits"] == "local", "each server counts alone"
+    assert 'gov_share_rate_limited_requests_total{limit="system"} 0.0' in metrics.stdout
     assert "gov_share_policy_reload_ok 1.0" in metrics.stdout.splitlines()
     assert f'policy_version="{body["policy"]["version"]}"' in metrics.stdout
 

@@ -184,16 +184,27 @@ def test_rooms_below_the_graphql_build_never_import_it() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_catalog_imports_only_errors_and_no_framework() -> None:
+def wrong_imports(room: str, may_import: frozenset[str], never: tuple[str, ...]) -> list[str]:
+    """Where `room` imports another room it may not, or a library it must not."""
     known = rooms()
-    wrong = [
+    return [
         imported.where
         for path in modules()
-        if room_of(path) == "catalog"
+        if room_of(path) == room
         for imported in imports(path)
-        if (imported.room in known and imported.room not in {"catalog", *CATALOG_MAY_IMPORT})
-        or imported.room in CATALOG_NEVER
+        if (imported.room in known and imported.room not in {room, *may_import})
+        or imported.room in never
     ]
+
+
+def test_the_catalog_imports_only_errors_and_no_framework() -> None:
+    wrong = wrong_imports("catalog", CATALOG_MAY_IMPORT, CATALOG_NEVER)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_throttle_knows_no_room_graphql_or_http() -> None:
+    """It is told who asks (department, system, address) and answers whether they may."""
+    wrong = wrong_imports("throttle", frozenset(), (*FRAMEWORKS, "httpx"))
     assert not wrong, "\n".join(wrong)
 
 

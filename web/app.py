@@ -31,11 +31,13 @@ from errors import (
     MethodNotAllowed,
     NotAcceptable,
     NotFound,
+    RateLimited,
     RequestError,
 )
 from platform_setup import Platform, build_platform
 from settings import Settings
 from store import StoreUnavailable
+from throttle import Throttle
 from web import headers
 from web.admin import administer, administers
 from web.cors import cors
@@ -45,6 +47,7 @@ from web.ide import ide_assets, ide_page, ide_requested
 from web.media import negotiate
 from web.metrics import metrics
 from web.readiness import healthz, readyz
+from web.throttling import admit, authenticate, throttle_for
 
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
 
@@ -57,10 +60,13 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.platform = await build_platform(settings, kinds)
         app.state.documents = TrustedDocuments(app.state.platform.store, settings)
+        app.state.throttle = throttle_for(settings)
         await app.state.platform.start()
         await app.state.documents.start()
+        await app.state.throttle.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
+        await app.state.throttle.close()
         await app.state.documents.close()
         await app.state.platform.close()
 
@@ -122,6 +128,8 @@ async def graphql_endpoint(request: Request) -> Response:
 def _headers(exchange: Exchange) -> dict[str, str]:
     if isinstance(exchange.error, MethodNotAllowed):
         return {"X-Request-Id": exchange.request_id, "Allow": "POST"}
+    if isinstance(exchange.error, RateLimited):
+        return {"X-Request-Id": exchange.request_id, "Retry-After": str(exchange.error.retry_after)}
     return {"X-Request-Id": exchange.request_id}
 
 
@@ -136,8 +144,10 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     if media_type is None:
         raise NotAcceptable("accept application/graphql-response+json or application/json")
     exchange.media_type = media_type
-    caller = await platform.keys.authenticate(request.headers.get("authorization"), None)
+    throttle: Throttle = request.app.state.throttle
+    caller = await authenticate(request, platform.keys, throttle)
     exchange.caller = caller
+    await admit(throttle, caller)
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)

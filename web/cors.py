@@ -55,6 +55,8 @@ def cors(origins: Sequence[str]) -> list[Middleware]:
             allow_origins=list(origins),
             allow_methods=["GET", "POST"],
             allow_headers=list(REQUEST_HEADERS),
-            expose_headers=["X-Request-Id"],
+            # Retry-After is not one a page may read unless exposed: a page told
+            # RATE_LIMITED should know when to try again.
+            expose_headers=["X-Request-Id", "Retry-After"],
         )
     ]

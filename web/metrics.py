@@ -1,8 +1,11 @@
 """/metrics: the platform's own state in Prometheus text — which policy and catalog are
-in force, and how their reloads fare — for the operators' monitoring (Art. 13).
+in force, and how their reloads fare; how many requests the rate limits refused, and
+whether they are counted in Redis — for the operators' monitoring (Art. 13).
 
-Read from the policy source at every scrape, so there is no second copy of its state
-to keep in step. Never a data value: versions are digests, the rest counts and times.
+Read from the policy source and the throttle at every scrape, so there is no second
+copy of their state to keep in step. Never a data value nor who asked: versions are
+digests, the rest counts and times, and refusals are counted by the limit that refused
+them, never by caller or address.
 Served like /readyz, without a key: it is for the monitoring inside the network, and
 tells nothing a caller could use to reach data.
 """
@@ -24,12 +27,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from platform_setup import Platform
+from throttle import Counting, Limit, Throttle
 
 
 async def metrics(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_PolicyCollector(platform))
+    registry.register(_ThrottleCollector(request.app.state.throttle))
     ProcessCollector(registry=registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -74,4 +79,28 @@ class _PolicyCollector(Collector):
                 "1 while this server hears grant changes announced on Redis; 0 while it "
                 "follows them by polling only.",
                 value=1 if announcements.listening else 0,
+            )
+
+
+class _ThrottleCollector(Collector):
+    def __init__(self, throttle: Throttle) -> None:
+        self.throttle = throttle
+
+    def collect(self) -> Iterator[Metric]:
+        refused = CounterMetricFamily(
+            "gov_share_rate_limited_requests",
+            "Requests refused RATE_LIMITED, by the limit that refused them: a system's rate, "
+            "its department's, or a client address's failed authentications.",
+            labels=["limit"],
+        )
+        for limit in Limit:
+            refused.add_metric([limit.value], self.throttle.refusals[limit])
+        yield refused
+        counting = self.throttle.counting
+        if counting is not Counting.LOCAL:
+            yield GaugeMetricFamily(
+                "gov_share_rate_limits_shared",
+                "1 while rate limits are counted in Redis, one budget for every server; 0 "
+                "while Redis does not answer and this server counts alone (see /readyz).",
+                value=1 if counting is Counting.SHARED else 0,
             )

@@ -5,7 +5,8 @@ answer SOURCE_UNAVAILABLE and the others still come back. So readiness has three
 states: `ready` (the store and every source answer), `degraded` (still served, and
 the body says what is wrong: the store and some sources answer; or a reload of the
 rule or catalog files failed, and the last good policy is in force; or grant changes
-are not announced to this server, which then follows them by polling) and
+are not announced to this server, which then follows them by polling; or Redis does
+not answer, and this server counts rate limits alone until it does) and
 `not_ready` (no store, so nothing can be audited, or no source at all: 503, take it
 out of rotation).
 """
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from grants import Announcements
 from platform_setup import Platform
+from throttle import Throttle
 
 
 async def healthz(request: Request) -> Response:
@@ -44,6 +46,9 @@ async def readyz(request: Request) -> Response:
     announcements = platform.announcements
     if announcements is not None and announcements.problem is not None:
         problems.append(announcements.problem)
+    throttle: Throttle = request.app.state.throttle
+    if throttle.problem is not None:
+        problems.append(throttle.problem)
     if not store:
         problems.insert(0, "the platform store does not answer: nothing can be audited")
     if not store or len(down) == len(sources):
@@ -60,6 +65,7 @@ async def readyz(request: Request) -> Response:
             "catalog_version": in_force.catalog.version,
         },
         "announcements": _announced(announcements),
+        "rate_limits": throttle.counting.value,
         "problems": problems,
     }
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)

@@ -119,6 +119,32 @@ IN_ONE_FILE = {
         ("resources[0](person)",),
         ("basic item 'name'", "Art. 5"),
     ),
+    "an api block naming a column no item has": Mistake(
+        "public_security.yaml",
+        resource(api={"path": "/persons", "fields": {"mobile": "phone"}}),
+        ("resources[0](person)",),
+        ("api: 'mobile' is not the column of a data item",),
+    ),
+    "an api ordering without the key column": Mistake(
+        "public_security.yaml",
+        resource(api={"path": "/persons", "ordering": {"parameter": "sort", "columns": ["name"]}}),
+        ("resources[0](person)",),
+        ("the key column 'id_number' is missing",),
+    ),
+    "an api lookup that does not say where its keys go": Mistake(
+        "public_security.yaml",
+        resource(api={"path": "/persons", "lookups": [{"column": "id_number", "batch": "query"}]}),
+        ("resources[0](person).api.lookups[0]",),
+        ("names the parameter that carries its keys",),
+    ),
+    "an api filter on an operator the platform has not": Mistake(
+        "public_security.yaml",
+        resource(
+            api={"path": "/persons", "filters": [{"column": "name", "parameters": {"ne": "x"}}]}
+        ),
+        ("resources[0](person).api.filters[0].parameters.ne",),
+        ("Input should be 'eq', 'in'",),
+    ),
     "no responsible_person (Art. 15)": Mistake(
         "taxation.yaml",
         remove("department", key="responsible_person"),

@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 import redis.asyncio as redis
 
 from grants import Announcements
-from tests.engines import unreachable
-from tests.processes import run
+from tests.processes import free_port, redis_server, run
 
 pytestmark = pytest.mark.anyio
 
@@ -32,12 +26,6 @@ GRANT = (
     *("--items", "phone", "--action", "read_clear", "--purpose", "business_collaboration"),
     *("--reference", "林公数〔2026〕12号", "--operator", "gs-admin", "--reason", "test"),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -102,26 +90,6 @@ async def test_with_redis_away_the_command_line_records_and_warns(tmp_path: Path
     assert "s3cret" not in granted.stderr
     listed = await asyncio.to_thread(run, "-m", "policies", "grants", env=env)
     assert listed.stdout.startswith(f"1\t{CIVIL_AFFAIRS}\tperson.{{phone}}")
-
-
-@contextlib.contextmanager
-def redis_server(port: int, directory: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A Redis server of this test's own, to stop and start again."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unreachable("redis-server", FileNotFoundError("redis-server is not installed"))
-    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(
-        [binary, *arguments, "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-    )
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 async def test_a_lost_subscription_is_said_and_made_again(tmp_path: Path) -> None:

@@ -230,14 +230,20 @@ async def test_with_redis_away_the_server_serves_and_follows_by_polling(
     async with serving(settings) as gateway:
 
         async def said() -> bool:
-            return (await readiness(gateway))["announcements"] == "unavailable"
+            ready = await readiness(gateway)
+            return (ready["announcements"], ready["rate_limits"]) == (
+                "unavailable",
+                "local_fallback",
+            )
 
         await eventually(said)
         ready = await readiness(gateway)
         assert ready["status"] == "degraded"
         assert ready["problems"] == [
             "grant changes are not announced to this server (Redis: ConnectionError); "
-            "it follows them by polling every 0.2 s"
+            "it follows them by polling every 0.2 s",
+            "rate limits are counted by this server alone (Redis: ConnectionError): each "
+            "server admits a caller's full rate until Redis answers again",
         ]
         assert away not in str(ready)
         assert await all_masked(gateway), "requests are served"

@@ -1,6 +1,7 @@
 """/metrics: Prometheus text saying which policy and catalog are in force and how their
-reloads fare — a failure counted and shown until the file is fixed — and nothing else
-of the platform: no data value, no file content."""
+reloads fare — a failure counted and shown until the file is fixed — and how many
+requests the rate limits refused, and nothing else of the platform: no data value, no
+file content. (Rate limits with Redis: tests/web/test_shared_rate_limits.py.)"""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ OWN = {
     "gov_share_policy_reload_failures",
     "gov_share_policy_last_reload_success_timestamp_seconds",
     "gov_share_policy_in_force_since_timestamp_seconds",
+    "gov_share_rate_limited_requests",
 }
 BROKEN = "p, nobody, person.phone, read_clear, work_reference\n"
 
@@ -49,7 +51,7 @@ async def test_metrics_follow_a_failed_reload_and_its_recovery(
     async with serving(settings) as gateway:
         metrics = await scrape(gateway)
         assert {name for name in metrics if not name.startswith("process_")} == OWN, (
-            "only the policy's own state, and the process's"
+            "only the policy's and the rate limits' own state, and the process's"
         )
         in_force = gateway.platform.policy_source.current
         [(labels, _)] = metrics["gov_share_policy_version_info"]
