@@ -24,7 +24,7 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
 from catalog import Catalog, DepartmentCatalog, load_catalog
-from connectors import SOURCE_KINDS, Connector, RestConnector, SourceKinds
+from connectors import SOURCE_KINDS, Connector, RemoteConnector, RestConnector, SourceKinds
 from errors import ConfigurationError
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
@@ -184,17 +184,22 @@ def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Cat
 def _declared_for_an_api(
     settings: Settings, department: DepartmentCatalog, source: Connector
 ) -> None:
-    """A source that is an API reads nothing the catalog does not declare: a resource
-    of it without an `api` block is refused with the catalog, not on every read."""
-    if not isinstance(source, RestConnector):
+    """A source that is an API or another platform reads nothing the catalog does not
+    declare: a resource of it without its `api` or `remote` block is refused with the
+    catalog, not on every read."""
+    if isinstance(source, RestConnector):
+        block, what = "api", "a REST API"
+    elif isinstance(source, RemoteConnector):
+        block, what = "remote", "another sharing platform"
+    else:
         return
     for resource in department.resources:
-        if resource.api is None:
+        if getattr(resource, block) is None:
             raise ConfigurationError(
                 str(settings.catalog_dir),
-                f"resources({resource.id}).api",
-                f"source {department.source!r} is a REST API: each of its resources "
-                "declares how the API serves it (api:)",
+                f"resources({resource.id}).{block}",
+                f"source {department.source!r} is {what}: each of its resources "
+                f"declares how it is served there ({block}:)",
             )
 
 

@@ -49,9 +49,7 @@ from bench.governed import Running
 from bench.measure import Budget, measure
 from bench.options import budget, positive_ints, timing_parser
 from bench.pgstore import ADMIN_URL, temporary_store
-from bench.workload import generate
-from catalog import load_catalog
-from settings import ROOT
+from bench.workload import generated
 
 STORES = ("sqlite", "postgresql")
 QUICK = Budget(seconds=1.0, warmup=16, min_requests=4, rounds=2)
@@ -90,8 +88,7 @@ def _stores(text: str) -> tuple[str, ...]:
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
-    catalog = load_catalog(ROOT / "catalog" / "departments")
-    paths, _ = await asyncio.to_thread(generate, catalog, directory / "sources")
+    paths, _ = await generated(directory / "sources")
     header(args)
     report = Report()
     for store in args.stores:

@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import event
 
 from auth import demo_key
+from bench.servers import UNTHROTTLED
 from bench.workload import PURPOSE, SEED, SYSTEM, async_urls, query
 from catalog import DataItem, Resource
 from connectors import SqlConnector, SqliteConnector
@@ -73,7 +74,13 @@ class Running:
         """`settings`: further Settings fields (e.g. platform_store_url); none by default."""
         sources: dict[str, str | dict[str, Any]] = {**async_urls(paths)}
         self.settings = Settings(
-            demo=True, seed=SEED, data_dir=data_dir, sources=sources, **settings
+            demo=True,
+            seed=SEED,
+            data_dir=data_dir,
+            sources=sources,
+            rate_limit_system=UNTHROTTLED,
+            rate_limit_department=UNTHROTTLED,
+            **settings,
         )
         self.key = demo_key(SEED, SYSTEM)
         self.sources = StatementCount()

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ class Stats:
     statements: int
     store_statements: int | None = None
     cpu: float = 0.0
-    """Process CPU seconds (all threads) while the requests ran."""
+    """CPU seconds (all threads) of the process measured while the requests ran."""
 
     @property
     def rate(self) -> float:
@@ -71,11 +71,14 @@ async def measure(
     budget: Budget,
     *,
     palindrome: bool = False,
+    cpu: Callable[[], float] = time.process_time,
 ) -> dict[str, Stats]:
     """Warm every variant up, then time them in turns; returns each one's merged stats.
 
-    With `palindrome`, every other round takes the variants in reverse order (A B, B A,
-    A B, ...), so with an even number of rounds a steady drift favours none of them."""
+    `cpu` is the CPU clock read around each turn: this process's, or that of a server
+    process the variants call (bench/servers.py). With `palindrome`, every other round
+    takes the variants in reverse order (A B, B A, A B, ...), so with an even number of
+    rounds a steady drift favours none of them."""
     for variant in variants.values():
         # whole rounds at full concurrency, so connection pools have grown before timing
         for _ in range(max(1, math.ceil(budget.warmup / concurrency))):
@@ -88,19 +91,24 @@ async def measure(
         if palindrome and round_ % 2:
             turns.reverse()
         for key, variant in turns:
-            parts[key].append(await _timed(variant, n, concurrency, seconds, at_least))
+            parts[key].append(await _timed(variant, n, concurrency, seconds, at_least, cpu))
     return {key: _merged(stats) for key, stats in parts.items()}
 
 
 async def _timed(
-    variant: Variant, n: int, concurrency: int, seconds: float, at_least: int
+    variant: Variant,
+    n: int,
+    concurrency: int,
+    seconds: float,
+    at_least: int,
+    cpu_clock: Callable[[], float],
 ) -> Stats:
     """Closed loop: `concurrency` tasks each send the next request when one returns."""
     gc.collect()
     statements = variant.statements
     store = getattr(variant, "store_statements", None)
     latencies: list[float] = []
-    cpu = time.process_time()
+    cpu = cpu_clock()
     started = time.perf_counter()
     deadline = started + seconds
     issued = 0
@@ -115,7 +123,7 @@ async def _timed(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    cpu = cpu_clock() - cpu
     store_after = getattr(variant, "store_statements", None)
     return Stats(
         requests=len(latencies),

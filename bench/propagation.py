@@ -31,14 +31,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -50,6 +46,7 @@ from redis.exceptions import RedisError
 
 from auth import demo_key
 from bench.pgstore import ADMIN_URL, temporary_store
+from bench.servers import demo_server
 from catalog import load_catalog
 from demo import DemoScale, generate_demo_data
 from grants import Announcements, Grant, GrantStore
@@ -245,43 +242,13 @@ def _phone_grant() -> Grant:
 async def _two_servers(env: dict[str, str], directory: Path) -> AsyncIterator[list[str]]:
     """Started one after the other (each seeds the demo keys), stopped with SIGTERM."""
     directory.mkdir()
-    started: list[tuple[subprocess.Popen[bytes], str]] = []
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        bases = []
         for name in ("first", "second"):
             data_dir = directory / name
-            started.append(await _server({**env, "GOV_SHARE_DATA_DIR": str(data_dir)}, data_dir))
-        yield [base for _, base in started]
-    finally:
-        for process, _ in started:
-            process.send_signal(signal.SIGTERM)
-        for process, _ in started:
-            process.wait(timeout=30)
-
-
-async def _server(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data_dir.mkdir()
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "server.py", "--demo", "--port", str(port)],
-        cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return process, base
-            if process.poll() is not None:
-                break
-            await asyncio.sleep(0.2)
-    process.kill()
-    raise RuntimeError("a server did not start: " + (data_dir / "server.log").read_text())
+            env_of = {**env, "GOV_SHARE_DATA_DIR": str(data_dir)}
+            bases.append((await stack.enter_async_context(demo_server(env_of, data_dir))).base)
+        yield bases
 
 
 if __name__ == "__main__":

@@ -41,9 +41,7 @@ from bench.measure import Budget, Stats, Variant, measure
 from bench.options import budget, timing_parser
 from bench.plain import PlainGraphQL, Rows
 from bench.profiling import profile
-from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generate, query_one_line
-from catalog import load_catalog
-from settings import ROOT
+from bench.workload import DEPARTMENT, PURPOSE, SCALE, SYSTEM, generated, query_one_line
 
 LEGEND = """\
   (a) SQL floor            the same 4 batched statements, hand-written, raw aiosqlite, no GraphQL
@@ -84,8 +82,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def _bench(args: argparse.Namespace, directory: Path) -> int:
     started = time.perf_counter()
-    catalog = load_catalog(ROOT / "catalog" / "departments")
-    paths, empty = await asyncio.to_thread(generate, catalog, directory / "sources")
+    paths, empty = await generated(directory / "sources")
     running = Running(paths, directory / "platform")
     await running.start()
     variants: dict[str, Variant] = {

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from catalog import Catalog
+from catalog import Catalog, load_catalog
 from demo import DemoScale, generate_demo_data
 from demo.tables import build_table, joined_items
 from demo.world import build_world
+from settings import ROOT
 
 SEED = 20201
 SYSTEM = "marriage-registry"
@@ -71,6 +73,13 @@ def generate(catalog: Catalog, directory: Path) -> tuple[dict[str, Path], list[s
         finally:
             engine.dispose()
     return paths, empty
+
+
+async def generated(directory: Path) -> tuple[dict[str, Path], list[str]]:
+    """`generate` from the project's catalog, off the event loop: what a benchmark
+    command does first, into its temp dir."""
+    catalog = load_catalog(ROOT / "catalog" / "departments")
+    return await asyncio.to_thread(generate, catalog, directory)
 
 
 def async_urls(paths: dict[str, Path]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from catalog.api import Api, ApiFilter, ApiOrdering, ApiPagination, Endpoint, Lo
 from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
+from catalog.remote import Remote, RemoteEndpoint
 from catalog.shown import Shown, to_departments, to_public
 from catalog.terms import (
     CATEGORY_DIGIT,
@@ -47,6 +48,8 @@ __all__ = [
     "Mask",
     "MaskedFor",
     "Relationship",
+    "Remote",
+    "RemoteEndpoint",
     "Resource",
     "ShareType",
     "Shown",

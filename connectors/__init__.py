@@ -1,7 +1,8 @@
 """Department data sources. A connector knows nothing of GraphQL or policy: it receives
 a projection, keys and a page, and who asks and why, and returns rows. Which connector
 reads a source is its kind's (`SOURCE_KINDS`), found by the scheme of its URL: a SQL
-database, or a department's REST API (`http://`, `https://`)."""
+database, a department's REST API (`http://`, `https://`), or another sharing platform
+(`graphql+http://`, `graphql+https://`)."""
 
 from connectors._sql_kinds import SQL_KINDS, SqlOptions
 from connectors.base import (
@@ -30,11 +31,12 @@ from connectors.capabilities import (
 )
 from connectors.kinds import SourceKind, SourceKinds, SourceOptions, SourceSetting
 from connectors.memory import MemoryConnector
+from connectors.remote import REMOTE_KINDS, RemoteConnector, RemoteOptions
 from connectors.rest import REST_KINDS, RestConnector, RestOptions
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 
-SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS})
+SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS, **REMOTE_KINDS})
 """The kinds of source the platform reads; a test registers its own in a copy."""
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "Predicate",
     "Read",
     "ReadContext",
+    "RemoteConnector",
+    "RemoteOptions",
     "RestConnector",
     "RestOptions",
     "Row",

@@ -4,10 +4,12 @@ Strawberry builds the schema; graphql-core executes it. The public is served its
 schema, which holds only what the public may query, so introspection and validation
 (graphql-core's "Did you mean …") show it nothing the catalog hides; both schemas use
 the same names, so one map of meanings serves both. Parsing and validation are cached
-per schema and document text. The plan and every decision are made after validation
-and before the request's loaders, which read only what was decided; what comes out is
-a finished `ExecutionOutcome` (`outcome.py`): plain data for the edge to send and to
-map to an audit record.
+per schema and document text, and the plan and decisions per call (`governed.py`): a
+registered document called by id is prepared once and then goes straight to its reads,
+in caches of its own that free text sent once cannot empty. The plan and every
+decision are made after validation and before the request's loaders, which read only
+what was decided; what comes out is a finished `ExecutionOutcome` (`outcome.py`): plain
+data for the edge to send and to map to an audit record.
 
 What a request is served by — the policy, and the schemas, meanings and sources of
 the catalog — is one value (`InForce`) that a reload replaces whole: a request reads
@@ -16,11 +18,9 @@ it once, when it starts, and keeps it to its end.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +42,12 @@ from graphql.utilities import get_operation_ast
 from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, ValidationFailed
 from policies import Caller, Purpose
 from policies.decision import Denial
-from policies.rule import instant
 from quota import Quota, Unlimited
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
-from resolvers.governance import Governance, govern
-from resolvers.governed import Governed, key_of
+from resolvers.governance import Governance
+from resolvers.governed import Governed
 from resolvers.loaders import Accessed, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Plan, Selection, plan_operation
@@ -64,6 +63,13 @@ class GraphQLRequest:
     operation_name: str | None = None
     request_id: str | None = None
     """The HTTP exchange's id, told to the sources with every read."""
+    registered: bool = False
+    """The text is a document registered for the caller's system, called by its id
+    (`web.persisted`): what is prepared for it is kept apart from free text's, so texts
+    sent once and never again cannot push it out."""
+    purpose_reference: str | None = None
+    """The caller's X-Purpose-Reference, told to the sources with every read: another
+    platform records it as this one does."""
 
     @property
     def document_id(self) -> str:
@@ -82,6 +88,11 @@ class Limits:
     max_tokens: int
     rules: Sequence[type[ASTValidationRule]] = ()
     """Validation rules beyond the specification's: depth and alias limits."""
+
+
+PREPARED = 1024
+"""Document texts whose parse and validation are remembered, per kind of call (free
+text, registered documents); the least recently used go first."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +117,8 @@ class Executor:
         self.limits = limits
         self.quota = quota or Unlimited()
         self._rules = (*specified_rules, *limits.rules)
-        # Keyed by schema too: a reloaded catalog's schema validates documents afresh.
-        self._prepare = functools.lru_cache(maxsize=1024)(self._parse_and_validate)
-        self._governed = Governed()
+        self._free = _Remembered(self._parse_and_validate)
+        self._registered = _Remembered(self._parse_and_validate)
 
     async def execute(
         self, request: GraphQLRequest, caller: Caller, purpose: Purpose | None
@@ -116,7 +126,8 @@ class Executor:
         in_force = self.policy_source.current  # read once: a reload leaves this request be
         policy, served = in_force.policy, in_force.served
         schema = served.schema_for(caller.is_public)
-        prepared = self._prepare(schema, request.query)
+        remembered = self._registered if request.registered else self._free
+        prepared = remembered.prepare(schema, request.query)
         if prepared.document is None:
             return self._refused(prepared, in_force, prepared.errors)
         operation = get_operation_ast(prepared.document, request.operation_name)
@@ -127,12 +138,12 @@ class Executor:
             return self._refused(prepared, in_force, [error])
         try:
             plan, governance, deciding = self._govern(
-                in_force, caller, purpose, schema, prepared, operation, request
+                remembered.governed, in_force, caller, purpose, schema, prepared, operation, request
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
-        context = self._context(caller, purpose, in_force, plan, governance, request.request_id)
+        context = self._context(caller, purpose, in_force, plan, governance, request)
         result = execute(
             schema,
             prepared.document,
@@ -183,7 +194,7 @@ class Executor:
         in_force: InForce,
         plan: Plan,
         governance: Governance,
-        request_id: str | None,
+        request: GraphQLRequest,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -192,7 +203,7 @@ class Executor:
             self.limits.batch_bound,
             accessed,
             governance.projections,
-            read_context(caller, purpose, request_id),
+            read_context(caller, purpose, request.request_id, request.purpose_reference),
         )
         return RequestContext(
             caller=caller,
@@ -209,6 +220,7 @@ class Executor:
 
     def _govern(
         self,
+        governed: Governed,
         in_force: InForce,
         caller: Caller,
         purpose: Purpose | None,
@@ -220,28 +232,18 @@ class Executor:
         """Plan the operation and decide every coordinate it touches, once, before
         execution (or find what was, for the same document, caller and purpose); and
         how long deciding took."""
-        started = time.perf_counter()
-        now = datetime.datetime.now(datetime.UTC)
-        key = key_of(
-            prepared.document_id, request.operation_name, request.variables, caller, purpose
-        )
-        known = None if key is None else self._governed.get(in_force, key, instant(now))
-        if known is not None:
-            return *known, time.perf_counter() - started
-        assert prepared.document is not None  # a refused document is never governed
-        fragments = {
-            d.name.value: d
-            for d in prepared.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
-        plan = plan_operation(schema, operation, fragments, request.variables)
-        started = time.perf_counter()
-        policy = in_force.policy
-        governance = govern(plan, in_force.served.meanings, policy, caller, purpose, now)
-        deciding = time.perf_counter() - started
-        if key is not None:
-            self._governed.put(in_force, key, plan, governance, policy.stable_until(now))
-        return plan, governance, deciding
+
+        def plan() -> Plan:
+            assert prepared.document is not None  # a refused document is never governed
+            fragments = {
+                d.name.value: d
+                for d in prepared.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            return plan_operation(schema, operation, fragments, request.variables)
+
+        document = prepared.document_id, request.operation_name, request.variables
+        return governed.govern(in_force, document, caller, purpose, plan)
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""
@@ -255,6 +257,16 @@ class Executor:
             refused = [_request_error(e, ValidationFailed.code) for e in errors]
             return _Prepared(None, refused, identity)
         return _Prepared(document, [], identity)
+
+
+class _Remembered:
+    """What is prepared for one kind of call: each document's parse and validation (with
+    its SM3), keyed by schema too, so a reloaded catalog's schema validates documents
+    afresh; and each call's plan and decisions (`Governed`)."""
+
+    def __init__(self, parse_and_validate: Callable[[GraphQLSchema, str], _Prepared]) -> None:
+        self.prepare = functools.lru_cache(maxsize=PREPARED)(parse_and_validate)
+        self.governed = Governed()
 
 
 def _end_on_store_outage(execution_errors: Sequence[GraphQLError]) -> None:

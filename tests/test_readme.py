@@ -521,7 +521,7 @@ def _audit(reader: Reader, example: Example) -> None:
 
 
 def _benchmarks(reader: Reader, example: Example) -> None:
-    run, audit_cost, propagation, decisions = reader.shell(example)
+    run, audit_cost, propagation, decisions, persisted = reader.shell(example)
     assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
     assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
     measured = re.findall(
@@ -530,6 +530,9 @@ def _benchmarks(reader: Reader, example: Example) -> None:
     assert ("polling only", "grant") in measured, propagation.stdout
     for measure in ("cold, the rule index", "one grant revoked", "N=100  cold"):
         assert measure in decisions.stdout, decisions.stdout
+    assert "checked N=100: persisted, text, miss return identical data" in persisted.stdout
+    assert "than the text call in every cell: " in persisted.stdout
+    assert re.search(r"^  100   16  text .* 1\.000 ", persisted.stdout, re.M), persisted.stdout
 
 
 CHECKS: dict[str, Callable[[Reader, Example], None]] = {

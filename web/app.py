@@ -39,6 +39,7 @@ from settings import Settings
 from store import StoreUnavailable
 from throttle import Throttle
 from web import headers
+from web.acting import acting_caller
 from web.admin import administer, administers
 from web.cors import cors
 from web.exchange import Exchange
@@ -147,6 +148,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     throttle: Throttle = request.app.state.throttle
     caller = await authenticate(request, platform.keys, throttle)
     exchange.caller = caller
+    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
+    exchange.caller = caller
+    # A peer platform's callers spend their own budgets, as if they called here.
     await admit(throttle, caller)
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
@@ -156,7 +160,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     graphql, called = await read_graphql_request(
         request, exchange.caller, exchange.purpose, trusted, platform.settings
     )
-    exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
+    exchange.graphql = dataclasses.replace(
+        graphql, request_id=exchange.request_id, purpose_reference=exchange.reference
+    )
     exchange.document_id = called.document.document_id if called.document else None
     if administers(graphql, platform.settings.max_tokens):
         exchange.outcome = await administer(exchange.graphql, exchange.caller, platform, trusted)

@@ -9,6 +9,7 @@ error, not the request's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +58,8 @@ async def read_graphql_request(
         max_tokens=settings.max_tokens,
     )
     graphql = graphql_request({**params, "query": called.query})
+    if params.get("query") is None:  # called by id: the text is a registered document's
+        graphql = dataclasses.replace(graphql, registered=True)
     if request.method == "GET" and _is_mutation(graphql, settings.max_tokens):
         raise MethodNotAllowed("a mutation must be sent by POST")
     return graphql, called
