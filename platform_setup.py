@@ -135,19 +135,10 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     )
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    limits = Limits(
-        max_first=settings.max_first,
-        batch_bound=settings.batch_bound,
-        max_tokens=settings.max_tokens,
-        rules=[
-            *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        ],
-    )
     executor = Executor(
         policy_source,
         cursor_key=cursor_key,
-        limits=limits,
+        limits=limits_of(settings),
         quota=VerificationQuota(store, settings.verification_quota_per_day),
     )
 
@@ -168,6 +159,20 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         store,
         announcements,
         folders,
+    )
+
+
+def limits_of(settings: Settings) -> Limits:
+    """What a document may be: also what a registered one is reviewed against
+    (`schema.document_review`), so that none is registered that a call would refuse."""
+    return Limits(
+        max_first=settings.max_first,
+        batch_bound=settings.batch_bound,
+        max_tokens=settings.max_tokens,
+        rules=[
+            *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        ],
     )
 
 

@@ -133,7 +133,8 @@ class Settings(BaseSettings):
 
     # The systems that may register a document by sending its SHA-256 with its text
     # (Apollo's automatic persisted queries), as a JSON list of system ids. None: every
-    # department system may; '[]': none may (a hash with its text is still run).
+    # department system may; '[]': none may (a hash with its text is still run). A
+    # system set persisted-only (`python -m documents mode`) never does, whatever this says.
     apq_registering_systems: list[str] | None = None
 
     max_first: int = Field(default=1000, gt=0)

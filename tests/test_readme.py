@@ -312,8 +312,54 @@ def _persisted_documents(reader: Reader, example: Example) -> None:
         record = reader.record(body["extensions"]["requestId"])
         assert record["caller_system"] == "planning-permits"
         assert record["operation_hash"] == hashlib.new("sm3", text.encode()).hexdigest()
+        assert record["document_id"] == f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
     [refused] = json.loads(other.stdout)["errors"]
     assert refused["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def _trusted_documents(reader: Reader, example: Example) -> None:
+    (
+        _,
+        registered,
+        listed,
+        logging,
+        _,
+        unknown_sent,
+        unknown,
+        persisted_only,
+        _,
+        matched,
+        required,
+    ) = reader.shell(example)
+    manifest = json.loads((reader.clone / "permits-manifest.json").read_text())
+    [operation] = manifest["operations"]
+    assert operation["id"] == hashlib.sha256(operation["body"].encode()).hexdigest()
+    report = registered.stdout.splitlines()
+    assert report[0] == "1 document registered for 11410581005000007K/planning-permits"
+    assert report[1].split() == ["operation", "purpose", "item", "access", "code"]
+    for purpose in ("administrative_basis", "work_reference"):
+        row = ["PermitHolders", purpose, "enterprise.legalRepIdNumber", "denied"]
+        assert [*row, "APPLICATION_REQUIRED"] in [line.split() for line in report[2:]]
+    assert "planning-permits: mode open" in listed.stdout
+    permits = [f"sha256:{operation['id']}", "PermitHolders", "query"]
+    bound = "administrative_basis,work_reference"
+    assert [*permits, bound, "-"] in [line.split() for line in listed.stdout.splitlines()]
+    assert logging.stdout.strip().endswith("mode log-unknown")
+    assert "errors" not in json.loads(unknown_sent.stdout)
+    [counted] = unknown.stdout.splitlines()[1:]
+    assert counted.split()[0] == "Names" and counted.split()[2] == "1"
+    assert persisted_only.stdout.strip().endswith("mode persisted-only")
+    served = json.loads(matched.stdout)
+    assert len(served["data"]["enterprises"]["edges"]) == 2
+    record = reader.record(served["extensions"]["requestId"])
+    assert record["document_id"] == f"sha256:{operation['id']}"
+    [error] = json.loads(required.stdout)["errors"]
+    assert error["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+def _register_documents(reader: Reader, example: Example) -> None:
+    [error] = reader.query(example)["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
 
 
 def _filters(reader: Reader, example: Example) -> None:
@@ -543,6 +589,8 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "policy-replay": _policy_replay,
     "verification": _verification,
     "persisted-documents": _persisted_documents,
+    "trusted-documents": _trusted_documents,
+    "register-documents": _register_documents,
     "file-drops": _file_drops,
     "health": _health,
     "keys": _keys,
