@@ -33,7 +33,9 @@ from connectors import (
     SourceKinds,
 )
 from drops import DropFolder
+from drops.staging import Staging
 from errors import ConfigurationError
+from freshness import FreshnessWatch
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
 from resolvers import Executor, Limits, Served
@@ -55,11 +57,14 @@ class Platform:
     sources: dict[str, Connector]
     """By source name: opened at start-up, the same for every catalog reloaded."""
     store: AsyncEngine
+    freshness: FreshnessWatch
+    """Each resource's last update against its update cycle, checked in the background."""
     announcements: Announcements | None = None
     drop_folders: list[DropFolder] = field(default_factory=list)
     """The folders of the file-drop sources, whose files it loads while it serves."""
     _follower: asyncio.Task[None] | None = None
     _drops: list[asyncio.Task[None]] = field(default_factory=list)
+    _freshness_checks: asyncio.Task[None] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -85,6 +90,9 @@ class Platform:
             asyncio.create_task(folder.follow(), name=f"drops-{folder.source}")
             for folder in self.drop_folders
         ]
+        self._freshness_checks = asyncio.create_task(
+            self.freshness.follow(settings.freshness_check_seconds), name="freshness"
+        )
 
     async def close(self) -> None:
         """Commit what the audit log still holds and sign its last checkpoint first.
@@ -93,13 +101,14 @@ class Platform:
         run: the audit log is closed even if stopping the follower failed."""
         async with contextlib.AsyncExitStack() as closing:
             closing.push_async_callback(self.store.dispose)
+            closing.push_async_callback(self.freshness.close)
             for connector in self.sources.values():
                 closing.push_async_callback(connector.close)
             closing.push_async_callback(self.audit.close)
             closing.push_async_callback(self._stop_following)
 
     async def _stop_following(self) -> None:
-        for task in [*self._drops, *filter(None, [self._follower])]:
+        for task in [*self._drops, *filter(None, [self._follower, self._freshness_checks])]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -135,12 +144,6 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     )
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    executor = Executor(
-        policy_source,
-        cursor_key=cursor_key,
-        limits=limits_of(settings),
-        quota=VerificationQuota(store, settings.verification_quota_per_day),
-    )
 
     def current() -> Catalog:
         return policy_source.current.catalog
@@ -148,6 +151,18 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     folders = [DropFolder(name, options, current) for name, options in drop_options.items()]
     for folder in folders:
         await folder.prepare()
+    stagings = {
+        name: Staging(options.staging_url.get_secret_value())
+        for name, options in drop_options.items()
+    }
+    freshness = FreshnessWatch(current, sources, stagings)
+    executor = Executor(
+        policy_source,
+        cursor_key=cursor_key,
+        limits=limits_of(settings),
+        quota=VerificationQuota(store, settings.verification_quota_per_day),
+        stale=freshness.stale,
+    )
     return Platform(
         settings,
         policy_source,
@@ -157,6 +172,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         hasher,
         sources,
         store,
+        freshness,
         announcements,
         folders,
     )

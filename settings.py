@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # and the rule and catalog files: what a file watcher or a Redis message missed
     # arrives within it (bounded staleness).
     policy_refresh_seconds: float = Field(default=5.0, gt=0)
+    # How often the sources are asked, in the background, when each resource was last
+    # updated (Art. 10): never per request.
+    freshness_check_seconds: float = Field(default=300.0, gt=0)
+    # A source neither read nor updated for this long is listed as a candidate for
+    # retirement by `python -m inventory` (Art. 16).
+    inventory_idle_days: int = Field(default=90, gt=0)
     # Redis, for the instances of one platform to tell each other at once that the grants
     # changed (a message on `redis_channel`). None: each instance finds out by polling.
     redis_url: str | None = None

@@ -24,6 +24,7 @@ from catalog.terms import (
     ItemKind,
     MaskedFor,
     ShareType,
+    UpdateCycle,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ShareType",
     "Shown",
     "Surname",
+    "UpdateCycle",
     "files_version",
     "load_catalog",
     "naming",

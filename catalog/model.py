@@ -139,6 +139,16 @@ class Resource(_Model):
     internal_unit: Text | None = None
     format: ResourceFormat
     update_cycle: UpdateCycle
+    """更新周期: how often the department declares it updates the resource; a resource
+    whose last update is older than its cycle allows is stale (Art. 10, `freshness`)."""
+    updated_column: SqlName | None = None
+    """The column of its table whose greatest value says when it was last updated (a
+    database source): read as one aggregate, never as rows."""
+    updated_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]*$")] | None = (
+        None
+    )
+    """The response header of its API path that says when it was last updated
+    (`Last-Modified`), asked with HEAD so no record comes back."""
     share_method_class: ShareMethodClass = ShareMethodClass.SHARED_PLATFORM
     share_methods: Annotated[tuple[ShareMethod, ...], Field(min_length=1)]
     open_to_public: bool

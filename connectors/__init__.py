@@ -37,6 +37,7 @@ from connectors.remote import REMOTE_KINDS, RemoteConnector, RemoteOptions
 from connectors.rest import REST_KINDS, RestConnector, RestOptions
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
+from connectors.updates import Dated, UpdateSign, as_utc
 
 SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS, **REMOTE_KINDS, **DROP_KINDS})
 """The kinds of source the platform reads; a test registers its own in a copy."""
@@ -50,6 +51,7 @@ __all__ = [
     "Computed",
     "Computing",
     "Connector",
+    "Dated",
     "DropOptions",
     "Flag",
     "MemoryConnector",
@@ -75,5 +77,7 @@ __all__ = [
     "SqlOptions",
     "SqliteConnector",
     "Supported",
+    "UpdateSign",
+    "as_utc",
     "require_capabilities",
 ]

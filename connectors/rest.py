@@ -18,6 +18,7 @@ never a URL (its query holds the keys read), a header (the secrets) or a value.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from connectors.arrival import refuse_in_source_only
 from connectors.base import Connector, Read, ReadContext, Row
 from connectors.capabilities import SUPPORTED, Capabilities, require_capabilities
 from connectors.kinds import SourceKind, SourceOptions
+from connectors.updates import UpdateSign, as_utc
 from errors import PushdownRefused
 
 # httpx logs every request's URL at INFO, and its URLs hold the keys a read asks for
@@ -138,6 +140,18 @@ class RestConnector:
                 response.raise_for_status()
         except FAILURES as exc:
             raise source_unavailable(self.name, exc) from None
+
+    async def last_update(self, sign: UpdateSign) -> datetime.datetime | None:
+        """The declared header of a HEAD request to the resource's path: no record is sent."""
+        if sign.path is None or sign.header is None:
+            return None
+        try:
+            async with asyncio.timeout(self.timeout_seconds), self._calls:
+                response = await self._client.head(sign.path)
+            response.raise_for_status()
+        except FAILURES as exc:
+            raise source_unavailable(self.name, exc) from None
+        return as_utc(response.headers.get(sign.header))
 
     async def close(self) -> None:
         await self._client.aclose()

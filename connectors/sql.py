@@ -10,6 +10,7 @@ source (`kinds.py`, `_sql_kinds.py`) pick the connector for a URL.
 from __future__ import annotations
 
 import asyncio
+import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from connectors._sql_query import count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
 from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
+from connectors.updates import UpdateSign, as_utc
 
 
 class SqlConnector:
@@ -75,6 +77,19 @@ class SqlConnector:
                 await connection.execute(sa.text("SELECT 1"))
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise source_unavailable(self.name, exc) from None
+
+    async def last_update(self, sign: UpdateSign) -> datetime.datetime | None:
+        """`max(column)` of the table: one value, never a row."""
+        if sign.column is None:
+            return None
+        try:
+            table = await self._table(sign.table)
+            statement = sa.select(sa.func.max(table.c[sign.column]))
+            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
+                value = (await connection.execute(statement)).scalar()
+        except (SQLAlchemyError, OSError, TimeoutError, KeyError) as exc:
+            raise source_unavailable(self.name, exc) from None
+        return as_utc(value)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,6 +45,7 @@ from connectors._sql_query import bounded_statement, count_statement, select_sta
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
 from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
+from connectors.updates import UpdateSign, as_utc
 
 Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
 Processor = Callable[[Any], Any]
@@ -99,8 +101,24 @@ class SqliteConnector:
         except FAILURES as exc:
             raise source_unavailable(self.name, exc) from None
 
+    async def last_update(self, sign: UpdateSign) -> datetime.datetime | None:
+        """`max(column)` of the table: one value, never a row."""
+        if sign.column is None:
+            return None
+        try:
+            table = await self._table(sign.table)
+            statement = sa.select(sa.func.max(table.c[sign.column]))
+            value = await asyncio.to_thread(self._scalar, statement)
+        except (*FAILURES, KeyError) as exc:
+            raise source_unavailable(self.name, exc) from None
+        return as_utc(value)
+
     async def close(self) -> None:
         self.sync_engine.dispose()
+
+    def _scalar(self, statement: sa.Select[Any]) -> Any:
+        with self._connection(_Progress(self.timeout_seconds), wait=True) as connection:
+            return connection.execute(statement).scalar()
 
     async def _pages_cut(self, read: Read) -> list[list[Row]] | None:
         """Per-parent pages cut from one read of all the parents' rows, or None when

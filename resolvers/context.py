@@ -45,6 +45,9 @@ class RequestContext:
     quota: Quota
     plan: Plan
     governance: Governance
+    stale: frozenset[str] = frozenset()
+    """The resources the last freshness check found stale (Art. 10), by id: the catalog
+    query flags them."""
     listings: dict[int, Listing] = field(default_factory=dict)
     """By the id of the field's AST node: one node, one set of arguments."""
 

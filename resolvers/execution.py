@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,8 +111,11 @@ class Executor:
         cursor_key: bytes,
         limits: Limits,
         quota: Quota | None = None,
+        stale: Callable[[], Iterable[str]] = tuple,
     ) -> None:
+        """`stale` tells the resources found stale now (`freshness.FreshnessWatch.stale`)."""
         self.policy_source = policy_source
+        self.stale = stale
         self.cursor_key = cursor_key
         self.limits = limits
         self.quota = quota or Unlimited()
@@ -216,6 +219,7 @@ class Executor:
             quota=self.quota,
             plan=plan,
             governance=governance,
+            stale=frozenset(self.stale()),
         )
 
     def _govern(

@@ -7,10 +7,18 @@ dicts of `catalog_view`, read by strawberry's default resolver.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import strawberry
 
 from catalog import naming
+from resolvers.context import RequestContext
+
+
+def _resolve_stale(
+    root: strawberry.Parent[dict[str, Any]], info: strawberry.Info[RequestContext, Any]
+) -> bool:
+    return root["id"] in info.context.stale
 
 
 @strawberry.type(
@@ -71,6 +79,13 @@ class CatalogResource:
     internal_unit: str | None = strawberry.field(name="internalUnit")
     format: CatalogFormat
     update_cycle: str = strawberry.field(name="updateCycle")
+
+    stale: bool = strawberry.field(
+        resolver=_resolve_stale,
+        description="Whether its last update, as its source tells it, is older than its "
+        "update cycle allows (Art. 10): as the last background check found it.",
+    )
+
     share_method_class: str = strawberry.field(name="shareMethodClass")
     share_methods: list[str] = strawberry.field(name="shareMethods")
     open_to_public: bool = strawberry.field(name="openToPublic")

@@ -50,6 +50,8 @@ class DepartmentApi:
     """If set, the link a page gives to the next one instead of the API's own."""
     answer: Any = None
     """If set, every list call answers this body instead."""
+    last_modified: str | None = None
+    """If set, list calls carry it as their `Last-Modified` header."""
 
     def app(self) -> Starlette:
         return Starlette(
@@ -84,9 +86,10 @@ class DepartmentApi:
         if refused is not None:
             return refused
         try:
+            headers = {} if self.last_modified is None else {"Last-Modified": self.last_modified}
             if self.answer is not None:
-                return JSONResponse(self.answer)
-            return JSONResponse(self._page(request, await _body(request)))
+                return JSONResponse(self.answer, headers=headers)
+            return JSONResponse(self._page(request, await _body(request)), headers=headers)
         finally:
             self.in_flight -= 1
 

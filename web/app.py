@@ -170,6 +170,7 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
+    exchange.stale = frozenset(platform.freshness.stale())
     if called.registering is not None and exchange.outcome.executed:
         await trusted.store.register(called.registering, graphql.query)
 

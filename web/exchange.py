@@ -38,6 +38,8 @@ class Exchange:
     error: RequestError | None = None
     document_id: str | None = None
     """The registered document the request called or its free text matched."""
+    stale: frozenset[str] = frozenset()
+    """The resources the last freshness check found stale (Art. 10), by id."""
 
     @property
     def error_codes(self) -> list[str]:
@@ -60,7 +62,7 @@ class Exchange:
         return status, content.encode()
 
     def _response(self) -> tuple[int, dict[str, Any]]:
-        extensions = {"requestId": self.request_id}
+        extensions: dict[str, Any] = {"requestId": self.request_id}
         if self.error is not None:
             error = {"message": self.error.message, "extensions": self.error.as_extensions()}
             return self.error.status_code, {"errors": [error], "extensions": extensions}
@@ -72,6 +74,9 @@ class Exchange:
         body: dict[str, Any] = {"data": outcome.data}
         if outcome.errors:
             body["errors"] = outcome.errors
+        read_stale = sorted(self.stale.intersection(outcome.records))
+        if read_stale:
+            extensions["freshness"] = {"stale": read_stale}
         body["extensions"] = extensions
         return 200, body
 

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from freshness import FreshnessWatch
 from platform_setup import Platform
 from throttle import Counting, Limit, Throttle
 
@@ -35,6 +36,7 @@ async def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_PolicyCollector(platform))
     registry.register(_ThrottleCollector(request.app.state.throttle))
+    registry.register(_FreshnessCollector(platform.freshness))
     ProcessCollector(registry=registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -104,3 +106,31 @@ class _ThrottleCollector(Collector):
                 "while Redis does not answer and this server counts alone (see /readyz).",
                 value=1 if counting is Counting.SHARED else 0,
             )
+
+
+class _FreshnessCollector(Collector):
+    """By resource id (catalog metadata, never a value): the age of its last update as the
+    last background check found it, and whether that is older than its cycle allows."""
+
+    def __init__(self, watch: FreshnessWatch) -> None:
+        self.watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        age = GaugeMetricFamily(
+            "gov_share_resource_last_update_age_seconds",
+            "How long before the last freshness check the resource was last updated, as its "
+            "source tells it; absent while unknown.",
+            labels=["resource"],
+        )
+        stale = GaugeMetricFamily(
+            "gov_share_resource_stale",
+            "1 while the resource's last update is older than its declared update cycle "
+            "allows (Art. 10).",
+            labels=["resource"],
+        )
+        for resource, found in sorted(self.watch.current.items()):
+            if found.age_seconds is not None:
+                age.add_metric([resource], found.age_seconds)
+            stale.add_metric([resource], 1 if found.stale else 0)
+        yield age
+        yield stale

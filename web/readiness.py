@@ -67,6 +67,7 @@ async def readyz(request: Request) -> Response:
         "announcements": _announced(announcements),
         "rate_limits": throttle.counting.value,
         "problems": problems,
+        "freshness": _freshness(platform),
     }
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
 
@@ -85,6 +86,17 @@ def _announced(announcements: Announcements | None) -> str:
     if announcements.listening:
         return "listening"
     return "connecting" if announcements.problem is None else "unavailable"
+
+
+def _freshness(platform: Platform) -> dict[str, object]:
+    """What the last background check found (Art. 10): the stale resources, by id. A
+    stale resource is still served, so it does not change the status."""
+    current = platform.freshness.current
+    checked = max((found.checked_at for found in current.values()), default=None)
+    return {
+        "checked_at": checked.isoformat() if checked else None,
+        "stale": platform.freshness.stale(),
+    }
 
 
 def _state(answered: bool) -> str:

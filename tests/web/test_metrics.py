@@ -24,6 +24,8 @@ OWN = {
     "gov_share_policy_last_reload_success_timestamp_seconds",
     "gov_share_policy_in_force_since_timestamp_seconds",
     "gov_share_rate_limited_requests",
+    "gov_share_resource_last_update_age_seconds",
+    "gov_share_resource_stale",
 }
 BROKEN = "p, nobody, person.phone, read_clear, work_reference\n"
 
@@ -51,7 +53,8 @@ async def test_metrics_follow_a_failed_reload_and_its_recovery(
     async with serving(settings) as gateway:
         metrics = await scrape(gateway)
         assert {name for name in metrics if not name.startswith("process_")} == OWN, (
-            "only the policy's and the rate limits' own state, and the process's"
+            "only the policy's, the rate limits' and the resources' freshness own state, and "
+            "the process's"
         )
         in_force = gateway.platform.policy_source.current
         [(labels, _)] = metrics["gov_share_policy_version_info"]
