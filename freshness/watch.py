@@ -64,6 +64,8 @@ class FreshnessWatch:
         """The staging databases of the file-drop sources, by source name."""
         self.current: Mapping[str, ResourceFreshness] = {}
         """By resource id, as the last check found them; empty before the first."""
+        self.clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+        """What `now` is when a check is not told (a test sets its own)."""
         self._started = 0
         self._kept = 0
         """The numbers of the last check started and of the one `current` holds: a slow
@@ -75,7 +77,7 @@ class FreshnessWatch:
 
     async def check(self, now: datetime.datetime | None = None) -> Mapping[str, ResourceFreshness]:
         """Ask every source once; `now` is when the ages are counted to (a test's clock)."""
-        now = now or datetime.datetime.now(datetime.UTC)
+        now = now or self.clock()
         self._started += 1
         number = self._started
         catalog = self._catalog()
