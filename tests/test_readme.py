@@ -557,6 +557,16 @@ def _audit(reader: Reader, example: Example) -> None:
     assert exports.stdout.strip(), "it says what it checked, or that there is nothing yet"
 
 
+def _inventory(reader: Reader, example: Example) -> None:
+    table, printed = reader.shell(example)
+    header, *rows = table.stdout.splitlines()
+    assert header.startswith("source ") and header.endswith("retire?"), table.stdout
+    listed = json.loads(printed.stdout)
+    assert [row.split()[0] for row in rows] == [found["source"] for found in listed]
+    assert any(found["callers_30_days"] >= 1 for found in listed), printed.stdout
+    assert all(found["retirement_candidate"] == bool(found["retire_because"]) for found in listed)
+
+
 def _benchmarks(reader: Reader, example: Example) -> None:
     run, audit_cost, propagation, decisions, persisted = reader.shell(example)
     assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
@@ -596,5 +606,6 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "keys": _keys,
     "api-keys": _api_keys,
     "audit": _audit,
+    "inventory": _inventory,
     "benchmarks": _benchmarks,
 }
