@@ -24,7 +24,7 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
 from catalog import Catalog, DepartmentCatalog, load_catalog
-from connectors import SOURCE_KINDS, Connector, RestConnector, SourceKinds
+from connectors import SOURCE_KINDS, GuardedConnector, RestConnector, SourceKinds
 from errors import ConfigurationError
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
@@ -44,7 +44,7 @@ class Platform:
     keys: KeyRegistry
     audit: AuditLog
     hasher: SubjectHasher
-    sources: dict[str, Connector]
+    sources: dict[str, GuardedConnector]
     """By source name: opened at start-up, the same for every catalog reloaded."""
     store: AsyncEngine
     announcements: Announcements | None = None
@@ -147,7 +147,9 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     )
 
 
-def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Catalog], Served]:
+def _serving(
+    settings: Settings, sources: dict[str, GuardedConnector]
+) -> Callable[[Catalog], Served]:
     """How a catalog is served: its two schemas, and its resources read from the sources
     opened at start-up. A source's URL is a setting, read once: a catalog that names a
     source not open is refused (a reload keeps the last good catalog), and takes a
@@ -177,11 +179,11 @@ def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Cat
 
 
 def _declared_for_an_api(
-    settings: Settings, department: DepartmentCatalog, source: Connector
+    settings: Settings, department: DepartmentCatalog, source: GuardedConnector
 ) -> None:
     """A source that is an API reads nothing the catalog does not declare: a resource
     of it without an `api` block is refused with the catalog, not on every read."""
-    if not isinstance(source, RestConnector):
+    if not isinstance(source.source, RestConnector):
         return
     for resource in department.resources:
         if resource.api is None:
@@ -193,7 +195,9 @@ def _declared_for_an_api(
             )
 
 
-def _sources(settings: Settings, catalog: Catalog, kinds: SourceKinds) -> dict[str, Connector]:
+def _sources(
+    settings: Settings, catalog: Catalog, kinds: SourceKinds
+) -> dict[str, GuardedConnector]:
     names = {department.source for department in catalog.departments}
     timeout = settings.statement_timeout_seconds
     return {

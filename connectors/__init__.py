@@ -28,9 +28,12 @@ from connectors.capabilities import (
     Supported,
     require_capabilities,
 )
+from connectors.circuit import CircuitOptions, CircuitState
+from connectors.guarded import LATENCY_BUCKETS, GuardedConnector, SourceStats
 from connectors.kinds import SourceKind, SourceKinds, SourceOptions, SourceSetting
 from connectors.memory import MemoryConnector
 from connectors.rest import REST_KINDS, RestConnector, RestOptions
+from connectors.retries import RetryOptions
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 
@@ -38,15 +41,19 @@ SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS})
 """The kinds of source the platform reads; a test registers its own in a copy."""
 
 __all__ = [
+    "LATENCY_BUCKETS",
     "SOURCE_KINDS",
     "SUPPORTED",
     "And",
     "Capabilities",
+    "CircuitOptions",
+    "CircuitState",
     "Comparison",
     "Computed",
     "Computing",
     "Connector",
     "Flag",
+    "GuardedConnector",
     "MemoryConnector",
     "Not",
     "Operator",
@@ -59,11 +66,13 @@ __all__ = [
     "ReadContext",
     "RestConnector",
     "RestOptions",
+    "RetryOptions",
     "Row",
     "SourceKind",
     "SourceKinds",
     "SourceOptions",
     "SourceSetting",
+    "SourceStats",
     "SqlConnector",
     "SqlOptions",
     "SqliteConnector",
