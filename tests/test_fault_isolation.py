@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
 import sqlite3
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -25,6 +27,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from catalog import load_catalog
+from connectors import SOURCE_KINDS, CircuitOptions, RetryOptions
 from demo import DemoScale, generate_demo_data
 from settings import ROOT, Settings
 from tests.conftest import SEED, Gateway, serving
@@ -41,6 +44,7 @@ BOTH = (
     "enterprises(first: 2) { edges { node { creditCode name } } } }"
 )
 CATALOG = load_catalog(ROOT / "catalog" / "departments")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 SCALE = DemoScale(persons=60, enterprises=30)
 
 
@@ -282,3 +286,14 @@ async def test_a_hung_mariadb_source_times_out_and_the_rest_answer(settings: Set
                 locker.close()
             assert failed_fields(await gateway.query(BOTH)) == {}
             assert await circuit(gateway, "market_regulation") == 0
+
+
+def test_the_readme_shows_the_guards_options_with_their_defaults() -> None:
+    """The options block of *When a source is slow or down* is valid, and shows what
+    leaving an option out gives."""
+    section = README.split("### When a source is slow or down")[1].split("\n## ")[0]
+    shown = json.loads(re.search(r"```text\n(.*?)\n```", section, re.S)[1])["taxation"]  # type: ignore[index]
+    _, options = SOURCE_KINDS.options("taxation", shown, timeout_seconds=5)
+    _, defaults = SOURCE_KINDS.options("taxation", shown["url"], timeout_seconds=5)
+    assert options == defaults
+    assert options.retries == RetryOptions() and options.circuit == CircuitOptions()
