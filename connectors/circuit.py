@@ -5,7 +5,9 @@ Closed, it counts the reads of the last `window_seconds` and how many failed; wh
 least `failures` of them failed and they are at least `failure_rate` of the reads, it
 opens. Open, every read fails at once without calling the source, for
 `cool_down_seconds`; then it is half-open: one read goes to the source as a probe (the
-others still fail fast), and the circuit closes if it answers or opens again if not.
+others still fail fast), and the circuit closes if it answers or opens again if not. A
+read still running when the circuit opened counts as a probe: the source answering it
+closes the circuit, its failing starts the cool-down again.
 
 Written here rather than taken from a library: purgatory (the maintained asyncio one)
 opens on consecutive failures only, lets every read through while half-open and times
