@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from connectors.circuit import Circuit, CircuitOptions, CircuitState
 from connectors.retries import RetryBudget, RetryOptions
 from errors import SourceFailure, SourceUnavailable
 
+logger = logging.getLogger("gov_share.connectors")
 Answer = TypeVar("Answer")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds, in seconds, of the read-latency histogram's buckets (Prometheus's)."""
@@ -101,6 +103,7 @@ class GuardedConnector:
             async with asyncio.timeout(self.timeout_seconds):
                 answer = await self._tried(call)
         except TimeoutError:
+            logger.warning("source unavailable", extra={"source": self.name, "failure": "timeout"})
             failed = SourceUnavailable(
                 f"source {self.name} is unavailable",
                 source=self.name,
@@ -114,7 +117,10 @@ class GuardedConnector:
         except BaseException:  # refused before any call, cancelled, or a defect
             self.circuit.abandoned()
             raise
+        probed = self.circuit.state is not CircuitState.CLOSED
         self.circuit.succeeded()
+        if probed:
+            logger.warning("source circuit closed", extra={"source": self.name})
         self.stats.took(time.monotonic() - started)
         return answer
 
@@ -135,7 +141,10 @@ class GuardedConnector:
             await asyncio.sleep(self.budget.backoff(retry))
 
     def _failed(self, unavailable: SourceUnavailable, started: float) -> None:
+        was_closed = self.circuit.state is CircuitState.CLOSED
         self.circuit.failed()
+        if was_closed and self.circuit.state is CircuitState.OPEN:
+            logger.warning("source circuit opened", extra={"source": self.name})
         self.stats.took(time.monotonic() - started)
         self.stats.failures[unavailable.failure] += 1
 

@@ -297,3 +297,15 @@ def test_the_readme_shows_the_guards_options_with_their_defaults() -> None:
     _, defaults = SOURCE_KINDS.options("taxation", shown["url"], timeout_seconds=5)
     assert options == defaults
     assert options.retries == RetryOptions() and options.circuit == CircuitOptions()
+
+
+async def test_a_refusal_is_not_asked_again(over_api: OverApi, api: DepartmentApi) -> None:
+    gateway = await over_api({"token": "revoked", "retries": {"backoff_seconds": 0}})
+    assert failed_fields(await gateway.query(BOTH)) == {"persons": "SOURCE_UNAVAILABLE"}
+    assert len(api.seen) == 1  # 401: it would answer the same again
+    assert (
+        await metric(
+            gateway, "gov_share_source_failures_total", source="public_security", failure="error"
+        )
+        == 1
+    )
