@@ -6,6 +6,8 @@
     │   ├── BadRequest                400 BAD_REQUEST
     │   ├── PersistedQueryNotFound    400 PERSISTED_QUERY_NOT_FOUND
     │   ├── PersistedQueryMismatch    400 PERSISTED_QUERY_HASH_MISMATCH
+    │   ├── PersistedQueryRequired    400 PERSISTED_QUERY_REQUIRED
+    │   ├── DocumentPurposeRefused    400 DOCUMENT_PURPOSE_REFUSED
     │   ├── BadHeader                 400 BAD_HEADER
     │   ├── BadPurpose                400 BAD_PURPOSE
     │   ├── DocumentError             400, or 200 with application/json
@@ -13,6 +15,7 @@
     │   │   ├── ValidationFailed      GRAPHQL_VALIDATION_FAILED
     │   │   ├── UnknownOperation      BAD_REQUEST
     │   │   └── BadUserInput          BAD_USER_INPUT
+    │   ├── Forbidden                 403 FORBIDDEN
     │   ├── NotFound                  404 NOT_FOUND
     │   ├── MethodNotAllowed          405 METHOD_NOT_ALLOWED
     │   ├── NotAcceptable             406 NOT_ACCEPTABLE
@@ -29,7 +32,8 @@
         ├── PushdownRefused           PUSHDOWN_REFUSED
         ├── LimitExceeded             LIMIT_EXCEEDED
         ├── BadCursor                 BAD_CURSOR
-        └── QuotaExceeded             QUOTA_EXCEEDED
+        ├── QuotaExceeded             QUOTA_EXCEEDED
+        └── ManifestRefused           MANIFEST_REFUSED
 
 Messages never carry data values: they are built from catalog names only. A denial
 is decided as plain data (`policies.decision.Denial`) and worded in one place,
@@ -90,6 +94,29 @@ class PersistedQueryMismatch(RequestError):
 
     code = "PERSISTED_QUERY_HASH_MISMATCH"
     outcome = "persisted_mismatch"
+
+
+class PersistedQueryRequired(RequestError):
+    """Free text from a system set persisted-only that matches none of its registered
+    (or shared) documents."""
+
+    code = "PERSISTED_QUERY_REQUIRED"
+    outcome = "persisted_required"
+
+
+class DocumentPurposeRefused(RequestError):
+    """A registered document called for a purpose it is not bound to."""
+
+    code = "DOCUMENT_PURPOSE_REFUSED"
+    outcome = "document_purpose"
+
+
+class Forbidden(RequestError):
+    """An administrative operation by a caller without the role it needs."""
+
+    code = "FORBIDDEN"
+    status_code = 403
+    outcome = "forbidden"
 
 
 class BadHeader(RequestError):
@@ -251,6 +278,13 @@ class BadCursor(FieldError):
 
 class QuotaExceeded(FieldError):
     code = "QUOTA_EXCEEDED"
+
+
+class ManifestRefused(FieldError):
+    """A manifest the admin mutation cannot register (an operation that does not
+    validate, a changed document, an unknown system): nothing of it is registered."""
+
+    code = "MANIFEST_REFUSED"
 
 
 def codes() -> frozenset[str]:

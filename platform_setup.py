@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
@@ -24,7 +24,15 @@ from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
 from catalog import Catalog, DepartmentCatalog, load_catalog
-from connectors import SOURCE_KINDS, GuardedConnector, RestConnector, SourceKinds
+from connectors import (
+    SOURCE_KINDS,
+    DropOptions,
+    GuardedConnector,
+    RemoteConnector,
+    RestConnector,
+    SourceKinds,
+)
+from drops import DropFolder
 from errors import ConfigurationError
 from grants import Announcements, GrantStore, PolicySource, follow
 from quota import VerificationQuota
@@ -48,7 +56,10 @@ class Platform:
     """By source name: opened at start-up, the same for every catalog reloaded."""
     store: AsyncEngine
     announcements: Announcements | None = None
+    drop_folders: list[DropFolder] = field(default_factory=list)
+    """The folders of the file-drop sources, whose files it loads while it serves."""
     _follower: asyncio.Task[None] | None = None
+    _drops: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def catalog(self) -> Catalog:
@@ -70,6 +81,10 @@ class Platform:
             ),
             name="policy-follower",
         )
+        self._drops = [
+            asyncio.create_task(folder.follow(), name=f"drops-{folder.source}")
+            for folder in self.drop_folders
+        ]
 
     async def close(self) -> None:
         """Commit what the audit log still holds and sign its last checkpoint first.
@@ -84,10 +99,10 @@ class Platform:
             closing.push_async_callback(self._stop_following)
 
     async def _stop_following(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
+        for task in [*self._drops, *filter(None, [self._follower])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+                await task
 
 
 async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Platform:
@@ -104,6 +119,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     store = store_engine(settings.store_url())
     announcements = Announcements.from_settings(settings)
     sources = _sources(settings, catalog, kinds)
+    drop_options = _drop_options(settings, catalog, kinds)
     policy_source = await PolicySource.load(
         catalog,
         catalog_dir=settings.catalog_dir,
@@ -119,21 +135,19 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     )
     if settings.demo:
         await keys.seed_demo_keys(settings.seed)
-    limits = Limits(
-        max_first=settings.max_first,
-        batch_bound=settings.batch_bound,
-        max_tokens=settings.max_tokens,
-        rules=[
-            *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        ],
-    )
     executor = Executor(
         policy_source,
         cursor_key=cursor_key,
-        limits=limits,
+        limits=limits_of(settings),
         quota=VerificationQuota(store, settings.verification_quota_per_day),
     )
+
+    def current() -> Catalog:
+        return policy_source.current.catalog
+
+    folders = [DropFolder(name, options, current) for name, options in drop_options.items()]
+    for folder in folders:
+        await folder.prepare()
     return Platform(
         settings,
         policy_source,
@@ -144,6 +158,21 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         sources,
         store,
         announcements,
+        folders,
+    )
+
+
+def limits_of(settings: Settings) -> Limits:
+    """What a document may be: also what a registered one is reviewed against
+    (`schema.document_review`), so that none is registered that a call would refuse."""
+    return Limits(
+        max_first=settings.max_first,
+        batch_bound=settings.batch_bound,
+        max_tokens=settings.max_tokens,
+        rules=[
+            *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        ],
     )
 
 
@@ -181,17 +210,22 @@ def _serving(
 def _declared_for_an_api(
     settings: Settings, department: DepartmentCatalog, source: GuardedConnector
 ) -> None:
-    """A source that is an API reads nothing the catalog does not declare: a resource
-    of it without an `api` block is refused with the catalog, not on every read."""
-    if not isinstance(source.source, RestConnector):
+    """A source that is an API or another platform reads nothing the catalog does not
+    declare: a resource of it without its `api` or `remote` block is refused with the
+    catalog, not on every read."""
+    if isinstance(source.source, RestConnector):
+        block, what = "api", "a REST API"
+    elif isinstance(source.source, RemoteConnector):
+        block, what = "remote", "another sharing platform"
+    else:
         return
     for resource in department.resources:
-        if resource.api is None:
+        if getattr(resource, block) is None:
             raise ConfigurationError(
                 str(settings.catalog_dir),
-                f"resources({resource.id}).api",
-                f"source {department.source!r} is a REST API: each of its resources "
-                "declares how the API serves it (api:)",
+                f"resources({resource.id}).{block}",
+                f"source {department.source!r} is {what}: each of its resources "
+                f"declares how it is served there ({block}:)",
             )
 
 
@@ -204,6 +238,20 @@ def _sources(
         name: kinds.open(name, settings.source_setting(name), timeout_seconds=timeout)
         for name in sorted(names)
     }
+
+
+def _drop_options(
+    settings: Settings, catalog: Catalog, kinds: SourceKinds
+) -> dict[str, DropOptions]:
+    """The options of the sources that are file drops (`file://` folders)."""
+    found = {}
+    for name in sorted({department.source for department in catalog.departments}):
+        setting = settings.source_setting(name)
+        timeout = settings.statement_timeout_seconds
+        _, options = kinds.options(name, setting, timeout_seconds=timeout)
+        if isinstance(options, DropOptions):
+            found[name] = options
+    return found
 
 
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:

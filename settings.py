@@ -29,6 +29,8 @@ from throttle import parse_overrides, parse_rate
 ROOT = Path(__file__).resolve().parent
 _ORIGIN = re.compile(r"https?://[^/\s*?#@]+", re.IGNORECASE)
 _REDIS_URL = re.compile(r"(rediss?|unix)://", re.IGNORECASE)
+_PEER = re.compile(r"[0-9A-Z]{18}/[a-z0-9-]+")
+_ACTED_FOR = re.compile(r"[0-9A-Z]{18}|\*")
 ENV_PREFIX = "GOV_SHARE_"
 DEMO_MARKER = "demo.json"
 # What the server needs outside demo mode and cannot make up: `python -m platform_setup
@@ -124,9 +126,15 @@ class Settings(BaseSettings):
     # What the counts' Redis keys start with: two platforms sharing one Redis count apart.
     rate_limit_prefix: str = Field(default="gov-share:rates", min_length=1, max_length=200)
 
+    # Other sharing platforms (the province's, another city's gov-share) that may act
+    # here for their own callers (web/acting.py): each peer's system as its API key names
+    # it, `<department code>/<system>`, and the departments it may act for ("*": any).
+    peer_platforms: dict[str, list[str]] = Field(default_factory=dict)
+
     # The systems that may register a document by sending its SHA-256 with its text
     # (Apollo's automatic persisted queries), as a JSON list of system ids. None: every
-    # department system may; '[]': none may (a hash with its text is still run).
+    # department system may; '[]': none may (a hash with its text is still run). A
+    # system set persisted-only (`python -m documents mode`) never does, whatever this says.
     apq_registering_systems: list[str] | None = None
 
     max_first: int = Field(default=1000, gt=0)
@@ -162,6 +170,16 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{proxy!r} is not an IP address or network") from None
         return proxies
+
+    @field_validator("peer_platforms")
+    @classmethod
+    def peers_named(cls, peers: dict[str, list[str]]) -> dict[str, list[str]]:
+        for peer, departments in peers.items():
+            if not _PEER.fullmatch(peer):
+                raise ValueError("each peer is `<department code>/<system>`, as its key names it")
+            if not departments or not all(_ACTED_FOR.fullmatch(code) for code in departments):
+                raise ValueError(f'{peer}: a list of department codes, or ["*"]')
+        return peers
 
     @field_validator("sso_claims")
     @classmethod
@@ -206,11 +224,21 @@ class Settings(BaseSettings):
     def demo_source_path(self, source: str) -> Path:
         return self.data_dir / "sources" / f"{source}.db"
 
+    def staging_path(self, source: str) -> Path:
+        """Where a file-drop source's files are loaded to, unless it names a staging_url."""
+        return self.data_dir / "staging" / f"{source}.db"
+
     def source_setting(self, source: str) -> str | dict[str, Any]:
-        """Sources are opened read-only by default: the platform never writes to them."""
-        if source in self.sources:
-            return self.sources[source]
-        return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
+        """Sources are opened read-only by default: the platform never writes to them.
+        A file-drop source (`file://`) is loaded into its own staging database."""
+        if source not in self.sources:
+            return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
+        setting = self.sources[source]
+        options = {"url": setting} if isinstance(setting, str) else setting
+        if str(options.get("url", "")).startswith("file://") and "staging_url" not in options:
+            staging = f"sqlite+aiosqlite:///{self.staging_path(source)}"
+            return {**options, "staging_url": staging}
+        return setting
 
     def audit_key(self) -> tuple[str, bytes]:
         if self.audit_key_id and self.audit_key_id in self.audit_keys:

@@ -106,10 +106,12 @@ def _url_problems(settings: Settings) -> list[ConfigurationError]:
                 "settings", "GOV_SHARE_PLATFORM_STORE_URL", "not a SQLAlchemy database URL"
             )
         )
-    for source, setting in sorted(settings.sources.items()):
+    for source in sorted(settings.sources):
         try:
             SOURCE_KINDS.options(
-                source, setting, timeout_seconds=settings.statement_timeout_seconds
+                source,
+                settings.source_setting(source),
+                timeout_seconds=settings.statement_timeout_seconds,
             )
         except ConfigurationError as problem:
             problems.append(problem)

@@ -49,6 +49,7 @@ def _record(row: sa.RowMapping) -> AuditRecord:
         purpose_reference=row["purpose_reference"],
         operation_hash=row["operation_hash"],
         operation_name=row["operation_name"],
+        document_id=row["document_id"],
         client_address=row["client_address"],
         error_codes=list(row["error_codes"]),
         fields=[FieldAccount(**account) for account in row["fields"]],

@@ -56,6 +56,7 @@ class AuditRecord:
     purpose_reference: str | None = None
     operation_hash: str | None = None
     operation_name: str | None = None
+    document_id: str | None = None
     client_address: str | None = None
     error_codes: list[str] = field(default_factory=list)
     fields: list[FieldAccount] = field(default_factory=list)

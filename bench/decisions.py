@@ -16,10 +16,11 @@ comes with a baseline measured in the same run:
               a reload that reads every grant again (a restart's load)
   requests    `Executor.execute` of the workload query (bench/workload.py) at N = 1 and
               100, concurrency 16: the time spent deciding (planning aside: every
-              decision and what may be read after them) over the wall time, steady
+              decision, what may be read after them, and finding or keeping what
+              was decided) over the wall time, steady
               (the same caller again: what was decided is remembered) and cold (each
-              request from another consumer system: nothing was decided before, the
-              worst case, as just after a policy change)
+              request from another consumer system: none of its decisions was made
+              before, the worst case, as just after a grant starts or ends)
 """
 
 from __future__ import annotations
@@ -247,7 +248,8 @@ async def _share(running: Running, n: int, cold: bool, seconds: float) -> float:
     """Time spent deciding (`ExecutionOutcome.deciding_seconds`) over the wall time of
     requests run 16 at a time on one event loop, as the server runs them. Cold: each
     request from another of the consumers' systems (6,000), so that nothing it decides
-    was decided before — neither its decisions nor its document's plan."""
+    was decided before: it finds only what no caller changes (its document's template,
+    made once: `resolvers/template.py`), as any consumer of a known document does."""
     executor = running.platform.executor
     request, purpose = GraphQLRequest(query(n)), Purpose(PURPOSE)
     await executor.execute(request, running.caller, purpose)  # the document parsed

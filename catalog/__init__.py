@@ -9,9 +9,11 @@ rooms use only the names below.
 
 from catalog import naming
 from catalog.api import Api, ApiFilter, ApiOrdering, ApiPagination, Endpoint, Lookup
+from catalog.drops import Drop
 from catalog.loader import files_version, load_catalog
 from catalog.masks import Band, HideMiddle, KeepThrough, Mask, Surname
 from catalog.model import Catalog, DataItem, Department, DepartmentCatalog, Relationship, Resource
+from catalog.remote import Remote, RemoteEndpoint
 from catalog.shown import Shown, to_departments, to_public
 from catalog.terms import (
     CATEGORY_DIGIT,
@@ -39,6 +41,7 @@ __all__ = [
     "DataType",
     "Department",
     "DepartmentCatalog",
+    "Drop",
     "Endpoint",
     "HideMiddle",
     "ItemKind",
@@ -47,6 +50,8 @@ __all__ = [
     "Mask",
     "MaskedFor",
     "Relationship",
+    "Remote",
+    "RemoteEndpoint",
     "Resource",
     "ShareType",
     "Shown",

@@ -121,6 +121,11 @@ class Api(_Model):
     fields: Mapping[ColumnName, JsonPath] = Field(default_factory=dict)
     """The JSON field of each column where it is not the column's name."""
 
+    def __hash__(self) -> int:
+        """A resource is a dict key (governance sorts columns by it); its mappings are
+        not hashable, and equal blocks have the same path anyway."""
+        return hash((self.path, self.records))
+
     def columns(self) -> list[str]:
         """Every column the block names, to be checked against the resource's items."""
         named = [lookup.column for lookup in self.lookups]

@@ -17,8 +17,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from catalog.api import Api, Endpoint
+from catalog.drops import Drop
 from catalog.masks import Mask
 from catalog.naming import ResourceNames
+from catalog.remote import Remote, RemoteEndpoint
 from catalog.terms import (
     CATEGORY_DIGIT,
     Cardinality,
@@ -154,6 +156,10 @@ class Resource(_Model):
     relationships: tuple[Relationship, ...] = ()
     api: Api | None = None
     """How the department's REST API serves it, for a source that is an API."""
+    remote: Remote | None = None
+    """How another sharing platform serves it, for a source that is one (`catalog.remote`)."""
+    drop: Drop | None = None
+    """How the department's delivered files hold it, for a source that is a file drop."""
 
     @model_validator(mode="after")
     def _names_resolve_inside(self) -> Resource:
@@ -202,6 +208,18 @@ class Resource(_Model):
         return self
 
     @model_validator(mode="after")
+    def _remote_names_columns(self) -> Resource:
+        if self.remote is None:
+            return self
+        if self.api is not None:
+            raise ValueError("an api block and a remote block: a resource has one source")
+        columns = {item.column for item in self.items}
+        for column in self.remote.fields:
+            if column not in columns:
+                raise ValueError(f"remote.fields: {column!r} is not the column of a data item")
+        return self
+
+    @model_validator(mode="after")
     def _api_names_columns(self) -> Resource:
         if self.api is None:
             return self
@@ -218,6 +236,14 @@ class Resource(_Model):
         looked_up = [lookup.column for lookup in self.api.lookups]
         if len(set(looked_up)) < len(looked_up):
             raise ValueError("api.lookups: one lookup per column")
+        return self
+
+    @model_validator(mode="after")
+    def _drop_names_columns(self) -> Resource:
+        columns = {item.column for item in self.items}
+        for column in self.drop.headers if self.drop else ():
+            if column not in columns:
+                raise ValueError(f"drop.headers: {column!r} is not the column of a data item")
         return self
 
     def _referenced_items(self) -> list[tuple[str, str]]:
@@ -241,15 +267,21 @@ class Resource(_Model):
         return self._items_by_name[name]
 
     @functools.cached_property
-    def endpoint(self) -> Endpoint | None:
-        """Its API with its items' types, made once: every read of a REST source carries it."""
+    def endpoint(self) -> Endpoint | RemoteEndpoint | None:
+        """Its API or remote platform with its items' types, made once: every read of a
+        source that is not a database carries it."""
+        types = {item.column: item.data_type for item in self.items}
+        kept = frozenset(item.column for item in self.items if item.masked_in_source_only)
+        if self.remote is not None:
+            fields = self.remote.fields
+            upstream = {item.column: fields.get(item.column, item.name) for item in self.items}
+            accounted = frozenset(
+                self.item(name).column for name in (self.key_item, *self.subject_items)
+            )
+            return RemoteEndpoint(self.remote, upstream, types, kept, accounted)
         if self.api is None:
             return None
-        return Endpoint(
-            self.api,
-            {item.column: item.data_type for item in self.items},
-            frozenset(item.column for item in self.items if item.masked_in_source_only),
-        )
+        return Endpoint(self.api, types, kept)
 
     @functools.cached_property
     def _items_by_name(self) -> dict[str, DataItem]:

@@ -39,7 +39,7 @@ def rows(found: list[Any], read: Read, endpoint: Endpoint, columns: tuple[str, .
         if not isinstance(record, dict):
             raise Malformed("a record is not a JSON object")
         clear = {
-            column: _typed(dig(record, fields.get(column, column)), endpoint.types[column], column)
+            column: typed(dig(record, fields.get(column, column)), endpoint.types[column], column)
             for column in columns
         }
         parsed.append(shaped(clear, read))
@@ -57,7 +57,8 @@ def dig(value: Any, path: str | None) -> Any:
     return value
 
 
-def _typed(value: Any, data_type: DataType, column: str) -> Any:
+def typed(value: Any, data_type: DataType, column: str) -> Any:
+    """A JSON value as its item's data type (an upstream platform's answer too)."""
     if value is None:
         return None
     try:

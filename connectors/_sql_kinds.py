@@ -22,14 +22,17 @@ class SqlOptions(SourceOptions):
 
     @field_validator("url")
     @classmethod
-    def database_url(cls, url: SecretStr) -> SecretStr:
-        try:
-            sa.make_url(url.get_secret_value()).get_dialect()
-        except (ArgumentError, NoSuchModuleError, ValueError):
-            raise ValueError(
-                "not a SQLAlchemy database URL with a driver this platform has"
-            ) from None
-        return url
+    def a_database(cls, url: SecretStr) -> SecretStr:
+        return database_url(url)
+
+
+def database_url(url: SecretStr) -> SecretStr:
+    """`url`, if SQLAlchemy has a driver for it."""
+    try:
+        sa.make_url(url.get_secret_value()).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise ValueError("not a SQLAlchemy database URL with a driver this platform has") from None
+    return url
 
 
 def _kind(connector: type[SqlConnector | SqliteConnector]) -> SourceKind[SqlOptions]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from catalog import Endpoint, Mask
+from catalog import Endpoint, Mask, RemoteEndpoint
 from connectors.capabilities import Capabilities
 
 Row = dict[str, Any]
@@ -121,9 +121,10 @@ class Read:
     order: tuple[OrderKey, ...] = ()
     computed: tuple[Computed, ...] = ()
     flags: tuple[Flag, ...] = ()
-    endpoint: Endpoint | None = None
-    """How the resource is served by a source that is an API (`catalog.api`); a
-    database's own schema says it, so a SQL source has no use for it."""
+    endpoint: Endpoint | RemoteEndpoint | None = None
+    """How the resource is served by a source that is an API (`catalog.api`) or another
+    platform (`catalog.remote`); a database's own schema says it, so a SQL source has
+    no use for it."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -158,6 +159,10 @@ class ReadContext:
     """The person operating the system, as the system asserts it."""
     purpose: str | None = None
     """The declared purpose of use (Art. 7), e.g. `administrative_basis`."""
+    purpose_reference: str | None = None
+    """The case or file the purpose is declared for, as the caller states it."""
+    person: str | None = None
+    """The person a sign-on token named, verified by this platform."""
 
 
 class Connector(Protocol):

@@ -106,7 +106,7 @@ class RestConnector:
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         endpoint = read.endpoint
-        if endpoint is None:
+        if not isinstance(endpoint, Endpoint):
             raise PushdownRefused(
                 f"source {self.name} is an API, and {read.table} declares none in the catalog",
                 source=self.name,

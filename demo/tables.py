@@ -35,10 +35,15 @@ def joined_items(departments: Iterable[DepartmentCatalog]) -> set[tuple[str, str
     return joined
 
 
-def build_table(metadata: MetaData, resource: Resource, joined: set[tuple[str, str]]) -> Table:
-    """The resource's table, keyed on its key item and indexed where relationships join."""
+def build_table(
+    metadata: MetaData, resource: Resource, joined: set[tuple[str, str]], name: str | None = None
+) -> Table:
+    """The resource's table, keyed on its key item and indexed where relationships join;
+    `name` instead of the resource's `table` for one that will be renamed to it (a file
+    drop's staging table, `drops/staging.py`)."""
+    name = name or resource.table
     table = Table(
-        resource.table,
+        name,
         metadata,
         *(
             Column(item.column, column_type(item), primary_key=item.name == resource.key_item)
@@ -49,7 +54,7 @@ def build_table(metadata: MetaData, resource: Resource, joined: set[tuple[str, s
         mysql_charset="utf8mb4",
     )
     for column in _indexed_columns(resource, joined):
-        Index(f"ix_{resource.table}_{column}", table.c[column])
+        Index(f"ix_{name}_{column}", table.c[column])
     return table
 
 

@@ -33,8 +33,12 @@ _HEALTH_CHECK_SECONDS = 30
 
 
 class Announcements:
-    def __init__(self, url: str, channel: str, *, retry_seconds: float) -> None:
+    def __init__(
+        self, url: str, channel: str, *, retry_seconds: float, subject: str = "grant change"
+    ) -> None:
         self.url = url
+        self.subject = subject
+        """What is announced, as the log says it (in the singular)."""
         self.channel = channel
         self.retry_seconds = retry_seconds
         self.listening = False
@@ -65,7 +69,7 @@ class Announcements:
                 await client.publish(self.channel, str(sequence))
         except (RedisError, OSError) as exc:
             logger.warning(
-                "the grant change was not announced; servers follow it within "
+                f"the {self.subject} was not announced; servers follow it within "
                 f"{self.retry_seconds:g} s by polling",
                 extra={"error": type(exc).__name__},
             )
@@ -93,7 +97,7 @@ class Announcements:
         async with client, client.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(self.channel)
             if self.problem is not None:
-                logger.info("grant changes are announced again")
+                logger.info(f"{self.subject}s are announced again")
             self.listening, self.problem = True, None
             await heard()
             async for message in pubsub.listen():
@@ -104,7 +108,7 @@ class Announcements:
     def _lost(self, error: str) -> None:
         """Said once per outage, not at every attempt to subscribe again."""
         problem = (
-            "grant changes are not announced to this server (Redis: "
+            f"{self.subject}s are not announced to this server (Redis: "
             f"{error}); it follows them by polling every {self.retry_seconds:g} s"
         )
         if self.problem != problem:

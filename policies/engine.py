@@ -2,10 +2,11 @@
 
 Rules are found through an index of the Casbin model's matcher (`policies/index.py`;
 pycasbin's `enforce` scans every rule), and decisions are cached per (caller, item,
-purpose, action). A cached decision, allow or deny, lasts until the earliest start or
-end of any rule that could touch the item, so a grant starts and stops on time without
-a restart; new or revoked grants build a new `SharingPolicy` instead of mutating this
-one.
+purpose, action), but for an unconditional item's: it is answered quicker than found,
+and remembering it for every new caller would only grow the cache. A cached
+decision, allow or deny, lasts until the earliest start or end of any rule that could
+touch the item, so a grant starts and stops on time without a restart; new or revoked
+grants build a new `SharingPolicy` instead of mutating this one.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class SharingPolicy:
         self.rules = rules
         self.version = version or rules.version
         self._cache: dict[_CacheKey, tuple[Decision, str | None]] = {}
+        self._stable: tuple[str, str | None] | None = None
+        """When `stable_until` was last asked, and its answer."""
 
     def decide(
         self,
@@ -95,6 +98,8 @@ class SharingPolicy:
     ) -> Decision:
         """How `item` is served to `caller`: clear, masked or denied (READ_CLEAR asks
         for reading; VERIFY for checking a value the caller holds)."""
+        if item.share_type is ShareType.UNCONDITIONAL and not caller.is_public:
+            return _UNCONDITIONAL  # the most asked: quicker answered than found in the cache
         key = (caller.department, caller.system, resource.id, item.name, purpose, action)
         moment = instant(now)
         cached = self._cache.get(key)
@@ -118,7 +123,15 @@ class SharingPolicy:
         return self.rules.window(basis)
 
     def stable_until(self, now: datetime.datetime) -> str | None:
-        return self.rules.index.next_change_anywhere(instant(now))
+        """Asked once a request: the last answer holds until the change it names."""
+        moment = instant(now)
+        if self._stable is not None:
+            asked, until = self._stable
+            if asked <= moment and (until is None or moment < until):
+                return until
+        until = self.rules.index.next_change_anywhere(moment)
+        self._stable = (moment, until)
+        return until
 
     def _by_rules(
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose, now: str
@@ -151,8 +164,6 @@ class SharingPolicy:
         self, caller: Caller, resource: Resource, item: DataItem, purpose: Purpose | None
     ) -> Decision | None:
         """The catalog's answer, where rules have no say."""
-        if item.share_type is ShareType.UNCONDITIONAL and not caller.is_public:
-            return _UNCONDITIONAL  # the most asked, first
         field = f"{resource.type_name}.{item.name}"
         if item.share_type is ShareType.NOT_SHARED:
             assert item.legal_basis is not None  # the catalog model guarantees it

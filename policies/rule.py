@@ -17,9 +17,14 @@ INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
 def instant(moment: datetime.datetime) -> str:
     """A time as the model compares it.
 
-    Remembered: a request asks it once per decision with one `now` (strftime was
-    about 5 µs a call, a dozen calls a request)."""
-    return moment.astimezone(datetime.UTC).strftime(INSTANT)
+    Remembered: a request asks it once per decision with one `now`. Written field by
+    field as `INSTANT` says (strftime took twice as long, and every request that is
+    not remembered whole makes one `now` anew); the year unpadded, as strftime's."""
+    at = moment.astimezone(datetime.UTC)
+    return (
+        f"{at.year}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}"
+        f".{at.microsecond:06d}Z"
+    )
 
 
 def from_instant(text: str) -> datetime.datetime:

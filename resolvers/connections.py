@@ -1,15 +1,17 @@
 """What a connection selection filters, orders and pages on.
 
-Each item a connection uses is decided as if read (a value could be learned through
-`_gt` or `_like`, or from the order of rows), and the selection's translated query is
-kept for its resolver, restricted to the scope of every scoped item it filters or
-orders on.
+A selection's arguments are translated once per document (`connection_reads`: no
+caller changes them). For each caller, every item a connection uses is decided as if
+read (a value could be learned through `_gt` or `_like`, or from the order of rows),
+and the selection's query is kept for its resolver, bound to those decisions and
+restricted to the scope of every scoped item it filters or orders on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from catalog import Cardinality, DataItem, Resource
 from connectors import And
@@ -23,17 +25,21 @@ ItemDecider = Callable[[Resource, DataItem, str], Decision]
 """Decides an item for one use of it: select, filter, order, cursor or join."""
 
 
-def connection_uses(
-    meaning: Meaning,
-    selections: list[Selection],
-    item: ItemDecider,
-    attributes: Mapping[str, str],
-    queries: dict[tuple[str, ...], ConnectionQuery],
-    sort_columns: dict[Resource, set[str]],
-) -> list[Decision]:
-    """The decisions on every item the connection's selections use; each selection's
-    query goes into `queries` by its response path, and the columns of items ordered on
-    that may be read into `sort_columns` (cursors are made from them)."""
+@dataclass(frozen=True)
+class ConnectionRead:
+    """One connection selection as its arguments ask, the same for every caller."""
+
+    path: tuple[str, ...]
+    """The selection's response path, which its resolver finds its query by."""
+    resource: Resource
+    query: ConnectionQuery
+    """The arguments translated, not yet decided on (`connection_uses`)."""
+    cursor: bool
+    """Whether the selection pages by cursor (asks for one or passes `after`)."""
+
+
+def connection_reads(meaning: Meaning, selections: list[Selection]) -> tuple[ConnectionRead, ...]:
+    """Every connection selection of a coordinate, translated once per document."""
     if (
         isinstance(meaning, RelationshipField)
         and meaning.relationship.cardinality is Cardinality.MANY
@@ -42,24 +48,44 @@ def connection_uses(
     elif isinstance(meaning, ListField):
         resource = meaning.resource
     else:
-        return []
+        return ()
+    return tuple(
+        ConnectionRead(
+            selection.path,
+            resource,
+            connection_query(resource, selection.arguments),
+            _uses_cursor(selection),
+        )
+        for selection in selections
+    )
+
+
+def connection_uses(
+    reads: tuple[ConnectionRead, ...],
+    item: ItemDecider,
+    attributes: Mapping[str, str],
+    queries: dict[tuple[str, ...], ConnectionQuery],
+    sort_columns: dict[Resource, set[str]],
+) -> list[Decision]:
+    """The decisions on every item the connection's selections use; each selection's
+    query goes into `queries` by its response path, and the columns of items ordered on
+    that may be read into `sort_columns` (cursors are made from them)."""
     uses = []
-    for selection in selections:
-        query = connection_query(resource, selection.arguments)
+    for read in reads:
+        resource, query = read.resource, read.query
         decided = [item(resource, filtered, "filter") for filtered in query.filtered]
         paged: dict[str, Decision] = {}
         for ordered in query.ordered:
             decision = paged[ordered.name] = item(resource, ordered, "order")
             if decision.allowed:
                 sort_columns.setdefault(resource, set()).add(ordered.column)
-        if _uses_cursor(selection):
+        if read.cursor:
             key = resource.item(resource.key_item)
             paged[key.name] = item(resource, key, "cursor")
         decided += paged.values()
-        query = ConnectionQuery(
-            query.predicate, query.order, query.filtered, query.ordered, _described(paged)
-        )
-        queries[selection.path] = _restricted(query, resource, decided, attributes)
+        if paged:
+            query = dataclasses.replace(query, decided=_described(paged))
+        queries[read.path] = _restricted(query, resource, decided, attributes)
         uses += decided
     return uses
 

@@ -49,7 +49,9 @@ class RequestContext:
     """By the id of the field's AST node: one node, one set of arguments."""
 
 
-def read_context(caller: Caller, purpose: Purpose | None, request_id: str | None) -> ReadContext:
+def read_context(
+    caller: Caller, purpose: Purpose | None, request_id: str | None, reference: str | None = None
+) -> ReadContext:
     """What a source is told of the request its reads serve: values, never the caller."""
     return ReadContext(
         request_id,
@@ -57,4 +59,6 @@ def read_context(caller: Caller, purpose: Purpose | None, request_id: str | None
         caller.system,
         caller.operator,
         purpose.value if purpose is not None else None,
+        reference,
+        caller.person,
     )

@@ -18,10 +18,8 @@ it once, when it starts, and keeps it to its end.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,13 +42,12 @@ from graphql.utilities import get_operation_ast
 from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, ValidationFailed
 from policies import Caller, Purpose
 from policies.decision import Denial
-from policies.rule import instant
 from quota import Quota, Unlimited
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
-from resolvers.governance import Governance, govern
-from resolvers.governed import Governed, key_of
+from resolvers.governance import Governance
+from resolvers.governed import Governed
 from resolvers.loaders import Accessed, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Plan, Selection, plan_operation
@@ -70,6 +67,9 @@ class GraphQLRequest:
     """The text is a document registered for the caller's system, called by its id
     (`web.persisted`): what is prepared for it is kept apart from free text's, so texts
     sent once and never again cannot push it out."""
+    purpose_reference: str | None = None
+    """The caller's X-Purpose-Reference, told to the sources with every read: another
+    platform records it as this one does."""
 
     @property
     def document_id(self) -> str:
@@ -143,7 +143,7 @@ class Executor:
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
-        context = self._context(caller, purpose, in_force, plan, governance, request.request_id)
+        context = self._context(caller, purpose, in_force, plan, governance, request)
         result = execute(
             schema,
             prepared.document,
@@ -194,7 +194,7 @@ class Executor:
         in_force: InForce,
         plan: Plan,
         governance: Governance,
-        request_id: str | None,
+        request: GraphQLRequest,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -203,7 +203,7 @@ class Executor:
             self.limits.batch_bound,
             accessed,
             governance.projections,
-            read_context(caller, purpose, request_id),
+            read_context(caller, purpose, request.request_id, request.purpose_reference),
         )
         return RequestContext(
             caller=caller,
@@ -232,28 +232,18 @@ class Executor:
         """Plan the operation and decide every coordinate it touches, once, before
         execution (or find what was, for the same document, caller and purpose); and
         how long deciding took."""
-        started = time.perf_counter()
-        now = datetime.datetime.now(datetime.UTC)
-        key = key_of(
-            prepared.document_id, request.operation_name, request.variables, caller, purpose
-        )
-        known = None if key is None else governed.get(in_force, key, instant(now))
-        if known is not None:
-            return *known, time.perf_counter() - started
-        assert prepared.document is not None  # a refused document is never governed
-        fragments = {
-            d.name.value: d
-            for d in prepared.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
-        plan = plan_operation(schema, operation, fragments, request.variables)
-        started = time.perf_counter()
-        policy = in_force.policy
-        governance = govern(plan, in_force.served.meanings, policy, caller, purpose, now)
-        deciding = time.perf_counter() - started
-        if key is not None:
-            governed.put(in_force, key, plan, governance, policy.stable_until(now))
-        return plan, governance, deciding
+
+        def plan() -> Plan:
+            assert prepared.document is not None  # a refused document is never governed
+            fragments = {
+                d.name.value: d
+                for d in prepared.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            return plan_operation(schema, operation, fragments, request.variables)
+
+        document = prepared.document_id, request.operation_name, request.variables
+        return governed.govern(in_force, document, caller, purpose, plan)
 
     def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> _Prepared:
         """GraphQL's own messages for these carry no data values: they are safe to return."""

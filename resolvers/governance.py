@@ -1,9 +1,11 @@
 """Decide every coordinate the plan touches, once, and derive what may be read.
 
-The result is plain data the resolvers only look up: which coordinates are allowed,
-which columns each resource may read (push projection down, `projection.py`), the
-query of each connection (`connections.py`), and one denial per denied (type, field)
-to report at its first occurrence, worded only then (`denials.py`).
+What no caller changes was made once for the document (`template.py`): governing it
+for a caller is making that caller's decisions and applying them. The result is plain
+data the resolvers only look up: which coordinates are allowed, which columns each
+resource may read (push projection down, `projection.py`), the query of each
+connection (`connections.py`), and one denial per denied (type, field) to report at
+its first occurrence, worded only then (`denials.py`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from catalog import DataItem, Resource, naming
+from catalog import DataItem, Resource
 from errors import DenialReason
 from policies import Caller, Decision, Policy, Purpose
 from policies.decision import Action, Denial, Outcome, clear, denied
 from resolvers.connections import ItemDecider, connection_uses
-from resolvers.coordinates import ItemField, LookupField, Meaning, RelationshipField, VerifyField
+from resolvers.coordinates import ItemField, LookupField, RelationshipField, VerifyField
 from resolvers.filters import UNFILTERED, ConnectionQuery
-from resolvers.plan import Coordinate, Plan, Selection
-from resolvers.projection import Projection, projections
+from resolvers.plan import Coordinate, Selection
+from resolvers.projection import Projection
+from resolvers.template import Step, Template
 from resolvers.verification import Verification, plan_verification
 
 
@@ -37,8 +40,8 @@ class DeniedField:
 @dataclass
 class Governance:
     decisions: dict[Coordinate, Decision] = field(default_factory=dict)
-    uses: dict[Coordinate, set[str]] = field(default_factory=dict)
-    projections: dict[str, Projection] = field(default_factory=dict)
+    projections: Mapping[str, Projection] = field(default_factory=dict)
+    """Shared by the callers whose items are served alike (`projection.Projector`)."""
     queries: dict[tuple[str, ...], ConnectionQuery] = field(default_factory=dict)
     """The filter and order of each connection selection, by its response path."""
     sort_columns: dict[Resource, set[str]] = field(default_factory=dict)
@@ -62,80 +65,68 @@ class Governance:
 
 
 def govern(
-    plan: Plan,
-    meanings: Mapping[Coordinate, Meaning],
+    template: Template,
     policy: Policy,
     caller: Caller,
     purpose: Purpose | None,
     now: datetime.datetime,
 ) -> Governance:
+    """The caller's decisions on every coordinate of the template's plan, and what
+    follows from them; each item is decided once, whatever uses it."""
     governance = Governance()
     item_decisions: dict[tuple[str, str], Decision] = {}
 
     def item(resource: Resource, data_item: DataItem, use: str) -> Decision:
-        coordinate = (resource.type_name, data_item.name)
-        governance.uses.setdefault(coordinate, set()).add(use)
         key = (resource.id, data_item.name)
-        if key not in item_decisions:
-            item_decisions[key] = policy.decide(caller, resource, data_item, purpose, now)
+        decision = item_decisions.get(key)
+        if decision is None:
+            decision = policy.decide(caller, resource, data_item, purpose, now)
+            item_decisions[key] = decision
         if use == "select":
-            return item_decisions[key]
-        return _for_use(item_decisions[key], resource, data_item, use)
+            return decision
+        return _for_use(decision, resource, data_item, use)
 
     def check(resource: Resource, data_item: DataItem) -> Decision:
-        coordinate = (resource.type_name, data_item.name)
-        governance.uses.setdefault(coordinate, set()).add("verify")
         return policy.decide(caller, resource, data_item, purpose, now, Action.VERIFY)
 
     attributes = caller.attribute_values
-    for coordinate, selections in plan.touched.items():
-        meaning = meanings.get(coordinate)
-        if meaning is None:
-            continue
-        if isinstance(meaning, VerifyField):
-            decision = _verified(meaning.resource, selections, governance, check, caller)
+    for step in template.steps:
+        meaning = step.meaning
+        if isinstance(meaning, ItemField):  # the most touched, first
+            decision = item(meaning.resource, meaning.item, "select")
+        elif isinstance(meaning, VerifyField):
+            decision = _verified(meaning.resource, step, governance, check, caller)
         else:
             uses = connection_uses(
-                meaning,
-                selections,
-                item,
-                attributes,
-                governance.queries,
-                governance.sort_columns,
+                step.reads, item, attributes, governance.queries, governance.sort_columns
             )
-            decision = _decide(meaning, selections, item, caller, uses)
-        governance.decisions[coordinate] = decision
+            decision = _decide(step, item, caller, uses)
+        governance.decisions[step.coordinate] = decision
     governance.allowed = frozenset(c for c, d in governance.decisions.items() if d.allowed)
-    governance.projections = projections(
-        plan,
-        meanings,
-        governance.decisions,
-        governance.allowed,
-        governance.sort_columns,
-        attributes,
+    governance.projections = template.projector(
+        governance.decisions, governance.allowed, governance.sort_columns, attributes
     )
-    governance.denials = _with_applications(_reachable_denials(plan, governance))
+    governance.denials = _with_applications(_reachable_denials(template, governance))
     return governance
 
 
 def _verified(
     resource: Resource,
-    selections: list[Selection],
+    step: Step,
     governance: Governance,
     check: Callable[[Resource, DataItem], Decision],
     caller: Caller,
 ) -> Decision:
     """Each selection is decided on the items it claims; the coordinate is allowed when
     any of them is, so that its resolver runs and refuses the others itself."""
-    field_name = f"{naming.QUERY}.{resource.names.verify_field}"
     decisions = []
-    for selection in selections:
+    for selection in step.selections:
         if caller.is_public:
-            decision = denied("public", Denial(DenialReason.NOT_OPEN, field_name))
+            decision = denied("public", Denial(DenialReason.NOT_OPEN, step.field_name))
         else:
             verification, claimed = plan_verification(resource, selection, check, caller)
             governance.verifications[selection.path] = verification
-            decision = _joined(field_name, claimed)
+            decision = _joined(step.field_name, claimed)
             if decision.denial is None:
                 decision = Decision(Outcome.VERIFIED, decision.basis)
         governance.verified[selection.path] = decision
@@ -157,27 +148,20 @@ def _for_use(decision: Decision, resource: Resource, item: DataItem, use: str) -
     return decision
 
 
-def _decide(
-    meaning: Meaning,
-    selections: list[Selection],
-    item: ItemDecider,
-    caller: Caller,
-    uses: list[Decision],
-) -> Decision:
-    if isinstance(meaning, ItemField):
-        return item(meaning.resource, meaning.item, "select")
+def _decide(step: Step, item: ItemDecider, caller: Caller, uses: list[Decision]) -> Decision:
+    """A field that is no item: what it rests on, joined."""
+    meaning = step.meaning
     if isinstance(meaning, RelationshipField):
         joins = [
             item(meaning.resource, meaning.from_item, "join"),
             item(meaning.target, meaning.to_item, "join"),
         ]
-        return _joined(f"{meaning.resource.type_name}.{meaning.relationship.name}", joins + uses)
-    field_name = f"{naming.QUERY}.{selections[0].coordinate[1]}"
+        return _joined(step.field_name, joins + uses)
     if caller.is_public and not meaning.resource.open_to_public:
-        return denied("public", Denial(DenialReason.NOT_OPEN, field_name))
+        return denied("public", Denial(DenialReason.NOT_OPEN, step.field_name))
     if isinstance(meaning, LookupField):
         uses = [item(meaning.resource, meaning.resource.item(meaning.resource.key_item), "filter")]
-    return _joined(field_name, uses) if uses else clear("catalog:root")
+    return _joined(step.field_name, uses) if uses else clear("catalog:root")
 
 
 def _joined(field_name: str, decisions: list[Decision]) -> Decision:
@@ -189,19 +173,20 @@ def _joined(field_name: str, decisions: list[Decision]) -> Decision:
     return clear(" & ".join(decision.basis for decision in decisions))
 
 
-def _reachable_denials(plan: Plan, governance: Governance) -> list[DeniedField]:
+def _reachable_denials(template: Template, governance: Governance) -> list[DeniedField]:
     """Report a denied field only where the response could hold it: under a denied
     parent it is never reached, and an error for it would be noise."""
     denials = []
-    for coordinate, selections in plan.touched.items():
-        decision = governance.decisions.get(coordinate)
-        if decision is None or decision.denial is None or selections[0].path in governance.verified:
+    for step in template.steps:
+        decision = governance.decisions[step.coordinate]
+        selections = step.selections
+        if decision.denial is None or selections[0].path in governance.verified:
             continue
         reachable = [
             s for s in selections if all(_not_denied(governance, a) for a in s.ancestors())
         ]
         if reachable:
-            denials.append(DeniedField(coordinate, decision.denial, reachable[0]))
+            denials.append(DeniedField(step.coordinate, decision.denial, reachable[0]))
     return denials
 
 

@@ -238,6 +238,6 @@ class Loaders:
         else:
             self.accessed.out_of_scope.add((resource.type_name, shown.name))
             return None
-        if shown.as_text and value is not None and not isinstance(value, str):
+        if shown.as_text and value is not None and not isinstance(value, str | Exception):
             return str(value)
         return value

@@ -61,9 +61,10 @@ class ExecutionOutcome:
     records: Mapping[str, RecordsServed] = field(default_factory=dict)
     """By resource id: only records served, never those read to tell a next page."""
     deciding_seconds: float = 0.0
-    """How long deciding took (every coordinate the plan touches, and what may be read
-    from it): the decision layer's share of a request, which must stay small at any
-    number of grants (bench/decisions.py)."""
+    """How long deciding took (every coordinate the plan touches, what may be read from
+    it, and finding or keeping what was decided; planning aside): the decision layer's
+    share of a request, which must stay small at any number of grants
+    (bench/decisions.py)."""
 
     @property
     def error_codes(self) -> list[str]:

@@ -3,18 +3,21 @@
 Derived once from the plan and its decisions, before execution, and handed to the
 loaders, which read nothing else: an item denied is never read, an item served
 masked or only inside a scope is read as the source computes it (`showing.py`).
+A document's projections are remembered by all they rest on (`Projector`): consumers
+whose decisions differ only in what decided them — each its own grant — share them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from catalog import Resource
 from connectors import Computed, Flag
 from policies import Decision
 from resolvers.coordinates import ItemField, Meaning, RelationshipField
-from resolvers.plan import Coordinate, Plan
+from resolvers.plan import Coordinate
 from resolvers.showing import ComputedItems, Shown
 
 
@@ -30,9 +33,63 @@ class Projection:
     flags: tuple[Flag, ...] = ()
 
 
-def projections(
-    plan: Plan,
-    meanings: Mapping[Coordinate, Meaning],
+KNOWN = 64
+"""Projections remembered per document; the oldest go first. Callers whose items are
+served alike share one, so few are made: more only where scope attributes differ."""
+
+
+class Projector:
+    """The projections of one document's plan, remembered by everything they are made
+    of: the coordinates allowed, how each allowed item is served (its decision but
+    for the basis), the columns sorted on, and the caller's attributes where a scope
+    binds them. What is handed out is never changed, so requests share it."""
+
+    def __init__(self, touched: Sequence[tuple[Coordinate, Meaning]]) -> None:
+        """`touched`: every coordinate the plan touches that has a meaning, in plan order."""
+        self._touched = touched
+        self._items = tuple(c for c, meaning in touched if isinstance(meaning, ItemField))
+        self._known: dict[Hashable, dict[str, Projection]] = {}
+
+    def __call__(
+        self,
+        decisions: Mapping[Coordinate, Decision],
+        allowed: frozenset[Coordinate],
+        sort_columns: Mapping[Resource, set[str]],
+        attributes: Mapping[str, str],
+    ) -> Mapping[str, Projection]:
+        key = self._key(decisions, allowed, sort_columns, attributes)
+        known = self._known.get(key)
+        if known is None:
+            known = _projections(self._touched, decisions, allowed, sort_columns, attributes)
+            if len(self._known) >= KNOWN:
+                del self._known[next(iter(self._known))]
+            self._known[key] = known
+        return known
+
+    def _key(
+        self,
+        decisions: Mapping[Coordinate, Decision],
+        allowed: frozenset[Coordinate],
+        sort_columns: Mapping[Resource, set[str]],
+        attributes: Mapping[str, str],
+    ) -> Hashable:
+        served: list[Decision | None] = []
+        scoped = False
+        for coordinate in self._items:
+            if coordinate in allowed:
+                decision = decisions[coordinate]
+                if decision.clear and not decision.scoped:
+                    served.append(None)  # read as stored, whatever decided it
+                else:
+                    served.append(dataclasses.replace(decision, basis=""))
+                    scoped = scoped or decision.scoped
+        sorted_on = frozenset((r.id, c) for r, columns in sort_columns.items() for c in columns)
+        bound = tuple(sorted(attributes.items())) if scoped else ()
+        return allowed, tuple(served), sorted_on, bound
+
+
+def _projections(
+    touched: Sequence[tuple[Coordinate, Meaning]],
     decisions: Mapping[Coordinate, Decision],
     allowed: frozenset[Coordinate],
     sort_columns: Mapping[Resource, set[str]],
@@ -51,9 +108,8 @@ def projections(
     for resource, sorted_on in sort_columns.items():
         for column in sorted_on:  # read for cursors; served only if also selected
             need(resource, column)
-    for coordinate in plan.touched:
-        meaning = meanings.get(coordinate)
-        if meaning is None or coordinate not in allowed:
+    for coordinate, meaning in touched:
+        if coordinate not in allowed:
             continue
         if isinstance(meaning, ItemField):
             decision = decisions[coordinate]

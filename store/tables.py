@@ -37,6 +37,9 @@ audit_records = sa.Table(
     sa.Column("operator", sa.String(100)),
     # The person a sign-on token named, verified (0009_audit_person); operator is asserted.
     sa.Column("person", sa.String(100)),
+    # The registered document run, by its id (0011_audit_document_id): `sha256:<hex>` or
+    # a manifest's own id; NULL for free text that matched none.
+    sa.Column("document_id", sa.String(210)),
     sa.Column("purpose", sa.String(40)),
     sa.Column("purpose_reference", sa.String(200)),
     sa.Column("operation_hash", sa.String(64)),
@@ -159,10 +162,69 @@ persisted_documents = sa.Table(
     sa.Column("custom_id", sa.String(200)),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # What a registration says of it (0010_trusted_documents): the operation's name and
+    # type, the SHA-256 of its text with ignored tokens stripped, the purposes it is bound
+    # to (NULL: any), and who registered it from a manifest, and why.
+    sa.Column("name", sa.String(200)),
+    sa.Column("operation_type", sa.String(12)),
+    sa.Column("normalised_sha256", sa.String(64)),
+    sa.Column("purposes", sa.JSON),
+    sa.Column("operator", sa.String(100)),
+    sa.Column("reason", sa.String(200)),
     sa.UniqueConstraint(
         "owner_department", "owner_system", "sha256", name="uq_persisted_documents_sha256"
     ),
     sa.UniqueConstraint(
         "owner_department", "owner_system", "custom_id", name="uq_persisted_documents_custom_id"
     ),
+)
+sa.Index(
+    "ix_persisted_documents_normalised",
+    persisted_documents.c.owner_department,
+    persisted_documents.c.owner_system,
+    persisted_documents.c.normalised_sha256,
+)
+
+# The other systems a document is shared with (0010_trusted_documents).
+persisted_document_shares = sa.Table(
+    "persisted_document_shares",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.Integer, sa.ForeignKey("persisted_documents.id"), nullable=False),
+    sa.Column("department", sa.String(18), nullable=False),
+    sa.Column("system", sa.String(100), nullable=False),
+    sa.UniqueConstraint("document_id", "department", "system", name="uq_persisted_document_shares"),
+)
+sa.Index(
+    "ix_persisted_document_shares_reader",
+    persisted_document_shares.c.department,
+    persisted_document_shares.c.system,
+)
+
+# Every change of a system's mode, with who made it and why (0010_trusted_documents):
+# the latest row per system is in force; a system without one is open.
+document_modes = sa.Table(
+    "document_modes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("department", sa.String(18), nullable=False),
+    sa.Column("system", sa.String(100), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("operator", sa.String(100), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Free-text operations a system in log-unknown mode sent that match no registered
+# document, counted per normalised hash (0010_trusted_documents).
+unknown_operations = sa.Table(
+    "unknown_operations",
+    metadata,
+    sa.Column("department", sa.String(18), primary_key=True),
+    sa.Column("system", sa.String(100), primary_key=True),
+    sa.Column("normalised_sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200)),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
 )

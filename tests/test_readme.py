@@ -138,17 +138,21 @@ class Reader:
         """Each command of a ```sh block, in order, in the clone; every one must succeed."""
         results = []
         for command in _commands(example.body.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")):
-            result = subprocess.run(
-                ["bash", "-c", command],
-                cwd=self.clone,
-                env=_readers_environment(),
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
+            result = self.run(command)
             assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
             results.append(result)
         return results
+
+    def run(self, command: str) -> subprocess.CompletedProcess[str]:
+        """One command in the clone, as a reader's shell runs it, whatever its status."""
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=self.clone,
+            env=_readers_environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     def query(self, example: Example, **overrides: str | None) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
@@ -308,8 +312,54 @@ def _persisted_documents(reader: Reader, example: Example) -> None:
         record = reader.record(body["extensions"]["requestId"])
         assert record["caller_system"] == "planning-permits"
         assert record["operation_hash"] == hashlib.new("sm3", text.encode()).hexdigest()
+        assert record["document_id"] == f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
     [refused] = json.loads(other.stdout)["errors"]
     assert refused["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def _trusted_documents(reader: Reader, example: Example) -> None:
+    (
+        _,
+        registered,
+        listed,
+        logging,
+        _,
+        unknown_sent,
+        unknown,
+        persisted_only,
+        _,
+        matched,
+        required,
+    ) = reader.shell(example)
+    manifest = json.loads((reader.clone / "permits-manifest.json").read_text())
+    [operation] = manifest["operations"]
+    assert operation["id"] == hashlib.sha256(operation["body"].encode()).hexdigest()
+    report = registered.stdout.splitlines()
+    assert report[0] == "1 document registered for 11410581005000007K/planning-permits"
+    assert report[1].split() == ["operation", "purpose", "item", "access", "code"]
+    for purpose in ("administrative_basis", "work_reference"):
+        row = ["PermitHolders", purpose, "enterprise.legalRepIdNumber", "denied"]
+        assert [*row, "APPLICATION_REQUIRED"] in [line.split() for line in report[2:]]
+    assert "planning-permits: mode open" in listed.stdout
+    permits = [f"sha256:{operation['id']}", "PermitHolders", "query"]
+    bound = "administrative_basis,work_reference"
+    assert [*permits, bound, "-"] in [line.split() for line in listed.stdout.splitlines()]
+    assert logging.stdout.strip().endswith("mode log-unknown")
+    assert "errors" not in json.loads(unknown_sent.stdout)
+    [counted] = unknown.stdout.splitlines()[1:]
+    assert counted.split()[0] == "Names" and counted.split()[2] == "1"
+    assert persisted_only.stdout.strip().endswith("mode persisted-only")
+    served = json.loads(matched.stdout)
+    assert len(served["data"]["enterprises"]["edges"]) == 2
+    record = reader.record(served["extensions"]["requestId"])
+    assert record["document_id"] == f"sha256:{operation['id']}"
+    [error] = json.loads(required.stdout)["errors"]
+    assert error["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+def _register_documents(reader: Reader, example: Example) -> None:
+    [error] = reader.query(example)["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
 
 
 def _filters(reader: Reader, example: Example) -> None:
@@ -437,6 +487,39 @@ def _health(reader: Reader, example: Example) -> None:
     assert f'policy_version="{body["policy"]["version"]}"' in metrics.stdout
 
 
+def _file_drops(reader: Reader, example: Example) -> None:
+    _, loaded, status = reader.shell(example)
+    assert re.fullmatch(
+        r"loaded 2 records of insurance_contribution from 2026-11\.csv \(SM3 [0-9a-f]{16}…\) "
+        r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n",
+        loaded.stdout,
+    ), loaded.stdout
+    resource, _, count, name, digest = status.stdout.strip().split("\t")
+    assert (resource, count, name) == ("insurance_contribution", "2 records", "2026-11.csv")
+    assert (
+        digest
+        == "SM3 " + hashlib.new("sm3", (reader.clone / "2026-11.csv").read_bytes()).hexdigest()
+    )
+    staging = reader.clone / "var" / "staging" / "human_resources.db"
+    with contextlib.closing(sqlite3.connect(staging)) as database:
+        kept = database.execute(
+            "SELECT record_number, person_name, contribution_base FROM insurance_contribution "
+            "ORDER BY record_number"
+        ).fetchall()
+    assert kept == [("SB202611000001", "王芳", 5200), ("SB202611000002", "李强", 4800)]
+    # The refusal the README shows, for a file whose second record's base is 五千.
+    good = (reader.clone / "2026-11.csv").read_text(encoding="utf-8").splitlines()
+    header, first, second = good
+    bad = second.replace(",4800.00,", ",五千,")
+    (reader.clone / "2026-12.csv").write_text("\n".join([header, first, bad]) + "\n", "utf-8")
+    command = _commands(example.body)[1].replace("2026-11.csv", "2026-12.csv")
+    refused = reader.run(command)
+    shown = README.split("### Adding a file-drop source")[1].split("```text\n")[2].split("\n```")[0]
+    assert (refused.returncode, refused.stderr.strip()) == (1, shown)
+    with contextlib.closing(sqlite3.connect(staging)) as database:
+        assert database.execute("SELECT count(*) FROM insurance_contribution").fetchone() == (2,)
+
+
 def _keys(reader: Reader, example: Example) -> None:
     [made] = reader.shell(example)
     exported = re.findall(r"^export (GOV_SHARE_[A-Z_]+)=", made.stdout, re.M)
@@ -506,6 +589,9 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "policy-replay": _policy_replay,
     "verification": _verification,
     "persisted-documents": _persisted_documents,
+    "trusted-documents": _trusted_documents,
+    "register-documents": _register_documents,
+    "file-drops": _file_drops,
     "health": _health,
     "keys": _keys,
     "api-keys": _api_keys,

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors import SOURCE_KINDS, SourceKinds
-from documents import DocumentStore
+from documents import TrustedDocuments
 from errors import (
     AuditUnavailable,
     InternalError,
@@ -39,6 +39,8 @@ from settings import Settings
 from store import StoreUnavailable
 from throttle import Throttle
 from web import headers
+from web.acting import acting_caller
+from web.admin import administer, administers
 from web.cors import cors
 from web.exchange import Exchange
 from web.graphql_request import read_graphql_request
@@ -58,13 +60,15 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.platform = await build_platform(settings, kinds)
-        app.state.documents = DocumentStore(app.state.platform.store)
+        app.state.documents = TrustedDocuments(app.state.platform.store, settings)
         app.state.throttle = throttle_for(settings)
         await app.state.platform.start()
+        await app.state.documents.start()
         await app.state.throttle.start()
         gc.freeze()  # start-up objects live forever: keep them out of GC pauses
         yield
         await app.state.throttle.close()
+        await app.state.documents.close()
         await app.state.platform.close()
 
     routes: list[BaseRoute] = [
@@ -144,21 +148,30 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     throttle: Throttle = request.app.state.throttle
     caller = await authenticate(request, platform.keys, throttle)
     exchange.caller = caller
+    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
+    exchange.caller = caller
+    # A peer platform's callers spend their own budgets, as if they called here.
     await admit(throttle, caller)
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)
     exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
-    documents: DocumentStore = request.app.state.documents
-    graphql, registering = await read_graphql_request(
-        request, exchange.caller, documents, platform.settings
+    trusted: TrustedDocuments = request.app.state.documents
+    graphql, called = await read_graphql_request(
+        request, exchange.caller, exchange.purpose, trusted, platform.settings
     )
-    exchange.graphql = dataclasses.replace(graphql, request_id=exchange.request_id)
+    exchange.graphql = dataclasses.replace(
+        graphql, request_id=exchange.request_id, purpose_reference=exchange.reference
+    )
+    exchange.document_id = called.document.document_id if called.document else None
+    if administers(graphql, platform.settings.max_tokens):
+        exchange.outcome = await administer(exchange.graphql, exchange.caller, platform, trusted)
+        return
     exchange.outcome = await platform.executor.execute(
         exchange.graphql, exchange.caller, exchange.purpose
     )
-    if registering is not None and exchange.outcome.executed:
-        await documents.register(registering, graphql.query)
+    if called.registering is not None and exchange.outcome.executed:
+        await trusted.store.register(called.registering, graphql.query)
 
 
 def _crashed(exchange: Exchange, exc: Exception) -> None:

@@ -36,6 +36,8 @@ class Exchange:
     graphql: GraphQLRequest | None = None
     outcome: ExecutionOutcome | None = None
     error: RequestError | None = None
+    document_id: str | None = None
+    """The registered document the request called or its free text matched."""
 
     @property
     def error_codes(self) -> list[str]:
@@ -100,6 +102,7 @@ class Exchange:
             purpose_reference=self.reference,
             operation_hash=operation,
             operation_name=graphql.operation_name if graphql else None,
+            document_id=self.document_id,
             client_address=client,
         )
         record.error_codes = self.error_codes

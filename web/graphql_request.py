@@ -18,25 +18,29 @@ from graphql import GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.requests import Request
 
-from documents import DocumentStore, Owner
+from documents import TrustedDocuments
 from errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
-from policies import Caller
+from policies import Caller, Purpose
 from resolvers import GraphQLRequest
 from settings import Settings
 from store.tables import audit_records
 from web.headers import audit_column_length
 from web.media import JSON, parse_media_type
-from web.persisted import document_text
+from web.persisted import Called, document_text
 
 OPERATION_NAME_LIMIT = audit_column_length(audit_records.c.operation_name)
 
 
 async def read_graphql_request(
-    request: Request, caller: Caller, documents: DocumentStore, settings: Settings
-) -> tuple[GraphQLRequest, Owner | None]:
-    """The request's parameters, its document looked up when it is sent by id, and whom
-    to register its text for if it runs (`web.persisted`); a mutation by GET is refused,
-    as GET must change nothing."""
+    request: Request,
+    caller: Caller,
+    purpose: Purpose | None,
+    trusted: TrustedDocuments,
+    settings: Settings,
+) -> tuple[GraphQLRequest, Called]:
+    """The request's parameters, and the document it calls: looked up when it is sent
+    by id or matched as free text, or whom to register its text for if it runs
+    (`web.persisted`); a mutation by GET is refused, as GET must change nothing."""
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
         for name in ("variables", "extensions"):
@@ -45,13 +49,20 @@ async def read_graphql_request(
     else:
         params = await _body(request)
     may_register = caller.system is not None and settings.registers_automatically(caller.system)
-    called = await document_text(params, caller, documents, may_register=may_register)
+    called = await document_text(
+        params,
+        caller,
+        purpose,
+        trusted,
+        may_register=may_register,
+        max_tokens=settings.max_tokens,
+    )
     graphql = graphql_request({**params, "query": called.query})
     if params.get("query") is None:  # called by id: the text is a registered document's
         graphql = dataclasses.replace(graphql, registered=True)
     if request.method == "GET" and _is_mutation(graphql, settings.max_tokens):
         raise MethodNotAllowed("a mutation must be sent by POST")
-    return graphql, called.registering
+    return graphql, called
 
 
 def graphql_request(params: Mapping[str, Any]) -> GraphQLRequest:

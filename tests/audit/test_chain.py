@@ -347,24 +347,35 @@ def test_a_record_whose_hashes_are_not_keyed_by_text_has_no_canonical_form() -> 
         prepare(make_record(records={"person": {1: ["a"]}}))  # type: ignore[dict-item]
 
 
-def test_a_person_is_hashed_only_when_present() -> None:
-    """The verified person joined format 1 later: a record without one hashes exactly as
-    records written before the column existed, a record with one covers it."""
-    without, named = make_record(), make_record(person="zhangsan-0231")
+LATER = [("person", "zhangsan-0231", "lisi-0001"), ("document_id", "sha256:" + "a" * 64, "relay-1")]
+"""Columns added to format 1 later (0009, 0011): a value, and another."""
+
+
+@pytest.mark.parametrize(("column", "value", "other_value"), LATER)
+def test_a_later_column_is_hashed_only_when_present(
+    column: str, value: str, other_value: str
+) -> None:
+    """The verified person and the document id joined format 1 later: a record without
+    one hashes exactly as records written before the column existed, a record with one
+    covers it."""
+    without, named = make_record(), make_record(**{column: value})
     for record in (without, named):
         stored = stored_row(record) | {"chain_id": "c", "seq": 1}
         assert prepare(record).canonical("c", 1) == canonical(stored)  # writer = verifier
-    assert b'"person"' not in canonical(without.as_row() | {"chain_id": "c", "seq": 1})
+    assert f'"{column}"'.encode() not in canonical(without.as_row() | {"chain_id": "c", "seq": 1})
     named_row = named.as_row() | {"chain_id": "c", "seq": 1}
-    assert b'"person":"zhangsan-0231"' in canonical(named_row)
-    other = named_row | {"person": "lisi-0001"}
+    assert f'"{column}":"{value}"'.encode() in canonical(named_row)
+    other = named_row | {column: other_value}
     assert record_hash(GENESIS, other) != record_hash(GENESIS, named_row)
 
 
-async def test_a_person_on_record_verifies(store: Store) -> None:
+@pytest.mark.parametrize(("column", "value", "_"), LATER)
+async def test_a_later_column_on_record_verifies(
+    store: Store, column: str, value: str, _: str
+) -> None:
     log = AuditLog(store.engine)
-    await log.write(make_record(1, person="张三-0231"))
+    await log.write(make_record(1, **{column: value}))
     await log.write(make_record(2))
     await log.close()
-    assert [row["person"] for row in await store.rows()] == ["张三-0231", None]
+    assert [row[column] for row in await store.rows()] == [value, None]
     assert (await verify(store.engine)).ok

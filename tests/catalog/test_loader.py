@@ -145,6 +145,24 @@ IN_ONE_FILE = {
         ("resources[0](person).api.filters[0].parameters.ne",),
         ("Input should be 'eq', 'in'",),
     ),
+    "a remote block naming a column no item has": Mistake(
+        "public_security.yaml",
+        resource(remote={"list_field": "persons", "type_name": "Person", "fields": {"x": "y"}}),
+        ("resources[0](person)",),
+        ("remote.fields: 'x' is not the column of a data item",),
+    ),
+    "an api block and a remote block on one resource": Mistake(
+        "public_security.yaml",
+        resource(api={"path": "/persons"}, remote={"list_field": "persons", "type_name": "Person"}),
+        ("resources[0](person)",),
+        ("a resource has one source",),
+    ),
+    "a remote list field that is not a GraphQL name": Mistake(
+        "public_security.yaml",
+        resource(remote={"list_field": "persons { secret }", "type_name": "Person"}),
+        ("resources[0](person).remote.list_field",),
+        ("String should match pattern",),
+    ),
     "no responsible_person (Art. 15)": Mistake(
         "taxation.yaml",
         remove("department", key="responsible_person"),

@@ -89,8 +89,9 @@ def test_the_options_never_show_the_url() -> None:
 def test_a_scheme_no_kind_reads_is_refused_with_the_known_ones() -> None:
     problem = refused(f"ftp://reader:{SECRET}@files.tax.linzhou.gov.cn/v1").problem
     assert problem == (
-        "no kind of source reads ftp:// URLs (known: http://, https://, mysql+asyncmy://, "
-        "postgresql+asyncpg://, sqlite://, sqlite+aiosqlite://, sqlite+pysqlite://)"
+        "no kind of source reads ftp:// URLs (known: file://, graphql+http://, "
+        "graphql+https://, http://, https://, mysql+asyncmy://, postgresql+asyncpg://, "
+        "sqlite://, sqlite+aiosqlite://, sqlite+pysqlite://)"
     )
     # A SQLAlchemy scheme the platform has no async driver for is no kind either.
     assert refused(f"postgresql://reader:{SECRET}@host/db").problem.startswith(

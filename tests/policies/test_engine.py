@@ -13,6 +13,7 @@ from policies.caller import PUBLIC, Caller, Purpose
 from policies.decision import Action, ApplicationRequest, Decision, Outcome
 from policies.engine import SharingPolicy
 from policies.index import RuleIndex
+from policies.rule import Rule, instant
 from policies.rules import RuleSet, load_rules
 from resolvers.denials import field_denied
 from settings import ROOT
@@ -396,3 +397,31 @@ def test_verification_needs_a_verify_rule_or_clear_reading(policy: SharingPolicy
     assert fate(other) == "NOT_VERIFIABLE"
     name = registration.item("partyAName")  # unconditional: anyone may check it
     assert policy.decide(SCHOOL_ENROLMENT, registration, name, None, NOW, Action.VERIFY).clear
+
+
+def test_every_decision_holds_until_the_next_start_or_end_of_any_rule(
+    catalog: Catalog,
+) -> None:
+    """Asked again and again as time passes: each answer is the next change after the
+    time asked, never one already past (the last answer is remembered until it comes)."""
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    hour = datetime.timedelta(hours=1)
+    grant = Rule(
+        "11410581005000008N",
+        "person.householdAddress",
+        "read_clear",
+        "*",
+        valid_from=instant(start),
+        valid_until=instant(start + 2 * hour),
+        basis="grant:1",
+    )
+    policy = SharingPolicy(catalog, load_rules(ROOT / "policies", catalog, [grant]))
+    asked = [start - hour, start - hour / 2, start, start + hour, start + 2 * hour, start - hour]
+    assert [policy.stable_until(moment) for moment in asked] == [
+        instant(start),
+        instant(start),
+        instant(start + 2 * hour),
+        instant(start + 2 * hour),
+        None,
+        instant(start),
+    ]

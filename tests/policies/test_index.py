@@ -5,6 +5,7 @@ same rule; an index changed rule by rule answers as one built whole."""
 
 from __future__ import annotations
 
+import datetime
 import random
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from catalog import load_catalog
 from errors import ConfigurationError
 from policies.index import RuleIndex
-from policies.rule import Rule
+from policies.rule import INSTANT, Rule, instant
 from policies.rules import load_rules
 from settings import ROOT
 
@@ -161,3 +162,20 @@ def test_the_rule_sets_casbin_model_holds_what_add_policy_would_give_it() -> Non
         "",
     )
     assert rules.enforcer.enforce_ex(*request) == added.enforce_ex(*request)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime.datetime(2026, 12, 7, 19, 37, 7, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 1, 1, 0, 0, 0, tzinfo=datetime.UTC),  # no microseconds
+        datetime.datetime(
+            2026, 1, 1, 7, 59, 59, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+        ),
+        datetime.datetime(999, 3, 4, 5, 6, 7, 8, tzinfo=datetime.UTC),
+    ],
+)
+def test_a_time_is_written_as_the_model_compares_it(moment: datetime.datetime) -> None:
+    """Field by field, exactly as the model's format says: in UTC, fixed width past the
+    year, so that the rules' times and `now` compare as text."""
+    assert instant(moment) == moment.astimezone(datetime.UTC).strftime(INSTANT)

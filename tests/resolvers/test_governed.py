@@ -1,9 +1,12 @@
 """What was decided for a document is remembered for the same caller, purpose and
-variables, and for nothing else; it never outlives the start or end of a grant."""
+variables, and for nothing else; it never outlives the start or end of a grant. What
+no caller changes (the document's template) is shared by every caller, and serves
+each only its own decisions."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 from typing import Any
 
@@ -128,3 +131,50 @@ async def test_what_was_decided_ends_when_a_grant_does() -> None:
     assert not any(a.endswith("***") for a in await addresses(run, ENROLMENT) if a)
     await asyncio.sleep((ends - datetime.datetime.now(datetime.UTC)).total_seconds() + 0.05)
     assert all(a is not None and a.endswith("***") for a in await addresses(run, ENROLMENT))
+
+
+async def test_a_grant_starts_at_its_time_for_a_document_already_known() -> None:
+    """The document's template was made (by another caller, and by this one before the
+    grant started): it holds no decision, so the grant takes effect when it starts."""
+    starts = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+    grant = Rule(
+        f"{ENROLMENT.department}/{ENROLMENT.system}",
+        "person.householdAddress",
+        "read_clear",
+        Purpose.ADMINISTRATIVE_BASIS.value,
+        valid_from=instant(starts),
+        basis="grant:2",
+    )
+    run = executor(counting(grant))
+    assert not any(a.endswith("***") for a in await addresses(run, REGISTRY) if a)
+    assert all(a is not None and a.endswith("***") for a in await addresses(run, ENROLMENT))
+    await asyncio.sleep((starts - datetime.datetime.now(datetime.UTC)).total_seconds() + 0.05)
+    assert not any(a.endswith("***") for a in await addresses(run, ENROLMENT) if a)
+
+
+async def test_callers_with_one_scoped_grant_each_get_their_own_scope() -> None:
+    """Two keys of one system, one scoped grant: alike in every decision, but the scope
+    binds each key's township, so nothing of one's reading is served to the other."""
+    grant = Rule(
+        ENROLMENT.department or "",
+        "person.householdAddress",
+        "read_clear",
+        Purpose.ADMINISTRATIVE_BASIS.value,
+        scope="township=township",
+        basis="grant:3",
+    )
+    run = executor(counting(grant))
+    rows = run.policy_source.current.served.connectors["person"]
+    assert isinstance(rows, MemoryConnector)
+    for number, row in enumerate(rows.tables["person"]):
+        row["township"] = ("开元街道", "横水镇")[number % 2]
+    query = "{ persons(first: 5) { edges { node { township householdAddress } } } }"
+    for township in ("开元街道", "横水镇", "开元街道"):
+        caller = dataclasses.replace(ENROLMENT, attributes=(("township", township),))
+        outcome = await run.execute(GraphQLRequest(query), caller, Purpose.ADMINISTRATIVE_BASIS)
+        assert outcome.data is not None, outcome.errors
+        served = [edge["node"] for edge in outcome.data["persons"]["edges"]]
+        assert {p["township"] for p in served} == {"开元街道", "横水镇"}
+        for person_served in served:
+            clear = not person_served["householdAddress"].endswith("***")
+            assert clear == (person_served["township"] == township), person_served

@@ -207,7 +207,7 @@ async def test_a_document_that_cannot_be_looked_up_is_a_store_outage(
     try:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            app.state.documents = DocumentStore(gone)
+            app.state.documents.store = DocumentStore(gone)
             transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 50000))
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://gov-share"
