@@ -50,6 +50,8 @@ class DepartmentApi:
     """If set, the link a page gives to the next one instead of the API's own."""
     answer: Any = None
     """If set, every list call answers this body instead."""
+    busy: int = 0
+    """Calls still to answer 503, as a gateway in front of an overloaded API does."""
 
     def app(self) -> Starlette:
         return Starlette(
@@ -103,6 +105,9 @@ class DepartmentApi:
         )
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if self.busy:
+            self.busy -= 1
+            return JSONResponse({"error": "busy"}, status_code=503)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(self.delay_seconds)
