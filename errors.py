@@ -239,8 +239,29 @@ class FieldDenied(FieldError):
         self.code = reason.value
 
 
+class SourceFailure(StrEnum):
+    """How a source failed to answer: what its metrics count, and whether reading again
+    at once may help (only a TRANSIENT failure is retried)."""
+
+    TIMEOUT = "timeout"
+    """The read took its source's time; another attempt would take more."""
+    TRANSIENT = "transient"
+    """The connection was lost or reset, or a gateway said the source is busy."""
+    ERROR = "error"
+    """The source answered with an error, or refused the read."""
+    CIRCUIT_OPEN = "circuit_open"
+    """Not asked: the source failed too often of late (`connectors.circuit`)."""
+
+
 class SourceUnavailable(FieldError):
     code = "SOURCE_UNAVAILABLE"
+
+    def __init__(
+        self, message: str, *, failure: SourceFailure = SourceFailure.ERROR, **extensions: Any
+    ) -> None:
+        super().__init__(message, **extensions)
+        self.failure = failure
+        """For the platform, never the caller: it is not among the extensions."""
 
 
 class PushdownRefused(FieldError):

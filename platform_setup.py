@@ -26,8 +26,8 @@ from auth.tokens import TokenVerifier
 from catalog import Catalog, DepartmentCatalog, load_catalog
 from connectors import (
     SOURCE_KINDS,
-    Connector,
     DropOptions,
+    GuardedConnector,
     RemoteConnector,
     RestConnector,
     SourceKinds,
@@ -54,7 +54,7 @@ class Platform:
     keys: KeyRegistry
     audit: AuditLog
     hasher: SubjectHasher
-    sources: dict[str, Connector]
+    sources: dict[str, GuardedConnector]
     """By source name: opened at start-up, the same for every catalog reloaded."""
     store: AsyncEngine
     freshness: FreshnessWatch
@@ -192,7 +192,9 @@ def limits_of(settings: Settings) -> Limits:
     )
 
 
-def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Catalog], Served]:
+def _serving(
+    settings: Settings, sources: dict[str, GuardedConnector]
+) -> Callable[[Catalog], Served]:
     """How a catalog is served: its two schemas, and its resources read from the sources
     opened at start-up. A source's URL is a setting, read once: a catalog that names a
     source not open is refused (a reload keeps the last good catalog), and takes a
@@ -222,14 +224,14 @@ def _serving(settings: Settings, sources: dict[str, Connector]) -> Callable[[Cat
 
 
 def _declared_for_an_api(
-    settings: Settings, department: DepartmentCatalog, source: Connector
+    settings: Settings, department: DepartmentCatalog, source: GuardedConnector
 ) -> None:
     """A source that is an API or another platform reads nothing the catalog does not
     declare: a resource of it without its `api` or `remote` block is refused with the
     catalog, not on every read."""
-    if isinstance(source, RestConnector):
+    if isinstance(source.source, RestConnector):
         block, what = "api", "a REST API"
-    elif isinstance(source, RemoteConnector):
+    elif isinstance(source.source, RemoteConnector):
         block, what = "remote", "another sharing platform"
     else:
         return
@@ -243,7 +245,9 @@ def _declared_for_an_api(
             )
 
 
-def _sources(settings: Settings, catalog: Catalog, kinds: SourceKinds) -> dict[str, Connector]:
+def _sources(
+    settings: Settings, catalog: Catalog, kinds: SourceKinds
+) -> dict[str, GuardedConnector]:
     names = {department.source for department in catalog.departments}
     timeout = settings.statement_timeout_seconds
     return {

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # on, so keys cannot be guessed at speed. Set `trusted_proxies` behind a proxy: the
     # address is then the real client's, not the proxy's shared by all.
     rate_limit_auth_failures: str = "10/minute"
+    # Requests the public (no credential) may make from each client address: open data
+    # is free to read (Art. 20), not free to scrape at any speed.
+    rate_limit_public: str = "600/minute"
     # What the counts' Redis keys start with: two platforms sharing one Redis count apart.
     rate_limit_prefix: str = Field(default="gov-share:rates", min_length=1, max_length=200)
 
@@ -195,7 +198,12 @@ class Settings(BaseSettings):
             raise ValueError(f"must name the claim for each of: {', '.join(sorted(missing))}")
         return claims
 
-    @field_validator("rate_limit_system", "rate_limit_department", "rate_limit_auth_failures")
+    @field_validator(
+        "rate_limit_system",
+        "rate_limit_department",
+        "rate_limit_auth_failures",
+        "rate_limit_public",
+    )
     @classmethod
     def a_rate(cls, rate: str) -> str:
         parse_rate(rate)

@@ -92,7 +92,8 @@ class Running:
         self.app = create_app(self.settings)
         await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
         self.platform: Platform = self.app.state.platform
-        for connector in self.platform.sources.values():
+        for guarded in self.platform.sources.values():
+            connector = guarded.source
             assert isinstance(connector, SqlConnector | SqliteConnector)
             self.sources.listen(connector.sync_engine)
         self.store.listen(self.platform.store.sync_engine)

@@ -31,10 +31,13 @@ from connectors.capabilities import (
     Supported,
     require_capabilities,
 )
+from connectors.circuit import CircuitOptions, CircuitState
+from connectors.guarded import LATENCY_BUCKETS, GuardedConnector, SourceStats
 from connectors.kinds import SourceKind, SourceKinds, SourceOptions, SourceSetting
 from connectors.memory import MemoryConnector
 from connectors.remote import REMOTE_KINDS, RemoteConnector, RemoteOptions
 from connectors.rest import REST_KINDS, RestConnector, RestOptions
+from connectors.retries import RetryOptions
 from connectors.sql import SqlConnector
 from connectors.sqlite import SqliteConnector
 from connectors.updates import Dated, UpdateSign, as_utc
@@ -43,10 +46,13 @@ SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS, **REMOTE_KINDS, **DROP_KI
 """The kinds of source the platform reads; a test registers its own in a copy."""
 
 __all__ = [
+    "LATENCY_BUCKETS",
     "SOURCE_KINDS",
     "SUPPORTED",
     "And",
     "Capabilities",
+    "CircuitOptions",
+    "CircuitState",
     "Comparison",
     "Computed",
     "Computing",
@@ -54,6 +60,7 @@ __all__ = [
     "Dated",
     "DropOptions",
     "Flag",
+    "GuardedConnector",
     "MemoryConnector",
     "Not",
     "Operator",
@@ -68,11 +75,13 @@ __all__ = [
     "RemoteOptions",
     "RestConnector",
     "RestOptions",
+    "RetryOptions",
     "Row",
     "SourceKind",
     "SourceKinds",
     "SourceOptions",
     "SourceSetting",
+    "SourceStats",
     "SqlConnector",
     "SqlOptions",
     "SqliteConnector",

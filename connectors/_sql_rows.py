@@ -1,4 +1,5 @@
-"""What comes back from a SQL source, as the connector interface hands it on."""
+"""What comes back from a SQL source, as the connector interface hands it on, and how a
+SQL or REST source failed to answer."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
+from sqlalchemy.exc import DBAPIError
+
 from connectors.base import Read, Row
-from errors import SourceUnavailable
+from errors import SourceFailure, SourceUnavailable
 
 logger = logging.getLogger("gov_share.connectors")
 
@@ -32,5 +36,29 @@ def counts_per_match(result: Sequence[Sequence[Any]], read: Read) -> list[int]:
 
 def source_unavailable(source: str, exc: BaseException) -> SourceUnavailable:
     # The driver's message may quote values from the statement: log its class only.
-    logger.warning("source unavailable", extra={"source": source, "error": type(exc).__name__})
-    return SourceUnavailable(f"source {source} is unavailable", source=source)
+    failure = failure_of(exc)
+    logger.warning(
+        "source unavailable",
+        extra={"source": source, "error": type(exc).__name__, "failure": failure.value},
+    )
+    return SourceUnavailable(f"source {source} is unavailable", source=source, failure=failure)
+
+
+def failure_of(exc: BaseException) -> SourceFailure:
+    """How a read failed, for SQL and REST sources alike. TRANSIENT is only what another
+    attempt may cure at once: a connection lost, reset or refused (SQLAlchemy tells a
+    disconnect from the driver's other errors), a gateway's 502/503/504. A timeout has
+    used the read's time; an error status or a statement the database refuses would
+    fail again."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return SourceFailure.TIMEOUT
+    if isinstance(exc, httpx.HTTPStatusError):
+        return SourceFailure.TRANSIENT if exc.response.status_code in _BUSY else SourceFailure.ERROR
+    if isinstance(exc, httpx.TransportError | OSError):
+        return SourceFailure.TRANSIENT
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return SourceFailure.TRANSIENT
+    return SourceFailure.ERROR
+
+
+_BUSY = frozenset({502, 503, 504})

@@ -166,8 +166,13 @@ class ReadContext:
 
 
 class Connector(Protocol):
-    name: str
-    capabilities: Capabilities
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the connector can push down (read-only here: a wrapper passes on its
+        connector's)."""
 
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         """Answer `read` in the source, returning one row set per match value, in order;

@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 
 from connectors.base import Connector
+from connectors.circuit import CircuitOptions
+from connectors.guarded import GuardedConnector
+from connectors.retries import RetryOptions
 from errors import ConfigurationError
 
 SourceSetting = str | Mapping[str, Any]
@@ -35,7 +38,10 @@ class SourceOptions(BaseModel):
 
     url: SecretStr
     timeout_seconds: float = Field(gt=0)
-    """How long one read may take; by default GOV_SHARE_STATEMENT_TIMEOUT_SECONDS."""
+    """How long one read may take, connecting and retries included; by default
+    GOV_SHARE_STATEMENT_TIMEOUT_SECONDS."""
+    circuit: CircuitOptions = CircuitOptions()
+    retries: RetryOptions = RetryOptions()
 
 
 Options = TypeVar("Options", bound=SourceOptions)
@@ -88,10 +94,18 @@ class SourceKinds:
             raise _problem(source, "; ".join(told)) from None
         return kind, options
 
-    def open(self, source: str, setting: SourceSetting, *, timeout_seconds: float) -> Connector:
+    def open(
+        self, source: str, setting: SourceSetting, *, timeout_seconds: float
+    ) -> GuardedConnector:
+        """The kind's connector for `source`, behind its timeout, retries and circuit."""
         kind, options = self.options(source, setting, timeout_seconds=timeout_seconds)
         connector: Connector = kind.open(source, options)
-        return connector
+        return GuardedConnector(
+            connector,
+            timeout_seconds=options.timeout_seconds,
+            circuit=options.circuit,
+            retries=options.retries,
+        )
 
 
 def _problem(source: str, problem: str) -> ConfigurationError:
@@ -102,6 +116,9 @@ def _told(error: ErrorDetails, kind: SourceKind[Any]) -> str:
     """One validation error in words that never quote the value (it may be a secret)."""
     name = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        takes = ", ".join(kind.options.model_fields)
+        model: Any = kind.options
+        for part in error["loc"][:-1]:  # an option of an option (`circuit.failures`)
+            model = model.model_fields[str(part)].annotation
+        takes = ", ".join(model.model_fields)
         return f"unknown option {name!r}: this kind of source takes {takes}"
     return f"{name}: {error['msg']}"

@@ -3,8 +3,11 @@
 One statement per `Read` (built in `_sql_query.py`): only the projected columns,
 filters and keyset pages as bound parameters, per-parent pages with a window
 function. Each read takes its own pooled connection, so loader batches of one
-request may run concurrently. SQLite sources are read by `sqlite.py`; the kinds of
-source (`kinds.py`, `_sql_kinds.py`) pick the connector for a URL.
+request may run concurrently. `timeout_seconds` bounds all of a read: the wait for a
+pooled connection, connecting, reflecting the table on first use and the statement
+(which the database also stops, so it does not run on unwatched). SQLite sources are
+read by `sqlite.py`; the kinds of source (`kinds.py`, `_sql_kinds.py`) pick the
+connector for a URL.
 """
 
 from __future__ import annotations
@@ -50,12 +53,13 @@ class SqlConnector:
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
         try:
-            table = await self._table(read.table)
-            statement = select_statement(table, read, self.dialect)
-            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
-                result = await connection.execute(statement)
-                keys = list(result.keys())
-                rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
+            async with asyncio.timeout(self.timeout_seconds):
+                table = await self._table(read.table)
+                statement = select_statement(table, read, self.dialect)
+                async with self.engine.connect() as connection:
+                    result = await connection.execute(statement)
+                    keys = list(result.keys())
+                    rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise source_unavailable(self.name, exc) from None
         return group_rows(rows, read)
@@ -63,10 +67,11 @@ class SqlConnector:
     async def count(self, read: Read, context: ReadContext) -> list[int]:
         require_capabilities(self, read, count=True)
         try:
-            table = await self._table(read.table)
-            statement = count_statement(table, read, self.dialect)
-            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
-                result = (await connection.execute(statement)).all()
+            async with asyncio.timeout(self.timeout_seconds):
+                table = await self._table(read.table)
+                statement = count_statement(table, read, self.dialect)
+                async with self.engine.connect() as connection:
+                    result = (await connection.execute(statement)).all()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise source_unavailable(self.name, exc) from None
         return counts_per_match(result, read)

@@ -52,6 +52,8 @@ class DepartmentApi:
     """If set, every list call answers this body instead."""
     last_modified: str | None = None
     """If set, list calls carry it as their `Last-Modified` header."""
+    busy: int = 0
+    """Calls still to answer 503, as a gateway in front of an overloaded API does."""
 
     def app(self) -> Starlette:
         return Starlette(
@@ -106,6 +108,9 @@ class DepartmentApi:
         )
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if self.busy:
+            self.busy -= 1
+            return JSONResponse({"error": "busy"}, status_code=503)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(self.delay_seconds)

@@ -31,7 +31,8 @@ NESTED = """
 
 def _record_statements(gateway: Gateway) -> list[tuple[str, str]]:
     sent: list[tuple[str, str]] = []
-    for name, connector in gateway.platform.sources.items():
+    for name, guarded in gateway.platform.sources.items():
+        connector = guarded.source
         assert isinstance(connector, SqlConnector | SqliteConnector)
 
         def remember(*args: object, name: str = name) -> None:

@@ -59,8 +59,9 @@ async def test_one_query_crosses_postgresql_mariadb_and_sqlite(
     three_engines: Gateway, sqlite_only: Gateway
 ) -> None:
     engines = {
-        name: connector.dialect for name, connector in three_engines.platform.sources.items()
-    }  # type: ignore[attr-defined]
+        name: guarded.source.dialect  # type: ignore[attr-defined]
+        for name, guarded in three_engines.platform.sources.items()
+    }
     assert engines["public_security"] == "postgresql" and engines["market_regulation"] == "mysql"
     assert engines["licence_office"] == "sqlite"
     crossed = (await three_engines.query(WALK)).json()

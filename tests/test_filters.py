@@ -204,7 +204,7 @@ async def test_filtering_or_ordering_on_a_withheld_item_is_denied_before_any_rea
     statements: list[str] = []
     from sqlalchemy import event
 
-    connector = gateway.platform.sources["taxation"]
+    connector = gateway.platform.sources["taxation"].source
     event.listen(connector.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))  # type: ignore[attr-defined]
     body = (
         await gateway.query(

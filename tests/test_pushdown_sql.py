@@ -136,7 +136,8 @@ class Recorder:
 def recorder(gateway: Gateway) -> Iterator[Recorder]:
     recording = Recorder()
     attached: list[tuple[sa.Engine, str, Any]] = []
-    for name, connector in gateway.platform.sources.items():
+    for name, guarded in gateway.platform.sources.items():
+        connector = guarded.source
         assert isinstance(connector, SqliteConnector | SqlConnector), connector
         engine = connector.sync_engine
 

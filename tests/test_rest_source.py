@@ -18,7 +18,15 @@ import yaml
 
 import platform_setup
 from catalog import HideMiddle, KeepThrough, load_catalog
-from connectors import Connector, MemoryConnector, RestConnector, RestOptions
+from connectors import (
+    CircuitOptions,
+    Connector,
+    GuardedConnector,
+    MemoryConnector,
+    RestConnector,
+    RestOptions,
+    RetryOptions,
+)
 from errors import ConfigurationError
 from settings import ROOT, Settings
 from tests.conftest import SOURCES, Gateway, serving
@@ -242,9 +250,15 @@ async def test_a_resource_of_an_api_source_without_an_api_block_is_refused_with_
     sources["public_security"] = RestConnector(
         "public_security", RestOptions.model_validate({"url": api.url, "timeout_seconds": 1})
     )
+    guarded = {
+        name: GuardedConnector(
+            source, timeout_seconds=1, circuit=CircuitOptions(), retries=RetryOptions()
+        )
+        for name, source in sources.items()
+    }
     try:
         with pytest.raises(ConfigurationError) as refused:
-            platform_setup._serving(settings, dict(sources))(catalog)
+            platform_setup._serving(settings, guarded)(catalog)
     finally:
         await sources["public_security"].close()
     assert refused.value.where == "resources(person).api"
@@ -259,7 +273,7 @@ async def test_one_pool_per_source_serves_every_request_and_closes_at_shutdown(
         update={"sources": sources, "catalog_dir": rest_catalog(catalog_dir)}
     )
     async with serving(changed) as gateway:
-        source = gateway.platform.sources["public_security"]
+        source = gateway.platform.sources["public_security"].source
         assert isinstance(source, RestConnector)
         for _ in range(3):
             response = await gateway.query("{ persons(first: 2) { edges { node { name } } } }")

@@ -61,7 +61,7 @@ async def gateway(settings: Settings, people: MemoryConnector) -> AsyncIterator[
 async def test_a_resource_is_served_from_a_source_of_a_registered_kind(
     gateway: Gateway, people: MemoryConnector
 ) -> None:
-    assert gateway.platform.sources["public_security"] is people
+    assert gateway.platform.sources["public_security"].source is people
     response = await gateway.query(NAMES_AND_PHONES)
     assert response.status_code == 200, response.text
     nodes = [edge["node"] for edge in response.json()["data"]["persons"]["edges"]]
@@ -149,7 +149,7 @@ async def test_a_source_set_with_typed_options_is_opened_with_them(
         "taxation": {"url": settings.sources["taxation"], "timeout_seconds": 2, "pool_size": 2},
     }
     async with serving(settings.model_copy(update={"sources": sources})) as gateway:
-        taxation = gateway.platform.sources["taxation"]
+        taxation = gateway.platform.sources["taxation"].source
         assert isinstance(taxation, SqliteConnector)
         assert taxation.timeout_seconds == 2 and taxation.sync_engine.pool.size() == 2  # type: ignore[attr-defined]
         ready = await gateway.client.get("/readyz")

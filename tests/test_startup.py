@@ -164,7 +164,7 @@ def test_a_store_that_cannot_be_reached_is_said_before_serving(tmp_path: Path) -
 def test_a_source_of_no_known_kind_or_option_is_said_before_serving(tmp_path: Path) -> None:
     secret = "s3cret-Pa55"
     sources = {
-        "taxation": f"https://reader:{secret}@api.tax.linzhou.gov.cn/v1",
+        "taxation": f"ftp://reader:{secret}@files.tax.linzhou.gov.cn/v1",
         "civil_affairs": {"url": f"sqlite:///{tmp_path / 'civil_affairs.db'}", "pool_sise": 2},
     }
     started = run(
@@ -182,7 +182,8 @@ def test_a_source_of_no_known_kind_or_option_is_said_before_serving(tmp_path: Pa
         "pool_size",
         "",
         "  setting: GOV_SHARE_SOURCES (taxation)",
-        "  problem: no kind of source reads https:// URLs (known: mysql+asyncmy://, "
-        "postgresql+asyncpg://, sqlite://, sqlite+aiosqlite://, sqlite+pysqlite://)",
+        "  problem: no kind of source reads ftp:// URLs (known: file://, graphql+http://, "
+        "graphql+https://, http://, https://, mysql+asyncmy://, postgresql+asyncpg://, "
+        "sqlite://, sqlite+aiosqlite://, sqlite+pysqlite://)",
     ]
     assert not (tmp_path / "var" / "sources").exists()  # stopped before making demo data

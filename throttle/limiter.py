@@ -48,6 +48,7 @@ class Limit(StrEnum):
     SYSTEM = "system"
     DEPARTMENT = "department"
     CLIENT_ADDRESS = "client_address"
+    PUBLIC = "public"
 
 
 class Counting(StrEnum):
@@ -127,6 +128,13 @@ class Throttle:
             if not await self._hit(rate, key):
                 return await self._refused(limit, rate, key)
         return None
+
+    async def admit_public(self, address: str) -> Refusal | None:
+        """Spend one request of the public's budget at `address`."""
+        rate, key = self.rates.public, (Limit.PUBLIC.value, address)
+        if await self._hit(rate, key):
+            return None
+        return await self._refused(Limit.PUBLIC, rate, key)
 
     async def may_authenticate(self, address: str) -> Refusal | None:
         """Whether a credential from `address` may be checked at all: once the address

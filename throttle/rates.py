@@ -1,6 +1,6 @@
 """What each caller may spend: a rate per system, per department (all its systems
-together) and per client address for failed authentications, with overrides for
-named departments and systems.
+together), per client address for the public and for failed authentications, with
+overrides for named departments and systems.
 
 Rates are written as settings write them, in the `limits` library's notation:
 `600/minute`, `20 per second`, `100/5 minutes`. One rate per setting: a caller refused
@@ -59,17 +59,26 @@ class Rates:
     """Each department's, for all its systems together, unless overridden."""
     auth_failures: RateLimitItem
     """Each client address's failed authentications."""
+    public: RateLimitItem
+    """Each client address's requests without a credential."""
     overrides: Mapping[str, RateLimitItem] = field(default_factory=dict)
     """By department code, or `<department code>/<system id>`."""
 
     @classmethod
     def parse(
-        cls, *, system: str, department: str, auth_failures: str, overrides: Mapping[str, str]
+        cls,
+        *,
+        system: str,
+        department: str,
+        auth_failures: str,
+        public: str,
+        overrides: Mapping[str, str],
     ) -> Rates:
         return cls(
             parse_rate(system),
             parse_rate(department),
             parse_rate(auth_failures),
+            parse_rate(public),
             parse_overrides(overrides),
         )
 

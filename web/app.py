@@ -48,7 +48,7 @@ from web.ide import ide_assets, ide_page, ide_requested
 from web.media import negotiate
 from web.metrics import metrics
 from web.readiness import healthz, readyz
-from web.throttling import admit, authenticate, throttle_for
+from web.throttling import admit, authenticate, client_address, throttle_for
 
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
 
@@ -151,7 +151,7 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
     exchange.caller = caller
     # A peer platform's callers spend their own budgets, as if they called here.
-    await admit(throttle, caller)
+    await admit(throttle, caller, client_address(request))
     operator = headers.text_header(request.headers, headers.OPERATOR)
     exchange.caller = dataclasses.replace(caller, operator=operator)
     exchange.purpose = headers.purpose(request.headers)

@@ -115,3 +115,5 @@ def _json(text: str, what: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise BadRequest(f"the {what} is not valid JSON") from None
+    except RecursionError:  # Python's parser recurses once per level of nesting
+        raise BadRequest(f"the {what} nests too deeply") from None

@@ -1,23 +1,27 @@
 """/metrics: the platform's own state in Prometheus text — which policy and catalog are
 in force, and how their reloads fare; how many requests the rate limits refused, and
-whether they are counted in Redis — for the operators' monitoring (Art. 13).
+whether they are counted in Redis; how each department's source answers (read times,
+failures by kind, retries, its circuit) — for the operators' monitoring (Art. 13).
 
 Read from the policy source and the throttle at every scrape, so there is no second
 copy of their state to keep in step. Never a data value nor who asked: versions are
-digests, the rest counts and times, and refusals are counted by the limit that refused
-them, never by caller or address.
+digests, the rest counts and times, refusals are counted by the limit that refused
+them, never by caller or address, and a source's reads by source name only.
 Served like /readyz, without a key: it is for the monitoring inside the network, and
 tells nothing a caller could use to reach data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import math
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     InfoMetricFamily,
     Metric,
 )
@@ -26,6 +30,8 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from connectors import LATENCY_BUCKETS, GuardedConnector
+from errors import SourceFailure
 from freshness import FreshnessWatch
 from platform_setup import Platform
 from throttle import Counting, Limit, Throttle
@@ -37,6 +43,7 @@ async def metrics(request: Request) -> Response:
     registry.register(_PolicyCollector(platform))
     registry.register(_ThrottleCollector(request.app.state.throttle))
     registry.register(_FreshnessCollector(platform.freshness))
+    registry.register(_SourceCollector(platform.sources))
     ProcessCollector(registry=registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -134,3 +141,54 @@ class _FreshnessCollector(Collector):
             stale.add_metric([resource], 1 if found.stale else 0)
         yield age
         yield stale
+
+
+class _SourceCollector(Collector):
+    def __init__(self, sources: Mapping[str, GuardedConnector]) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        latency = HistogramMetricFamily(
+            "gov_share_source_read_seconds",
+            "How long reads of a source took, retries included, whether they answered "
+            "or failed (reads its open circuit refused are not timed).",
+            labels=["source"],
+        )
+        failures = CounterMetricFamily(
+            "gov_share_source_failures",
+            "Reads of a source that answered SOURCE_UNAVAILABLE, by how they failed: "
+            "timeout, transient (lost connection, busy gateway; after its retries), error "
+            "(the source refused or failed the read), circuit_open (failed fast, not asked).",
+            labels=["source", "failure"],
+        )
+        calls = CounterMetricFamily(
+            "gov_share_source_calls",
+            "Calls made to a source: reads and their retries.",
+            labels=["source"],
+        )
+        retries = CounterMetricFamily(
+            "gov_share_source_retries",
+            "Reads of a source tried again after a transient failure, within its budget.",
+            labels=["source"],
+        )
+        circuit = GaugeMetricFamily(
+            "gov_share_source_circuit_state",
+            "A source's circuit: 0 closed (read), 1 half-open (one probe read), 2 open (its "
+            "reads fail fast, the source is not asked).",
+            labels=["source"],
+        )
+        for name, source in sorted(self.sources.items()):
+            stats = source.stats
+            bounds = (*LATENCY_BUCKETS, math.inf)
+            cumulative = itertools.accumulate(stats.latency_counts)
+            buckets = [
+                ("+Inf" if bound == math.inf else str(bound), float(count))
+                for bound, count in zip(bounds, cumulative, strict=True)
+            ]
+            latency.add_metric([name], buckets, stats.latency_sum)
+            for failure in SourceFailure:
+                failures.add_metric([name, failure.value], stats.failures[failure])
+            calls.add_metric([name], stats.calls)
+            retries.add_metric([name], stats.retries)
+            circuit.add_metric([name], source.circuit.state.value)
+        yield from (latency, failures, calls, retries, circuit)

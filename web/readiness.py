@@ -8,7 +8,8 @@ rule or catalog files failed, and the last good policy is in force; or grant cha
 are not announced to this server, which then follows them by polling; or Redis does
 not answer, and this server counts rate limits alone until it does) and
 `not_ready` (no store, so nothing can be audited, or no source at all: 503, take it
-out of rotation).
+out of rotation). A source whose circuit is open (`connectors.circuit`) is not asked:
+it is down, and the problem says why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Awaitable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from connectors import CircuitState, GuardedConnector
 from grants import Announcements
 from platform_setup import Platform
 from throttle import Throttle
@@ -38,7 +40,7 @@ async def readyz(request: Request) -> Response:
     )
     sources = dict(zip(platform.sources, answers, strict=True))
     down = sorted(name for name, answered in sources.items() if not answered)
-    problems = [f"source {name} does not answer" for name in down]
+    problems = [_down(name, platform.sources[name]) for name in down]
     source = platform.policy_source
     in_force = source.current
     if source.problem is not None:
@@ -78,6 +80,15 @@ async def _answers(ping: Awaitable[None], timeout: float) -> bool:
     except Exception:  # whatever the reason, it does not answer; the reason stays out of the body
         return False
     return True
+
+
+def _down(name: str, source: GuardedConnector) -> str:
+    if source.circuit.state is CircuitState.OPEN:
+        return (
+            f"source {name} does not answer: its circuit is open after repeated failures, "
+            "so its reads fail fast until a probe finds it answering"
+        )
+    return f"source {name} does not answer"
 
 
 def _announced(announcements: Announcements | None) -> str:

@@ -27,6 +27,7 @@ def throttle_for(settings: Settings) -> Throttle:
         system=settings.rate_limit_system,
         department=settings.rate_limit_department,
         auth_failures=settings.rate_limit_auth_failures,
+        public=settings.rate_limit_public,
         overrides=settings.rate_limit_overrides,
     )
     return Throttle(rates, redis_url=settings.redis_url, prefix=settings.rate_limit_prefix)
@@ -39,7 +40,7 @@ async def authenticate(request: Request, keys: KeyRegistry, throttle: Throttle) 
     authorization = request.headers.get("authorization")
     if authorization is None:
         return PUBLIC
-    address = request.client.host if request.client else _UNKNOWN_ADDRESS
+    address = client_address(request)
     refusal = await throttle.may_authenticate(address)
     if refusal is not None:
         raise _rate_limited(refusal)
@@ -50,19 +51,28 @@ async def authenticate(request: Request, keys: KeyRegistry, throttle: Throttle) 
         raise
 
 
-async def admit(throttle: Throttle, caller: Caller) -> None:
-    """Spend one request of the caller system's rate and of its department's. The public
-    asks for open data only, and is not counted."""
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else _UNKNOWN_ADDRESS
+
+
+async def admit(throttle: Throttle, caller: Caller, address: str) -> None:
+    """Spend one request of the caller system's rate and of its department's; the
+    public's, of its client address's."""
     if caller.department is None or caller.system is None:
-        return
-    refusal = await throttle.admit(caller.department, caller.system)
+        refusal = await throttle.admit_public(address)
+    else:
+        refusal = await throttle.admit(caller.department, caller.system)
     if refusal is not None:
         raise _rate_limited(refusal)
 
 
 def _rate_limited(refusal: Refusal) -> RateLimited:
     rate, seconds = refusal.rate, refusal.retry_after
-    if refusal.limit is Limit.CLIENT_ADDRESS:
+    if refusal.limit is Limit.PUBLIC:
+        reached = (
+            f"the rate limit of requests without a credential from this address ({rate}) is reached"
+        )
+    elif refusal.limit is Limit.CLIENT_ADDRESS:
         reached = (
             f"too many failed authentications from this address ({rate}): no credential "
             "from it is checked until the window moves on"

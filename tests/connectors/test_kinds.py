@@ -55,7 +55,7 @@ async def test_a_url_alone_opens_the_connector_of_its_scheme(
     ]:
         connector = SOURCE_KINDS.open("taxation", url, timeout_seconds=4)
         opened.append(connector)
-        assert isinstance(connector, kind) and connector.dialect == dialect
+        assert isinstance(connector.source, kind) and connector.source.dialect == dialect
         assert connector.name == "taxation" and connector.timeout_seconds == 4
 
 
@@ -71,10 +71,12 @@ async def test_typed_options_reach_the_connector(tmp_path: Path, opened: list[Co
         timeout_seconds=5,
     )
     opened += [sqlite, postgres]
-    assert isinstance(sqlite, SqliteConnector) and isinstance(postgres, SqlConnector)
-    assert sqlite.timeout_seconds == 2.5 and postgres.timeout_seconds == 5  # the default
-    assert sqlite.sync_engine.pool.size() == 3  # type: ignore[attr-defined]
-    assert postgres.engine.pool.size() == 7  # type: ignore[attr-defined]
+    assert isinstance(sqlite.source, SqliteConnector)
+    assert isinstance(postgres.source, SqlConnector)
+    assert sqlite.source.timeout_seconds == 2.5 and postgres.source.timeout_seconds == 5
+    assert sqlite.timeout_seconds == 2.5  # the guard's too
+    assert sqlite.source.sync_engine.pool.size() == 3  # type: ignore[attr-defined]
+    assert postgres.source.engine.pool.size() == 7
 
 
 def test_the_options_never_show_the_url() -> None:
@@ -115,8 +117,22 @@ def test_unknown_options_and_bad_values_are_each_named() -> None:
     ).problem
     assert problem == (
         "timeout_seconds: Input should be greater than 0; "
-        "unknown option 'pool_sise': this kind of source takes url, timeout_seconds, pool_size; "
-        "unknown option 'password': this kind of source takes url, timeout_seconds, pool_size"
+        "unknown option 'pool_sise': this kind of source takes url, timeout_seconds, circuit, "
+        "retries, pool_size; "
+        "unknown option 'password': this kind of source takes url, timeout_seconds, circuit, "
+        "retries, pool_size"
+    )
+    assert refused(
+        {
+            "url": "sqlite:///a.db",
+            "circuit": {"failures": 0, "cool_down": 5},
+            "retries": {"budget": 2},
+        }
+    ).problem == (
+        "circuit.failures: Input should be greater than 0; "
+        "unknown option 'circuit.cool_down': this kind of source takes failures, failure_rate, "
+        "window_seconds, cool_down_seconds; "
+        "retries.budget: Input should be less than or equal to 1"
     )
     assert refused({"url": "sqlite:///a.db", "pool_size": "many"}).problem == (
         "pool_size: Input should be a valid integer, unable to parse string as an integer"
@@ -127,8 +143,8 @@ def test_a_kind_registered_in_a_copy_opens_its_scheme_there_only() -> None:
     memory = MemoryConnector("taxation", {"tax_registration": []})
     kinds = SOURCE_KINDS.copy()
     kinds.register("memory", SourceKind(SourceOptions, lambda name, options: memory))
-    assert kinds.open("taxation", "memory://taxation", timeout_seconds=5) is memory
-    assert kinds.open("taxation", {"url": "memory://"}, timeout_seconds=5) is memory
+    assert kinds.open("taxation", "memory://taxation", timeout_seconds=5).source is memory
+    assert kinds.open("taxation", {"url": "memory://"}, timeout_seconds=5).source is memory
     with pytest.raises(ConfigurationError, match="no kind of source reads memory:// URLs"):
         SOURCE_KINDS.open("taxation", "memory://taxation", timeout_seconds=5)
     with pytest.raises(ValueError, match="already reads memory:// URLs"):

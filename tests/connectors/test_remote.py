@@ -15,13 +15,16 @@ import platform_setup
 from catalog import HideMiddle, load_catalog
 from connectors import (
     SOURCE_KINDS,
+    CircuitOptions,
     Computed,
     Connector,
+    GuardedConnector,
     MemoryConnector,
     Read,
     ReadContext,
     RemoteConnector,
     RemoteOptions,
+    RetryOptions,
 )
 from connectors._remote_answers import ListPage, counts
 from connectors._remote_document import asked, counted
@@ -198,9 +201,15 @@ async def test_a_resource_of_a_remote_source_without_its_block_is_refused(
         "public_security",
         RemoteOptions.model_validate({"url": URL, "api_key": "k", **{"timeout_seconds": 1}}),
     )
+    guarded = {
+        name: GuardedConnector(
+            source, timeout_seconds=1, circuit=CircuitOptions(), retries=RetryOptions()
+        )
+        for name, source in sources.items()
+    }
     try:
         with pytest.raises(ConfigurationError) as refused:
-            platform_setup._serving(settings, dict(sources))(catalog)
+            platform_setup._serving(settings, guarded)(catalog)
     finally:
         await sources["public_security"].close()
     assert refused.value.where == "resources(person).remote"

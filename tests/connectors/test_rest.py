@@ -116,7 +116,7 @@ def api() -> Iterator[DepartmentApi]:
 
 def open_source(api: DepartmentApi, **options: Any) -> RestConnector:
     setting = {"url": api.url, "token": TOKEN, **options}
-    connector = SOURCE_KINDS.open("public_security", setting, timeout_seconds=5)
+    connector = SOURCE_KINDS.open("public_security", setting, timeout_seconds=5).source
     assert isinstance(connector, RestConnector)
     return connector
 

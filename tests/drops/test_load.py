@@ -306,7 +306,7 @@ async def test_the_server_reads_a_sqlite_staging_database_read_only(tmp_path: Pa
     await staging.prepare()
     await staging.close()
     setting = {"url": f"file://{tmp_path}/drops", "staging_url": str(staging.engine.url)}
-    connector = SOURCE_KINDS.open("human_resources", setting, timeout_seconds=5)
+    connector = SOURCE_KINDS.open("human_resources", setting, timeout_seconds=5).source
     assert isinstance(connector, SqliteConnector)
     with (
         connector.sync_engine.connect() as connection,
@@ -348,7 +348,7 @@ def test_a_drop_folder_is_staged_under_the_data_directory_unless_set(tmp_path: P
         (
             {"url": "file:///srv/drops", "settle": 1},
             "unknown option 'settle': this kind of source takes url, timeout_seconds, "
-            "staging_url, pool_size, settle_seconds, check_seconds",
+            "circuit, retries, staging_url, pool_size, settle_seconds, check_seconds",
         ),
     ],
     ids=["host", "staging", "option"],

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from catalog import Catalog, UpdateCycle, load_catalog
-from connectors import SOURCE_KINDS, Connector, Dated, RestConnector, UpdateSign
+from connectors import SOURCE_KINDS, Connector, Dated, UpdateSign
 from drops import Staging, load_file
 from errors import SourceUnavailable
 from freshness import FreshnessWatch, is_stale
@@ -48,8 +48,9 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield url
 
 
-def opened(name: str, url: str) -> Connector:
-    return SOURCE_KINDS.open(name, url, timeout_seconds=5)
+def opened(name: str, setting: str | dict[str, str]) -> Connector:
+    """The source as the platform opens it: its kind's connector behind its guard."""
+    return SOURCE_KINDS.open(name, setting, timeout_seconds=5)
 
 
 async def test_a_column_tells_the_last_update_as_its_greatest_value(database: str) -> None:
@@ -72,10 +73,7 @@ def api() -> Iterator[DepartmentApi]:
 
 
 async def test_an_api_tells_it_in_a_header_of_a_head_request(api: DepartmentApi) -> None:
-    connector = SOURCE_KINDS.open(
-        "public_security", {"url": api.url, "token": TOKEN}, timeout_seconds=5
-    )
-    assert isinstance(connector, RestConnector)
+    connector = opened("public_security", {"url": api.url, "token": TOKEN})
     sign = UpdateSign("persons", path="/persons", header="Last-Modified")
     try:
         assert await connector.last_update(sign) is None  # the API sends no such header

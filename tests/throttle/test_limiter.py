@@ -28,10 +28,15 @@ async def throttle() -> AsyncIterator[Started]:
         system: str = "600/minute",
         department: str = "6000/minute",
         auth_failures: str = "10/minute",
+        public: str = "600/minute",
         **overrides: str,
     ) -> Throttle:
         rates = Rates.parse(
-            system=system, department=department, auth_failures=auth_failures, overrides=overrides
+            system=system,
+            department=department,
+            auth_failures=auth_failures,
+            public=public,
+            overrides=overrides,
         )
         made.append(Throttle(rates, prefix="unused"))
         return made[-1]

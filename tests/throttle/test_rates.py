@@ -17,6 +17,7 @@ def rates(**overrides: str) -> Rates:
         system="600/minute",
         department="1000/minute",
         auth_failures="10/minute",
+        public="600/minute",
         overrides=overrides,
     )
 

@@ -139,6 +139,24 @@ async def test_bodies_are_json_in_utf_8(gateway: Gateway) -> None:
     assert response.status_code == 400 and code(response) == "BAD_REQUEST"
 
 
+async def test_json_nested_past_the_parser_is_a_malformed_request(gateway: Gateway) -> None:
+    """Nesting deep enough to exhaust the JSON parser's recursion is one clear 400, on
+    record, not an INTERNAL_ERROR."""
+    deep = "[" * 5_000 + "]" * 5_000
+    response = await gateway.client.post(
+        "/graphql",
+        content=f'{{"query": "{{ __typename }}", "variables": {{"x": {deep}}}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and code(response) == "BAD_REQUEST"
+    assert response.json()["errors"][0]["message"] == "the body nests too deeply"
+    assert (await gateway.audit(response))["http_status"] == 400
+    by_get = await gateway.client.get(
+        "/graphql", params={"query": "{ __typename }", "variables": deep}
+    )
+    assert by_get.status_code == 400 and code(by_get) == "BAD_REQUEST"
+
+
 async def test_a_blank_query_is_a_parse_error(gateway: Gateway) -> None:
     for query in ("", "   \n\t"):
         strict = await post(gateway, {"query": query})

@@ -26,6 +26,11 @@ OWN = {
     "gov_share_rate_limited_requests",
     "gov_share_resource_last_update_age_seconds",
     "gov_share_resource_stale",
+    "gov_share_source_read_seconds",
+    "gov_share_source_failures",
+    "gov_share_source_calls",
+    "gov_share_source_retries",
+    "gov_share_source_circuit_state",
 }
 BROKEN = "p, nobody, person.phone, read_clear, work_reference\n"
 
@@ -53,9 +58,15 @@ async def test_metrics_follow_a_failed_reload_and_its_recovery(
     async with serving(settings) as gateway:
         metrics = await scrape(gateway)
         assert {name for name in metrics if not name.startswith("process_")} == OWN, (
-            "only the policy's, the rate limits' and the resources' freshness own state, and "
-            "the process's"
+            "only the policy's, the rate limits', the sources' and the resources' freshness "
+            "own state, and the process's"
         )
+        sources = {name for name in metrics if name.startswith("gov_share_source_")}
+        for name in sources:  # labelled by source and kind of failure only, never a value
+            for labels, _ in metrics[name]:
+                assert set(labels) <= {"source", "failure", "le"}, labels
+                assert labels["source"] in gateway.platform.sources
+        assert ({"source": "taxation"}, 0.0) in metrics["gov_share_source_circuit_state"]
         in_force = gateway.platform.policy_source.current
         [(labels, _)] = metrics["gov_share_policy_version_info"]
         assert labels == {
@@ -75,7 +86,8 @@ async def test_metrics_follow_a_failed_reload_and_its_recovery(
         [(_, failures)] = metrics["gov_share_policy_reload_failures"]
         assert failures >= 1
         response = await gateway.client.get("/metrics")
-        assert "nobody" not in response.text and "public_security" not in response.text
+        # Neither the rule nor its file: "public_security" appears only as a source name.
+        assert "nobody" not in response.text and "public_security.csv" not in response.text
 
         rules.write_text(good, encoding="utf-8")
         for _ in range(600):

@@ -120,6 +120,32 @@ async def test_failed_authentications_are_slowed_per_real_client_address(
         assert "198.51.100" not in scraped
 
 
+async def test_the_public_is_limited_per_real_client_address(settings: Settings) -> None:
+    """Open data is read without a credential, so each client address has its own
+    budget: one scraper is refused while another address, behind the same proxy, and a
+    department system from the scraper's address are served."""
+    update = {"rate_limit_public": "2/hour", "trusted_proxies": ["10.9.0.0/16"]}
+    scraper = {"X-Forwarded-For": "198.51.100.80"}
+    async with serving(limited(settings, **update), peer="10.9.1.1") as gateway:
+        for _ in range(2):
+            assert (await gateway.query(NAMES, system=None, headers=scraper)).status_code == 200
+        response = await gateway.query(NAMES, system=None, headers=scraper)
+        error = refusal(response)
+        assert error["message"].startswith(
+            "the rate limit of requests without a credential from this address (2 per 1 hour)"
+        )
+        record = await gateway.audit(response)
+        assert record["outcome"] == "rate_limited" and record["caller_system"] is None
+        assert record["client_address"] == "198.51.100.80"
+        other = {"X-Forwarded-For": "198.51.100.81"}
+        assert (await gateway.query(NAMES, system=None, headers=other)).status_code == 200
+        system = {**scraper, "Authorization": f"Bearer {demo_key(SEED, 'marriage-registry')}"}
+        assert (await gateway.query(NAMES, system=None, headers=system)).status_code == 200
+        scraped = (await gateway.client.get("/metrics")).text
+        assert 'gov_share_rate_limited_requests_total{limit="public"} 1.0' in scraped
+        assert "198.51.100" not in scraped
+
+
 async def test_without_redis_each_server_counts_alone_and_is_ready(gateway: Gateway) -> None:
     ready = (await gateway.client.get("/readyz")).json()
     assert ready["status"] == "ready" and ready["rate_limits"] == "local"
