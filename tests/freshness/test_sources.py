@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from catalog import Catalog, UpdateCycle, load_catalog
-from connectors import SOURCE_KINDS, Connector, Dated, UpdateSign
+from connectors import SOURCE_KINDS, Connector, Dated, GuardedConnector, UpdateSign
 from drops import Staging, load_file
 from errors import SourceUnavailable
 from freshness import FreshnessWatch, is_stale
@@ -80,6 +80,12 @@ async def test_an_api_tells_it_in_a_header_of_a_head_request(api: DepartmentApi)
         api.last_modified = "Mon, 30 Nov 2026 08:15:00 GMT"
         assert await connector.last_update(sign) == LAST
         assert [seen.method for seen in api.seen] == ["HEAD", "HEAD"]  # never a record
+        assert isinstance(connector, GuardedConnector)
+        for _ in range(connector.circuit.options.failures):  # its reads keep failing
+            connector.circuit.failed()
+        with pytest.raises(SourceUnavailable):  # the open circuit answers, without a call
+            await connector.last_update(sign)
+        assert len(api.seen) == 2
     finally:
         await connector.close()
 
