@@ -43,6 +43,7 @@ from audit.insert import fits_one_statement, insert, insert_if_head
 from audit.lock import locked
 from audit.reads import read_chain_id, read_head
 from audit.record import AuditRecord
+from audit.stats import AuditStats
 from errors import AuditUnavailable, ConfigurationError
 from settings import Settings
 from store import audit_records, thread_engine
@@ -86,6 +87,7 @@ class AuditLog:
         self._head: Head | None = None
         """The head this log last committed; None until then, and after a failed batch."""
         self._closed = False
+        self.stats = AuditStats()
         self._checkpointed: tuple[float, int] = (time.monotonic(), 0)
         self._thread: tuple[sa.Engine, ThreadPoolExecutor] | None = None
         if engine.dialect.name == "sqlite":
@@ -160,6 +162,7 @@ class AuditLog:
                 _log_failure([entry.row["request_id"] for entry, _ in batch], exc)
                 continue
             self._head = head
+            self.stats.committed(entry.row["occurred_at"] for entry, _ in batch)
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)

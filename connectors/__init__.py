@@ -32,7 +32,7 @@ from connectors.capabilities import (
     require_capabilities,
 )
 from connectors.circuit import CircuitOptions, CircuitState
-from connectors.guarded import LATENCY_BUCKETS, GuardedConnector, SourceStats
+from connectors.guarded import GuardedConnector, SourceStats
 from connectors.kinds import SourceKind, SourceKinds, SourceOptions, SourceSetting
 from connectors.memory import MemoryConnector
 from connectors.remote import REMOTE_KINDS, RemoteConnector, RemoteOptions
@@ -46,7 +46,6 @@ SOURCE_KINDS = SourceKinds({**SQL_KINDS, **REST_KINDS, **REMOTE_KINDS, **DROP_KI
 """The kinds of source the platform reads; a test registers its own in a copy."""
 
 __all__ = [
-    "LATENCY_BUCKETS",
     "SOURCE_KINDS",
     "SUPPORTED",
     "And",

@@ -14,7 +14,6 @@ source, never a value read or who read it.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import datetime
 import logging
 import time
@@ -29,6 +28,7 @@ from connectors.circuit import Circuit, CircuitOptions, CircuitState
 from connectors.retries import RetryBudget, RetryOptions
 from connectors.updates import Dated, UpdateSign
 from errors import SourceFailure, SourceUnavailable
+from histogram import Histogram
 
 logger = logging.getLogger("gov_share.connectors")
 Answer = TypeVar("Answer")
@@ -40,17 +40,14 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class SourceStats:
     """What the metrics of one source report, counted since start-up."""
 
-    latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
-    """Reads per bucket of LATENCY_BUCKETS, the last past them all (not cumulative)."""
-    latency_sum: float = 0.0
+    latency: Histogram = field(default_factory=lambda: Histogram(LATENCY_BUCKETS))
     failures: Counter[SourceFailure] = field(default_factory=Counter)
     calls: int = 0
     """Calls made to the source: reads, counts and their retries."""
     retries: int = 0
 
     def took(self, seconds: float) -> None:
-        self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self.latency_sum += seconds
+        self.latency.observe(seconds)
 
 
 class GuardedConnector:

@@ -485,6 +485,14 @@ def _health(reader: Reader, example: Example) -> None:
     assert 'gov_share_rate_limited_requests_total{limit="system"} 0.0' in metrics.stdout
     assert "gov_share_policy_reload_ok 1.0" in metrics.stdout.splitlines()
     assert f'policy_version="{body["policy"]["version"]}"' in metrics.stdout
+    for named in (
+        "# TYPE gov_share_requests_total counter",
+        "# TYPE gov_share_request_errors_total counter",
+        'gov_share_field_decisions_total{decision="masked"}',
+        "gov_share_audit_write_lag_seconds_count",
+        "gov_share_audit_batch_records_count",
+    ):
+        assert named in metrics.stdout, named
 
 
 def _file_drops(reader: Reader, example: Example) -> None:

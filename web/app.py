@@ -49,6 +49,7 @@ from web.media import negotiate
 from web.metrics import metrics
 from web.readiness import healthz, readyz
 from web.throttling import admit, authenticate, client_address, throttle_for
+from web.traffic import Traffic
 
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
         app.state.platform = await build_platform(settings, kinds)
         app.state.documents = TrustedDocuments(app.state.platform.store, settings)
         app.state.throttle = throttle_for(settings)
+        app.state.traffic = Traffic()
         await app.state.platform.start()
         await app.state.documents.start()
         await app.state.throttle.start()
@@ -118,6 +120,7 @@ async def graphql_endpoint(request: Request) -> Response:
         exchange.refused(AuditUnavailable("the audit log cannot be written; no data is served"))
         status, content = exchange.response()
     _log(exchange, status)
+    request.app.state.traffic.count(exchange)
     return Response(
         content,
         status_code=status,

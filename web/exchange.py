@@ -93,7 +93,7 @@ class Exchange:
         record = AuditRecord(
             request_id=self.request_id,
             occurred_at=datetime.datetime.now(datetime.UTC),
-            outcome=self._outcome_name(),
+            outcome=self.outcome_name,
             http_status=status,
             hash_key_id=platform.hasher.key_id,
             catalog_version=versions[0],
@@ -119,7 +119,9 @@ class Exchange:
             record.records = _record_hashes(platform.hasher, outcome.records)
         return record
 
-    def _outcome_name(self) -> str:
+    @property
+    def outcome_name(self) -> str:
+        """How the exchange ended, as its audit record and the metrics name it."""
         if self.error is not None:
             return self.error.outcome
         outcome = self.outcome

@@ -1,20 +1,21 @@
 """/metrics: the platform's own state in Prometheus text — which policy and catalog are
 in force, and how their reloads fare; how many requests the rate limits refused, and
 whether they are counted in Redis; how each department's source answers (read times,
-failures by kind, retries, its circuit) — for the operators' monitoring (Art. 13).
+failures by kind, retries, its circuit); how the /graphql requests ended, by outcome and
+error code, and the decisions made for their fields; how long audit records wait for
+their commit, and how many a commit takes — for the operators' monitoring (Art. 13).
 
 Read from the policy source and the throttle at every scrape, so there is no second
 copy of their state to keep in step. Never a data value nor who asked: versions are
 digests, the rest counts and times, refusals are counted by the limit that refused
-them, never by caller or address, and a source's reads by source name only.
+them, never by caller or address, a source's reads by source name only, requests and
+decisions by closed sets of outcomes and codes only (`web.traffic`).
 Served like /readyz, without a key: it is for the monitoring inside the network, and
 tells nothing a caller could use to reach data.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -30,11 +31,15 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors import LATENCY_BUCKETS, GuardedConnector
+from audit.stats import AuditStats
+from connectors import GuardedConnector
 from errors import SourceFailure
 from freshness import FreshnessWatch
 from platform_setup import Platform
+from policies import Outcome
 from throttle import Counting, Limit, Throttle
+from web.exchange import STRUCTURE
+from web.traffic import Traffic
 
 
 async def metrics(request: Request) -> Response:
@@ -44,6 +49,8 @@ async def metrics(request: Request) -> Response:
     registry.register(_ThrottleCollector(request.app.state.throttle))
     registry.register(_FreshnessCollector(platform.freshness))
     registry.register(_SourceCollector(platform.sources))
+    registry.register(_TrafficCollector(request.app.state.traffic))
+    registry.register(_AuditCollector(platform.audit.stats))
     ProcessCollector(registry=registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -179,16 +186,62 @@ class _SourceCollector(Collector):
         )
         for name, source in sorted(self.sources.items()):
             stats = source.stats
-            bounds = (*LATENCY_BUCKETS, math.inf)
-            cumulative = itertools.accumulate(stats.latency_counts)
-            buckets = [
-                ("+Inf" if bound == math.inf else str(bound), float(count))
-                for bound, count in zip(bounds, cumulative, strict=True)
-            ]
-            latency.add_metric([name], buckets, stats.latency_sum)
+            latency.add_metric([name], list(stats.latency.buckets()), stats.latency.sum)
             for failure in SourceFailure:
                 failures.add_metric([name, failure.value], stats.failures[failure])
             calls.add_metric([name], stats.calls)
             retries.add_metric([name], stats.retries)
             circuit.add_metric([name], source.circuit.state.value)
         yield from (latency, failures, calls, retries, circuit)
+
+
+class _TrafficCollector(Collector):
+    def __init__(self, traffic: Traffic) -> None:
+        self.traffic = traffic
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "gov_share_requests",
+            "/graphql requests answered, by how they ended: served, partial, failed, "
+            "invalid, or the refusal (unauthenticated, rate_limited, audit_unavailable, ...).",
+            labels=["outcome"],
+        )
+        for outcome, count in sorted(self.traffic.requests.items()):
+            requests.add_metric([outcome], count)
+        errors = CounterMetricFamily(
+            "gov_share_request_errors",
+            "/graphql requests by how they ended and an error code they carried "
+            "(extensions.code), each code once per request.",
+            labels=["outcome", "code"],
+        )
+        for (outcome, code), count in sorted(self.traffic.errors.items()):
+            errors.add_metric([outcome, code], count)
+        decisions = CounterMetricFamily(
+            "gov_share_field_decisions",
+            "Fields selected by the requests answered, by what was decided for each: clear, "
+            f"masked, verified, denied; {STRUCTURE} for a field nothing decides.",
+            labels=["decision"],
+        )
+        for decision in (*Outcome, None):
+            label = decision.value if decision is not None else STRUCTURE
+            decisions.add_metric([label], self.traffic.decisions[decision])
+        yield from (requests, errors, decisions)
+
+
+class _AuditCollector(Collector):
+    def __init__(self, stats: AuditStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        lag = HistogramMetricFamily(
+            "gov_share_audit_write_lag_seconds",
+            "From an audit record's making to its commit: how long its caller waits for "
+            "the audit log.",
+        )
+        lag.add_metric([], list(self.stats.lag.buckets()), self.stats.lag.sum)
+        batches = HistogramMetricFamily(
+            "gov_share_audit_batch_records",
+            "Audit records committed together, in one transaction.",
+        )
+        batches.add_metric([], list(self.stats.batches.buckets()), self.stats.batches.sum)
+        yield from (lag, batches)

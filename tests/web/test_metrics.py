@@ -1,12 +1,14 @@
 """/metrics: Prometheus text saying which policy and catalog are in force and how their
-reloads fare — a failure counted and shown until the file is fixed — and how many
-requests the rate limits refused, and nothing else of the platform: no data value, no
-file content. (Rate limits with Redis: tests/web/test_shared_rate_limits.py.)"""
+reloads fare — a failure counted and shown until the file is fixed — how many
+requests the rate limits refused, how requests ended and what was decided for their
+fields, how the audit log's commits fare, and nothing else of the platform: no data
+value, no caller, no file content. (Rate limits with Redis: tests/web/test_shared_rate_limits.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,14 @@ OWN = {
     "gov_share_source_calls",
     "gov_share_source_retries",
     "gov_share_source_circuit_state",
+    "gov_share_requests",
+    "gov_share_request_errors",
+    "gov_share_field_decisions",
+    "gov_share_audit_write_lag_seconds",
+    "gov_share_audit_batch_records",
 }
+FIELDS = "{ enterprises(first: 2) { edges { node { name contactPhone legalRepIdNumber } } } }"
+DECISIONS = ("clear", "masked", "verified", "denied", "structure")
 BROKEN = "p, nobody, person.phone, read_clear, work_reference\n"
 
 
@@ -98,3 +107,66 @@ async def test_metrics_follow_a_failed_reload_and_its_recovery(
         assert metrics["gov_share_policy_reload_ok"] == [({}, 1.0)]
         [(_, still)] = metrics["gov_share_policy_reload_failures"]
         assert still >= failures, "a counter: failures stay counted"
+
+
+async def test_metrics_count_requests_by_outcome_and_code_and_their_decisions(
+    gateway: Gateway,
+) -> None:
+    """Each request answered moves its outcome, its codes and its fields' decisions as
+    the audit log has them, and the audit log's commits; no caller, address or value
+    shows up anywhere in the text."""
+    metrics = await scrape(gateway)
+    assert metrics["gov_share_requests"] == []
+    assert ({"decision": "masked"}, 0.0) in metrics["gov_share_field_decisions"]
+
+    served = await gateway.query(FIELDS)  # phones masked for all
+    partial = await gateway.query(FIELDS, system="school-enrolment")  # no ID numbers
+    refused = await gateway.query(FIELDS, system=None, headers={"Authorization": "Bearer x"})
+    assert [r.status_code for r in (served, partial, refused)] == [200, 200, 401]
+    records = [await gateway.audit(r) for r in (served, partial, refused)]
+    assert [record["outcome"] for record in records] == ["served", "partial", "unauthenticated"]
+
+    metrics = await scrape(gateway)
+    assert sorted(metrics["gov_share_requests"], key=str) == [
+        ({"outcome": "partial"}, 1.0),
+        ({"outcome": "served"}, 1.0),
+        ({"outcome": "unauthenticated"}, 1.0),
+    ]
+    assert sorted(metrics["gov_share_request_errors"], key=str) == [
+        ({"outcome": "partial", "code": "APPLICATION_REQUIRED"}, 1.0),
+        ({"outcome": "unauthenticated", "code": "UNAUTHENTICATED"}, 1.0),
+    ]
+    decided = Counter(field["decision"] for record in records for field in record["fields"])
+    assert decided["masked"] == 2 and decided["denied"] == 1, decided  # phones, ID numbers
+    assert dict(
+        (labels["decision"], value) for labels, value in metrics["gov_share_field_decisions"]
+    ) == {decision: float(decided[decision]) for decision in DECISIONS}
+    lagged, lag = await totals(gateway, "gov_share_audit_write_lag_seconds")
+    assert lagged == 3 and lag > 0, "each record is committed after it is made"
+    batches, batched = await totals(gateway, "gov_share_audit_batch_records")
+    assert batched == 3 and 1 <= batches <= 3, "three records, in one to three commits"
+
+    text = (await gateway.client.get("/metrics")).text
+    node = served.json()["data"]["enterprises"]["edges"][0]["node"]
+    for secret in (
+        "marriage-registry",
+        "school-enrolment",
+        records[0]["caller_department"],
+        "10.1.2.3",
+        node["name"],
+        node["contactPhone"],
+        served.headers["x-request-id"],
+    ):
+        assert secret not in text, secret
+
+
+async def totals(gateway: Gateway, histogram: str) -> tuple[float, float]:
+    """A histogram's count and sum."""
+    response = await gateway.client.get("/metrics")
+    [family] = [
+        family
+        for family in text_string_to_metric_families(response.text)
+        if family.name == histogram
+    ]
+    found = {sample.name: sample.value for sample in family.samples}
+    return found[f"{histogram}_count"], found[f"{histogram}_sum"]
