@@ -27,8 +27,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from catalog import Resource
-from catalog.terms import ShareMethod
+from catalog import Resource, ShareMethod
 from errors import BadRequest, Forbidden, NotFound, RequestError
 from platform_setup import Platform
 from resolvers import GraphQLRequest
