@@ -23,6 +23,7 @@ from catalog.terms import (
     DataType,
     ItemKind,
     MaskedFor,
+    ShareMethod,
     ShareType,
     UpdateCycle,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Remote",
     "RemoteEndpoint",
     "Resource",
+    "ShareMethod",
     "ShareType",
     "Shown",
     "Surname",

@@ -11,8 +11,10 @@ server listens on a free port instead of 8000, which the examples' URLs follow.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -357,6 +359,20 @@ def _trusted_documents(reader: Reader, example: Example) -> None:
     assert error["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
 
+def _batch_download(reader: Reader, example: Example) -> None:
+    *_, refused = reader.shell(example)
+    table = list(csv.reader(io.StringIO((reader.clone / "enterprises.csv").read_text())))
+    assert table[0] == ["creditCode", "name", "contactPhone", "cursor"] and len(table) > 1001
+    assert all("****" in row[2] for row in table[1:] if row[2])
+    whole, rest = (
+        [json.loads(line)["node"] for line in (reader.clone / name).read_text().splitlines()]
+        for name in ("enterprises.jsonl", "rest.jsonl")
+    )
+    assert [row["creditCode"] for row in whole] == [row[0] for row in table[1:]]
+    assert rest == whole[10:]
+    assert json.loads(refused.stdout)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 def _register_documents(reader: Reader, example: Example) -> None:
     [error] = reader.query(example)["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
@@ -608,6 +624,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "verification": _verification,
     "persisted-documents": _persisted_documents,
     "trusted-documents": _trusted_documents,
+    "batch-download": _batch_download,
     "register-documents": _register_documents,
     "file-drops": _file_drops,
     "health": _health,

@@ -43,6 +43,7 @@ from web.acting import acting_caller
 from web.admin import administer, administers
 from web.cors import cors
 from web.exchange import Exchange
+from web.export import export_endpoint
 from web.graphql_request import read_graphql_request
 from web.ide import ide_assets, ide_page, ide_requested
 from web.media import negotiate
@@ -75,6 +76,7 @@ def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlet
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/export/{resource}", export_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

@@ -1,0 +1,206 @@
+"""Batch download (部门批量下载): `GET /export/<list field>?format=csv|jsonl&fields=a,b`.
+
+An export is the resource's list read page by page through the same governed execution
+as /graphql — one GraphQL page of at most `PAGE` records per step — so it cannot show
+what a query could not: the same decisions, masks applied in the source, grants' row
+scopes, and one audit record per page, written before the page is sent.
+
+Fields the caller may not read are refused up front (403 with the denial's code), never
+left out silently. Each row carries its edge cursor (a CSV column, a JSONL member): an
+interrupted download resumes with `after=` the last cursor received and gets the rest
+exactly once. A page that stops being served mid-export (a rule changed, a source went
+down) ends the stream; resuming from the last cursor then answers with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from catalog import Resource, ShareMethod
+from errors import BadRequest, Forbidden, NotFound, RequestError
+from platform_setup import Platform
+from resolvers import GraphQLRequest
+from web import headers
+from web.acting import acting_caller
+from web.exchange import Exchange
+from web.throttling import admit, authenticate, client_address
+
+PAGE = 1000
+"""Records per governed page: the most one GraphQL page may hold, so memory stays flat."""
+
+FORMATS = {"csv": "text/csv", "jsonl": "application/jsonl"}
+CURSOR = "cursor"
+"""The CSV column and JSONL member carrying a row's resume cursor."""
+
+
+class ExportRefused(RequestError):
+    """A page the governed execution would not serve whole: its first error's code."""
+
+    status_code = 403
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    resource: Resource
+    fields: tuple[str, ...]
+    format: str
+    after: str | None
+
+
+async def export_endpoint(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    exchange = Exchange(str(uuid.uuid4()), time.perf_counter())
+    client = request.client.host if request.client else None
+    try:
+        asked = _read(request, platform)
+        await _identify(request, platform, exchange)
+        rows = await _page(platform, exchange, asked, asked.after)
+    except RequestError as error:
+        exchange.refused(error)
+        status, content = exchange.response()
+        await platform.audit.write(exchange.record(platform, status, client))
+        return Response(content, status, media_type=exchange.content_type, headers=_ids(exchange))
+    await platform.audit.write(exchange.record(platform, 200, client))
+    return StreamingResponse(
+        _stream(platform, exchange, asked, rows, client),
+        media_type=f"{FORMATS[asked.format]}; charset=utf-8",
+        headers=_ids(exchange),
+    )
+
+
+def _ids(exchange: Exchange) -> dict[str, str]:
+    return {"X-Request-Id": exchange.request_id}
+
+
+def _read(request: Request, platform: Platform) -> ExportRequest:
+    """The resource, fields, format and cursor asked for; only the resource's own items
+    may be named, so nothing of the query string reaches the document unchecked."""
+    name = request.path_params["resource"]
+    resource = next((r for r in platform.catalog.resources.values() if r.list_field == name), None)
+    if resource is None:
+        raise NotFound(f"no resource is listed as {name!r}")
+    if ShareMethod.BATCH_DOWNLOAD not in resource.share_methods:
+        raise Forbidden(f"{name} is not shared by batch download (共享方式)")
+    form = request.query_params.get("format", "jsonl")
+    if form not in FORMATS:
+        raise BadRequest("format is csv or jsonl")
+    items = {item.name for item in resource.items}
+    fields = tuple(f for f in request.query_params.get("fields", "").split(",") if f)
+    if not fields:
+        raise BadRequest("fields names the items to export, comma-separated")
+    unknown = sorted(set(fields) - items)
+    if unknown:
+        raise BadRequest(f"{name} has no item {', '.join(unknown)}")
+    if CURSOR in fields or len(set(fields)) != len(fields):
+        raise BadRequest("fields are named once each")
+    return ExportRequest(resource, fields, form, request.query_params.get("after") or None)
+
+
+async def _identify(request: Request, platform: Platform, exchange: Exchange) -> None:
+    """Who asks and why, read as /graphql reads them (the same headers and budgets)."""
+    caller = await authenticate(request, platform.keys, request.app.state.throttle)
+    exchange.caller = caller
+    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
+    exchange.caller = caller
+    await admit(request.app.state.throttle, caller, client_address(request))
+    operator = headers.text_header(request.headers, headers.OPERATOR)
+    exchange.caller = dataclasses.replace(caller, operator=operator)
+    exchange.purpose = headers.purpose(request.headers)
+    exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
+
+
+async def _page(
+    platform: Platform, exchange: Exchange, asked: ExportRequest, after: str | None
+) -> list[dict[str, Any]]:
+    """One governed page (its edges), on the exchange for its audit record; any error
+    refuses it whole: an export never carries a field's null for a denial."""
+    selection = " ".join(asked.fields)
+    query = (
+        f"query Export($after: String) {{ {asked.resource.list_field}"
+        f"(first: {PAGE}, after: $after) {{ edges {{ cursor node {{ {selection} }} }} }} }}"
+    )
+    exchange.graphql = GraphQLRequest(
+        query,
+        {"after": after},
+        "Export",
+        request_id=exchange.request_id,
+        purpose_reference=exchange.reference,
+    )
+    assert exchange.caller is not None
+    outcome = await platform.executor.execute(exchange.graphql, exchange.caller, exchange.purpose)
+    exchange.outcome = outcome
+    if outcome.errors:
+        first = outcome.errors[0]
+        code = first.get("extensions", {}).get("code", "FORBIDDEN")
+        raise ExportRefused(code, first.get("message", "the page is not served"))
+    assert outcome.data is not None
+    edges: list[dict[str, Any]] = outcome.data[asked.resource.list_field]["edges"]
+    return edges
+
+
+async def _stream(
+    platform: Platform,
+    exchange: Exchange,
+    asked: ExportRequest,
+    edges: list[dict[str, Any]],
+    client: str | None,
+) -> AsyncIterator[bytes]:
+    if asked.format == "csv":
+        yield _csv([[*asked.fields, CURSOR]])
+    while edges:
+        yield _encode(asked, edges)
+        if len(edges) < PAGE:
+            return
+        # Each page is its own record (request ids are unique in the log), under the
+        # caller, purpose and reference the download began with.
+        exchange = dataclasses.replace(
+            exchange, request_id=str(uuid.uuid4()), started=time.perf_counter(), outcome=None
+        )
+        try:
+            edges = await _page(platform, exchange, asked, edges[-1][CURSOR])
+        except RequestError as error:
+            exchange.refused(error)
+            await platform.audit.write(exchange.record(platform, 403, client))
+            return
+        await platform.audit.write(exchange.record(platform, 200, client))
+
+
+def _encode(asked: ExportRequest, edges: Sequence[dict[str, Any]]) -> bytes:
+    if asked.format == "csv":
+        return _csv(
+            [[_cell(edge["node"][f]) for f in asked.fields] + [edge[CURSOR]] for edge in edges]
+        )
+    lines = (
+        json.dumps({"node": e["node"], CURSOR: e[CURSOR]}, ensure_ascii=False) + "\n" for e in edges
+    )
+    return "".join(lines).encode()
+
+
+def _csv(rows: Sequence[Sequence[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: no value is empty; a structured value (a list) its JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
