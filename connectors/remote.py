@@ -33,6 +33,7 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from catalog import RemoteEndpoint
+from connectors._http import FAILURES, HttpOptions, HttpSource
 from connectors._remote_answers import ListPage, counts
 from connectors._remote_document import Asked, asked, counted
 from connectors._rest_records import Malformed
@@ -40,24 +41,20 @@ from connectors._sql_rows import source_unavailable
 from connectors.arrival import refuse_in_source_only
 from connectors.base import Connector, Read, ReadContext, Row
 from connectors.capabilities import SUPPORTED, Capabilities, require_capabilities
-from connectors.kinds import SourceKind, SourceOptions
-from connectors.rest import FAILURES
+from connectors.kinds import SourceKind
 from errors import PushdownRefused
 
 PUBLIC = "public"
 """`X-Acting-Department` for a caller without a department: the upstream's public."""
 
 
-class RemoteOptions(SourceOptions):
+class RemoteOptions(HttpOptions):
     """A remote platform's settings: its GraphQL endpoint and this platform's key there."""
 
     api_key: SecretStr
     """This platform's key at the upstream, for the link: sent as `Authorization: Bearer`."""
-    concurrency: int = Field(default=4, gt=0)
-    """The most calls to the upstream at once, over all requests."""
     page_size: int = Field(default=1000, gt=0)
     """The `first` of each call: at most the upstream's GOV_SHARE_MAX_FIRST."""
-    max_pages: int = Field(default=100, gt=0)
     max_aliases: int = Field(default=30, gt=0)
     """The most keys counted in one call: at most the upstream's GOV_SHARE_MAX_ALIASES."""
     health_path: str = Field(default="/healthz", pattern=r"^/")
@@ -88,13 +85,9 @@ class RemoteConnector:
         url = httpx.URL(options.url.get_secret_value().removeprefix("graphql+"))
         self._graphql = url
         self._health = url.copy_with(path=options.health_path)
-        self._client = httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {options.api_key.get_secret_value()}"},
-            timeout=options.timeout_seconds,
-            limits=httpx.Limits(max_connections=options.concurrency),
-            follow_redirects=False,
-        )
-        self._calls = asyncio.Semaphore(options.concurrency)
+        link = {"Authorization": f"Bearer {options.api_key.get_secret_value()}"}
+        self._http = HttpSource(name, options, link)
+        self._client, self._calls = self._http.client, self._http.calls
 
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
@@ -138,16 +131,10 @@ class RemoteConnector:
         return [total for task in tasks for total in task.result()]
 
     async def ping(self) -> None:
-        try:
-            async with asyncio.timeout(self.timeout_seconds), self._calls:
-                response = await self._client.get(self._health)
-            if response.status_code >= 500:
-                response.raise_for_status()
-        except FAILURES as exc:
-            raise source_unavailable(self.name, exc) from None
+        await self._http.ping(self._health)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._http.close()
 
     def _endpoint(self, read: Read) -> RemoteEndpoint:
         endpoint = read.endpoint

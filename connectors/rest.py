@@ -29,13 +29,14 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from catalog import Endpoint, Lookup
+from connectors._http import FAILURES, HttpOptions, HttpSource
 from connectors._rest_records import Malformed, dig, records, rows
 from connectors._rest_requests import Asked, Parameters, asked, text
 from connectors._sql_rows import source_unavailable
 from connectors.arrival import refuse_in_source_only
 from connectors.base import Connector, Read, ReadContext, Row
 from connectors.capabilities import SUPPORTED, Capabilities, require_capabilities
-from connectors.kinds import SourceKind, SourceOptions
+from connectors.kinds import SourceKind
 from connectors.updates import UpdateSign, as_utc
 from errors import PushdownRefused
 
@@ -44,22 +45,14 @@ from errors import PushdownRefused
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
-FAILURES = (httpx.HTTPError, TimeoutError, ValueError)
-"""How a call fails: transport and status errors, timeouts, bodies not as declared
-(`Malformed` and JSON's decoding errors are ValueErrors)."""
 
-
-class RestOptions(SourceOptions):
+class RestOptions(HttpOptions):
     """A REST source's settings: its base URL and the secrets it is called with."""
 
     token: SecretStr | None = None
     """Sent as `Authorization: Bearer <token>`."""
     api_key: SecretStr | None = None
     api_key_header: str = Field(default="X-API-Key", pattern=r"^[A-Za-z0-9-]+$")
-    concurrency: int = Field(default=4, gt=0)
-    """The most calls to the source at once, over all requests."""
-    max_pages: int = Field(default=100, gt=0)
-    """The most pages one read follows; an API that pages on past it is failing."""
     health_path: str = Field(default="/", pattern=r"^/")
     """What readiness checks call: any answer below 500 means the source is up."""
 
@@ -96,14 +89,8 @@ class RestConnector:
             headers["Authorization"] = f"Bearer {options.token.get_secret_value()}"
         if options.api_key is not None:
             headers[options.api_key_header] = options.api_key.get_secret_value()
-        self._client = httpx.AsyncClient(
-            base_url=options.url.get_secret_value(),
-            headers=headers,
-            timeout=options.timeout_seconds,
-            limits=httpx.Limits(max_connections=options.concurrency),
-            follow_redirects=False,
-        )
-        self._calls = asyncio.Semaphore(options.concurrency)
+        self._http = HttpSource(name, options, headers, options.url.get_secret_value())
+        self._client, self._calls = self._http.client, self._http.calls
 
     async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
         require_capabilities(self, read)
@@ -133,13 +120,7 @@ class RestConnector:
         raise PushdownRefused(f"source {self.name} cannot push down counting", source=self.name)
 
     async def ping(self) -> None:
-        try:
-            async with asyncio.timeout(self.timeout_seconds), self._calls:
-                response = await self._client.get(self.health_path)
-            if response.status_code >= 500:
-                response.raise_for_status()
-        except FAILURES as exc:
-            raise source_unavailable(self.name, exc) from None
+        await self._http.ping(self.health_path)
 
     async def last_update(self, sign: UpdateSign) -> datetime.datetime | None:
         """The declared header of a HEAD request to the resource's path: no record is sent."""
@@ -154,7 +135,7 @@ class RestConnector:
         return as_utc(response.headers.get(sign.header))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._http.close()
 
     def _lookup(self, read: Read, endpoint: Endpoint) -> Lookup:
         for lookup in endpoint.api.lookups:
