@@ -9,6 +9,7 @@ take them to another host.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 
 import httpx
@@ -16,6 +17,11 @@ from pydantic import Field
 
 from connectors._sql_rows import source_unavailable
 from connectors.kinds import SourceOptions
+
+# httpx logs every request's URL at INFO, and a source's URLs hold the keys a read asks for
+# (identity numbers, credit codes): a value read must never reach a log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 FAILURES = (httpx.HTTPError, TimeoutError, ValueError)
 """How a call fails: transport and status errors, timeouts, bodies not as declared

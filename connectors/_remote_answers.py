@@ -43,6 +43,13 @@ _FIELD_ERRORS: Mapping[str, type[FieldError]] = {
 }
 
 
+_TOLD = frozenset({"field", "restsOn", "legalBasis", "application", "limit"})
+"""The extensions this platform's own field errors carry besides `code` and `source`
+(`resolvers.denials`, `resolvers.fields`): the only ones passed on from upstream, so
+an upstream cannot put anything else in front of the caller, nor a name that would
+clash with an error's own arguments."""
+
+
 def upstream_error(error: Any, source: str) -> FieldError:
     """The upstream's error as this platform's; one with a code the platforms do not
     share, or none, is the source failing (its message is not repeated)."""
@@ -50,7 +57,7 @@ def upstream_error(error: Any, source: str) -> FieldError:
     if not isinstance(extensions, dict) or not isinstance(error.get("message"), str):
         return SourceUnavailable(f"source {source} did not answer", source=source)
     code, message = extensions.get("code"), error["message"]
-    told = {name: value for name, value in extensions.items() if name != "code"}
+    told = {name: value for name, value in extensions.items() if name in _TOLD}
     if isinstance(code, str) and code in DenialReason.__members__:
         return FieldDenied(DenialReason(code), message, **told)
     kind = _FIELD_ERRORS.get(code) if isinstance(code, str) else None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,11 +38,6 @@ from connectors.capabilities import SUPPORTED, Capabilities, require_capabilitie
 from connectors.kinds import SourceKind
 from connectors.updates import UpdateSign, as_utc
 from errors import PushdownRefused
-
-# httpx logs every request's URL at INFO, and its URLs hold the keys a read asks for
-# (identity numbers, credit codes): a value read must never reach a log.
-logging.getLogger("httpx").setLevel(logging.WARNING)
-logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 class RestOptions(HttpOptions):

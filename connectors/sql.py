@@ -88,10 +88,11 @@ class SqlConnector:
         if sign.column is None:
             return None
         try:
-            table = await self._table(sign.table)
-            statement = sa.select(sa.func.max(table.c[sign.column]))
-            async with asyncio.timeout(self.timeout_seconds), self.engine.connect() as connection:
-                value = (await connection.execute(statement)).scalar()
+            async with asyncio.timeout(self.timeout_seconds):  # reflecting the table too
+                table = await self._table(sign.table)
+                statement = sa.select(sa.func.max(table.c[sign.column]))
+                async with self.engine.connect() as connection:
+                    value = (await connection.execute(statement)).scalar()
         except (SQLAlchemyError, OSError, TimeoutError, KeyError) as exc:
             raise source_unavailable(self.name, exc) from None
         return as_utc(value)

@@ -26,7 +26,7 @@ from connectors import (
     RemoteOptions,
     RetryOptions,
 )
-from connectors._remote_answers import ListPage, counts
+from connectors._remote_answers import ListPage, counts, upstream_error
 from connectors._remote_document import asked, counted
 from connectors.remote import acting
 from errors import ConfigurationError, FieldDenied, SourceUnavailable
@@ -214,3 +214,28 @@ async def test_a_resource_of_a_remote_source_without_its_block_is_refused(
         await sources["public_security"].close()
     assert refused.value.where == "resources(person).remote"
     assert "another sharing platform" in refused.value.problem
+
+
+def test_an_upstream_error_passes_on_only_the_extensions_this_platform_uses() -> None:
+    """Whatever else an upstream puts in an error's extensions stays there: it never
+    reaches the caller, and a name clashing with an error's own arguments (`message`,
+    `failure`) cannot break building it."""
+    told = {
+        "code": "NOT_SHARED",
+        "legalBasis": "Art. 5",
+        "field": "householdAddress",
+        "message": "clash",
+        "failure": "clash",
+        "value": "河南省林州市开元街道 1 号",
+    }
+    denied = upstream_error({"message": "not shared", "extensions": told}, "province")
+    assert isinstance(denied, FieldDenied)
+    assert denied.as_extensions() == {
+        "code": "NOT_SHARED",
+        "legalBasis": "Art. 5",
+        "field": "householdAddress",
+    }
+    failing = {"code": "SOURCE_UNAVAILABLE", "failure": "clash", "value": "x"}
+    unavailable = upstream_error({"message": "down", "extensions": failing}, "province")
+    assert isinstance(unavailable, SourceUnavailable)
+    assert unavailable.as_extensions() == {"code": "SOURCE_UNAVAILABLE", "source": "province"}
