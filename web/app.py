@@ -12,7 +12,6 @@ import dataclasses
 import gc
 import logging
 import time
-import traceback
 import uuid
 from collections.abc import AsyncIterator
 
@@ -26,21 +25,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from connectors import SOURCE_KINDS, SourceKinds
 from documents import TrustedDocuments
 from errors import (
-    AuditUnavailable,
-    InternalError,
-    MethodNotAllowed,
     NotAcceptable,
     NotFound,
-    RateLimited,
-    RequestError,
 )
 from platform_setup import Platform, build_platform
 from settings import Settings
-from store import StoreUnavailable
-from throttle import Throttle
-from web import headers
-from web.acting import acting_caller
 from web.admin import administer, administers
+from web.answering import answered, headers_of, identify
 from web.cors import cors
 from web.exchange import Exchange
 from web.export import export_endpoint
@@ -49,7 +40,7 @@ from web.ide import ide_assets, ide_page, ide_requested
 from web.media import negotiate
 from web.metrics import metrics
 from web.readiness import healthz, readyz
-from web.throttling import admit, authenticate, client_address, throttle_for
+from web.throttling import throttle_for
 from web.traffic import Traffic
 
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
@@ -96,47 +87,13 @@ async def graphql_endpoint(request: Request) -> Response:
     if ide_requested(request) and platform.settings.graphiql_served():
         return ide_page(request, platform.settings)
     exchange = Exchange(str(uuid.uuid4()), time.perf_counter())
-    try:
-        await _exchange(request, platform, exchange)
-    except RequestError as error:
-        exchange.refused(error)
-    except StoreUnavailable:
-        # The store that keeps the keys and the quota keeps the audit log too: nothing
-        # can be served, as when the record cannot be written.
-        exchange.refused(AuditUnavailable("the platform store is unavailable"))
-    except Exception as exc:
-        _crashed(exchange, exc)
-    client = request.client.host if request.client else None
-    try:
-        status, content = exchange.response()
-        record = exchange.record(platform, status, client)
-    except Exception as exc:  # an outcome that cannot be sent or accounted for
-        _crashed(exchange, exc)
-        status, content = exchange.response()
-        record = exchange.record(platform, status, client)
-    try:
-        await platform.audit.write(record)
-    except Exception as exc:
-        if not isinstance(exc, AuditUnavailable):
-            _crashed(exchange, exc)
-        exchange.refused(AuditUnavailable("the audit log cannot be written; no data is served"))
-        status, content = exchange.response()
-    _log(exchange, status)
-    request.app.state.traffic.count(exchange)
+    status, content = await answered(request, platform, exchange, _exchange)
     return Response(
         content,
         status_code=status,
         media_type=exchange.content_type,
-        headers=_headers(exchange),
+        headers=headers_of(exchange),
     )
-
-
-def _headers(exchange: Exchange) -> dict[str, str]:
-    if isinstance(exchange.error, MethodNotAllowed):
-        return {"X-Request-Id": exchange.request_id, "Allow": "POST"}
-    if isinstance(exchange.error, RateLimited):
-        return {"X-Request-Id": exchange.request_id, "Retry-After": str(exchange.error.retry_after)}
-    return {"X-Request-Id": exchange.request_id}
 
 
 async def _exchange(request: Request, platform: Platform, exchange: Exchange) -> None:
@@ -150,64 +107,19 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     if media_type is None:
         raise NotAcceptable("accept application/graphql-response+json or application/json")
     exchange.media_type = media_type
-    throttle: Throttle = request.app.state.throttle
-    caller = await authenticate(request, platform.keys, throttle)
-    exchange.caller = caller
-    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
-    exchange.caller = caller
-    # A peer platform's callers spend their own budgets, as if they called here.
-    await admit(throttle, caller, client_address(request))
-    operator = headers.text_header(request.headers, headers.OPERATOR)
-    exchange.caller = dataclasses.replace(caller, operator=operator)
-    exchange.purpose = headers.purpose(request.headers)
-    exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
+    caller = await identify(request, platform, exchange)
     trusted: TrustedDocuments = request.app.state.documents
     graphql, called = await read_graphql_request(
-        request, exchange.caller, exchange.purpose, trusted, platform.settings
+        request, caller, exchange.purpose, trusted, platform.settings
     )
     exchange.graphql = dataclasses.replace(
         graphql, request_id=exchange.request_id, purpose_reference=exchange.reference
     )
     exchange.document_id = called.document.document_id if called.document else None
     if administers(graphql, platform.settings.max_tokens):
-        exchange.outcome = await administer(exchange.graphql, exchange.caller, platform, trusted)
+        exchange.outcome = await administer(exchange.graphql, caller, platform, trusted)
         return
-    exchange.outcome = await platform.executor.execute(
-        exchange.graphql, exchange.caller, exchange.purpose
-    )
+    exchange.outcome = await platform.executor.execute(exchange.graphql, caller, exchange.purpose)
     exchange.stale = frozenset(platform.freshness.stale())
     if called.registering is not None and exchange.outcome.executed:
         await trusted.store.register(called.registering, graphql.query)
-
-
-def _crashed(exchange: Exchange, exc: Exception) -> None:
-    """An exception nothing expected: the caller gets INTERNAL_ERROR and the request id;
-    the log gets the exception's type and where it was raised, never its message,
-    which may quote data."""
-    exchange.refused(InternalError())
-    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    logger.error(
-        "graphql request failed",
-        extra={
-            "request_id": exchange.request_id,
-            "error": type(exc).__name__,
-            "where": f"{frame.filename}:{frame.lineno}" if frame else None,
-        },
-    )
-
-
-def _log(exchange: Exchange, status: int) -> None:
-    """One structured line per request: no operator, no variables, no values."""
-    caller = exchange.caller
-    logger.info(
-        "graphql request",
-        extra={
-            "request_id": exchange.request_id,
-            "department": caller.department if caller else None,
-            "system": caller.system if caller else None,
-            "purpose": exchange.purpose.value if exchange.purpose else None,
-            "status": status,
-            "codes": exchange.error_codes,
-            "duration_ms": round((time.perf_counter() - exchange.started) * 1000, 2),
-        },
-    )

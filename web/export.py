@@ -31,10 +31,9 @@ from catalog import Resource, ShareMethod
 from errors import BadRequest, Forbidden, NotFound, RequestError
 from platform_setup import Platform
 from resolvers import GraphQLRequest
-from web import headers
-from web.acting import acting_caller
+from web.answering import answered, headers_of, identify
 from web.exchange import Exchange
-from web.throttling import admit, authenticate, client_address
+from web.throttling import admit, client_address
 
 PAGE = 1000
 """Records per governed page: the most one GraphQL page may hold, so memory stays flat."""
@@ -63,28 +62,28 @@ class ExportRequest:
 
 
 async def export_endpoint(request: Request) -> Response:
+    """The first page answered as /graphql answers (on record before it is sent, a
+    refusal or a store outage as its error); the rest streamed after it."""
     platform: Platform = request.app.state.platform
     exchange = Exchange(str(uuid.uuid4()), time.perf_counter())
-    client = request.client.host if request.client else None
-    try:
+    begun: list[tuple[ExportRequest, list[dict[str, Any]]]] = []
+
+    async def first_page(request: Request, platform: Platform, exchange: Exchange) -> None:
         asked = _read(request, platform)
-        await _identify(request, platform, exchange)
-        rows = await _page(platform, exchange, asked, asked.after)
-    except RequestError as error:
-        exchange.refused(error)
-        status, content = exchange.response()
-        await platform.audit.write(exchange.record(platform, status, client))
-        return Response(content, status, media_type=exchange.content_type, headers=_ids(exchange))
-    await platform.audit.write(exchange.record(platform, 200, client))
+        await identify(request, platform, exchange)
+        begun.append((asked, await _page(platform, exchange, asked, asked.after)))
+
+    status, content = await answered(request, platform, exchange, first_page)
+    if not begun or status != 200:
+        return Response(
+            content, status, media_type=exchange.content_type, headers=headers_of(exchange)
+        )
+    asked, rows = begun[0]
     return StreamingResponse(
-        _stream(platform, exchange, asked, rows, client),
+        _stream(request, platform, exchange, asked, rows),
         media_type=f"{FORMATS[asked.format]}; charset=utf-8",
-        headers=_ids(exchange),
+        headers=headers_of(exchange),
     )
-
-
-def _ids(exchange: Exchange) -> dict[str, str]:
-    return {"X-Request-Id": exchange.request_id}
 
 
 def _read(request: Request, platform: Platform) -> ExportRequest:
@@ -109,19 +108,6 @@ def _read(request: Request, platform: Platform) -> ExportRequest:
     if CURSOR in fields or len(set(fields)) != len(fields):
         raise BadRequest("fields are named once each")
     return ExportRequest(resource, fields, form, request.query_params.get("after") or None)
-
-
-async def _identify(request: Request, platform: Platform, exchange: Exchange) -> None:
-    """Who asks and why, read as /graphql reads them (the same headers and budgets)."""
-    caller = await authenticate(request, platform.keys, request.app.state.throttle)
-    exchange.caller = caller
-    caller = acting_caller(caller, request.headers, platform.settings.peer_platforms)
-    exchange.caller = caller
-    await admit(request.app.state.throttle, caller, client_address(request))
-    operator = headers.text_header(request.headers, headers.OPERATOR)
-    exchange.caller = dataclasses.replace(caller, operator=operator)
-    exchange.purpose = headers.purpose(request.headers)
-    exchange.reference = headers.text_header(request.headers, headers.PURPOSE_REFERENCE)
 
 
 async def _page(
@@ -154,28 +140,34 @@ async def _page(
 
 
 async def _stream(
+    request: Request,
     platform: Platform,
     exchange: Exchange,
     asked: ExportRequest,
     edges: list[dict[str, Any]],
-    client: str | None,
 ) -> AsyncIterator[bytes]:
+    """Page after page while pages are full. Each page is a request of the caller's
+    budget and a record of its own (request ids are unique in the log), under the
+    caller, purpose and reference the download began with; a page refused — a rate
+    spent, a source down, a grant ended — ends the body, its refusal on record."""
+    client = request.client.host if request.client else None
+    throttle = request.app.state.throttle
     if asked.format == "csv":
         yield _csv([[*asked.fields, CURSOR]])
     while edges:
         yield _encode(asked, edges)
         if len(edges) < PAGE:
             return
-        # Each page is its own record (request ids are unique in the log), under the
-        # caller, purpose and reference the download began with.
         exchange = dataclasses.replace(
             exchange, request_id=str(uuid.uuid4()), started=time.perf_counter(), outcome=None
         )
+        assert exchange.caller is not None
         try:
+            await admit(throttle, exchange.caller, client_address(request))
             edges = await _page(platform, exchange, asked, edges[-1][CURSOR])
         except RequestError as error:
             exchange.refused(error)
-            await platform.audit.write(exchange.record(platform, 403, client))
+            await platform.audit.write(exchange.record(platform, error.status_code, client))
             return
         await platform.audit.write(exchange.record(platform, 200, client))
 

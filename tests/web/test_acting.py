@@ -96,3 +96,22 @@ def test_a_peer_is_named_by_its_department_and_system() -> None:
     assert "GOV_SHARE_PEER_PLATFORMS" in str(raised.value.exceptions[0])
     with pytest.raises(ExceptionGroup):
         read_settings(peer_platforms={f"{TAX}/tax-admin": ["civil affairs"]})
+
+
+async def test_a_peer_spends_its_own_links_budget_whoever_it_names(settings: Settings) -> None:
+    """Naming a new caller on each request buys a peer no more requests: its link's own
+    rate is spent by every request it makes for anyone."""
+    update = {
+        "peer_platforms": {f"{TAX}/tax-admin": ["*"]},
+        "rate_limit_overrides": {f"{TAX}/tax-admin": "2/hour"},
+    }
+    async with serving(settings.model_copy(update=update)) as gateway:
+        for system in ("marriage-registry", "adoption-registry"):
+            acting = {"X-Acting-Department": CIVIL_AFFAIRS, "X-Acting-System": system}
+            response = await gateway.query(PHONES, system="tax-admin", headers=acting)
+            assert response.status_code == 200, response.text
+        named = {"X-Acting-Department": CIVIL_AFFAIRS, "X-Acting-System": "archive"}
+        refused = await gateway.query(PHONES, system="tax-admin", headers=named)
+        assert refused.status_code == 429, refused.text
+        error = refused.json()["errors"][0]
+        assert error["message"].startswith("the rate limit of this system (2 per 1 hour)")

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from auth import demo_key
-from tests.conftest import SEED, Gateway
+from settings import Settings
+from tests.conftest import SEED, Gateway, serving
 from web import export
 
 pytestmark = pytest.mark.anyio
@@ -126,3 +127,22 @@ async def test_bad_input_gets_a_clear_error(gateway: Gateway, params: dict[str, 
     response = await _export(gateway, params)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_every_page_spends_the_callers_rate_and_a_spent_rate_ends_the_body(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A download is as many requests as it has pages: the third page finds the
+    system's rate spent, so the body ends after two pages and the refusal is on
+    record; the next request is refused RATE_LIMITED with its Retry-After."""
+    monkeypatch.setattr(export, "PAGE", 7)
+    limited = settings.model_copy(update={"rate_limit_system": "2/hour"})
+    async with serving(limited) as gateway:
+        response = await _export(gateway, {"fields": "creditCode"})
+        assert response.status_code == 200
+        assert len(_jsonl(response)) == 14, "two pages, then the rate is spent"
+        refused = await _export(gateway, {"fields": "creditCode"})
+        assert refused.status_code == 429 and "Retry-After" in refused.headers
+        assert (await gateway.audit(refused))["error_codes"] == ["RATE_LIMITED"]
+        scraped = (await gateway.client.get("/metrics")).text
+        assert 'gov_share_rate_limited_requests_total{limit="system"} 2.0' in scraped
