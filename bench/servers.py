@@ -1,7 +1,7 @@
 """`server.py --demo` as a process of its own, for the benchmarks that measure what a
 server does across HTTP (bench/propagation.py, bench/persisted.py): started on a free
-port with only the environment given (and PATH), ready when `/readyz` says so, stopped
-with SIGTERM as an operator would."""
+port with only the environment given (and PATH, and rate limits no benchmark reaches),
+ready when `/readyz` says so, stopped with SIGTERM as an operator would."""
 
 from __future__ import annotations
 

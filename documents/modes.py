@@ -38,15 +38,6 @@ class Mode(StrEnum):
 
 
 @dataclass(frozen=True)
-class ModeChange:
-    owner: Owner
-    mode: Mode
-    operator: str
-    reason: str
-    changed_at: datetime.datetime
-
-
-@dataclass(frozen=True)
 class UnknownOperation:
     name: str | None
     normalised_sha256: str
@@ -110,21 +101,6 @@ async def set_mode(
     }
     async with engine.begin() as connection:
         await connection.execute(document_modes.insert(), row)
-
-
-async def mode_history(engine: AsyncEngine, owner: Owner) -> list[ModeChange]:
-    query = (
-        sa.select(document_modes)
-        .where(document_modes.c.department == owner.department)
-        .where(document_modes.c.system == owner.system)
-        .order_by(document_modes.c.id)
-    )
-    async with engine.connect() as connection:
-        rows = (await connection.execute(query)).mappings().all()
-    return [
-        ModeChange(owner, Mode(r["mode"]), r["operator"], r["reason"], _utc(r["changed_at"]))
-        for r in rows
-    ]
 
 
 async def count_unknown(

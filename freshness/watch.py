@@ -64,6 +64,7 @@ class FreshnessWatch:
         """The staging databases of the file-drop sources, by source name."""
         self.current: Mapping[str, ResourceFreshness] = {}
         """By resource id, as the last check found them; empty before the first."""
+        self._stale: tuple[str, ...] = ()
         self.clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
         """What `now` is when a check is not told (a test sets its own)."""
         self._started = 0
@@ -72,8 +73,9 @@ class FreshnessWatch:
         check that ends after a later one does not replace what the later one found."""
 
     def stale(self) -> list[str]:
-        """The ids of the resources the last check found stale, sorted."""
-        return sorted(rid for rid, found in self.current.items() if found.stale)
+        """The ids of the resources the last check found stale, sorted: found once per
+        check, as every request asks."""
+        return list(self._stale)
 
     async def check(self, now: datetime.datetime | None = None) -> Mapping[str, ResourceFreshness]:
         """Ask every source once; `now` is when the ages are counted to (a test's clock)."""
@@ -100,6 +102,7 @@ class FreshnessWatch:
             )
         if number > self._kept:
             self.current, self._kept = checked, number
+            self._stale = tuple(sorted(rid for rid, found in checked.items() if found.stale))
         return checked
 
     async def follow(self, interval: float) -> None:

@@ -87,6 +87,8 @@ async def take_inventory(
             for name in (resource.id, resource.lookup_field, resource.list_field):
                 source_of[name] = department.source
     for resource_id, told in freshness.items():
+        if resource_id not in source_of:  # a resource a catalog reload has since removed
+            continue
         found = inventory[source_of[resource_id]]
         if told.last_update is not None:
             found.last_update = max(filter(None, [found.last_update, told.last_update]))

@@ -21,7 +21,8 @@ class Purpose(StrEnum):
 class Role(StrEnum):
     """What a person signed in through the city's single sign-on may do beyond asking for
     data (a person with none of these is a plain user). Recorded and carried by the
-    caller; the tools for applications and accountability are what will check them."""
+    caller; `policy_admin` is checked by the policy admins' operations (`web/admin.py`),
+    the others by the tools for applications and accountability to come."""
 
     POLICY_ADMIN = "policy_admin"
     PROVIDER_APPROVER = "provider_approver"
