@@ -11,7 +11,6 @@ from typing import Any
 
 from graphql import (
     ExecutionResult,
-    FieldNode,
     GraphQLError,
     execute,
     parse,
@@ -26,6 +25,7 @@ from policies import Caller
 from policies.caller import Role
 from resolvers import ExecutionOutcome, GraphQLRequest
 from schema.documents_admin import ADMIN_FIELDS, ADMIN_SCHEMA, AdminContext
+from web.roots import root_field_names
 
 
 def administers(graphql: GraphQLRequest, max_tokens: int) -> bool:
@@ -37,10 +37,10 @@ def administers(graphql: GraphQLRequest, max_tokens: int) -> bool:
     except GraphQLError:
         return False
     operation = get_operation_ast(document, graphql.operation_name)
-    return operation is not None and any(
-        isinstance(selection, FieldNode) and selection.name.value in ADMIN_FIELDS
-        for selection in operation.selection_set.selections
-    )
+    if operation is None:
+        return False
+    names = root_field_names(document, operation)
+    return names is not None and not names.isdisjoint(ADMIN_FIELDS)
 
 
 async def administer(

@@ -29,13 +29,8 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     parse,
 )
 
@@ -50,6 +45,7 @@ from errors import (
     PersistedQueryRequired,
 )
 from policies import Caller, Purpose
+from web.roots import root_field_names
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 SHA256_PREFIX = "sha256:"
@@ -181,30 +177,11 @@ def _required(owner: Owner) -> PersistedQueryRequired:
 
 def _introspection_only(document: DocumentNode) -> bool:
     """Every operation selects only `__schema`, `__type` or `__typename` at its root."""
-    fragments = {
-        d.name.value: d.selection_set
-        for d in document.definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
-
-    def only(selections: SelectionSetNode, seen: frozenset[str]) -> bool:
-        for selection in selections.selections:
-            if isinstance(selection, FieldNode):
-                if not selection.name.value.startswith("__"):
-                    return False
-            elif isinstance(selection, InlineFragmentNode):
-                if not only(selection.selection_set, seen):
-                    return False
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in seen or name not in fragments:
-                    return False
-                if not only(fragments[name], seen | {name}):
-                    return False
-        return True
-
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    return bool(operations) and all(only(op.selection_set, frozenset()) for op in operations)
+    roots = [root_field_names(document, operation) for operation in operations]
+    return bool(operations) and all(
+        names is not None and all(name.startswith("__") for name in names) for names in roots
+    )
 
 
 def _first_name(document: DocumentNode) -> str | None:

@@ -159,6 +159,14 @@ async def test_the_mutation_is_refused_without_the_role(signed: tuple[Gateway, S
     with_key = await call(gateway, {"query": REGISTER, "variables": variables})
     assert with_key.status_code == 403
     assert await code_of(gateway, with_key) == "FORBIDDEN"
+    # An admin field inside a fragment is the admins' as surely as one at the root.
+    for hidden in (
+        '{ ... on Query { registeredDocuments(system: "x") { id } } }',
+        '{ ...Listed } fragment Listed on Query { registeredDocuments(system: "x") { id } }',
+    ):
+        fragment = await call(gateway, {"query": hidden})
+        assert fragment.status_code == 403, fragment.text
+        assert await code_of(gateway, fragment) == "FORBIDDEN"
     assert await DocumentStore(gateway.platform.store).listed(MARRIAGE) == []
 
 
