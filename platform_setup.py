@@ -199,7 +199,7 @@ def _serving(
     opened at start-up. A source's URL is a setting, read once: a catalog that names a
     source not open is refused (a reload keeps the last good catalog), and takes a
     restart."""
-    default_first = min(20, settings.max_first)
+    default_first = settings.default_first()
 
     def serve(catalog: Catalog) -> Served:
         for department in catalog.departments:

@@ -32,6 +32,7 @@ _REDIS_URL = re.compile(r"(rediss?|unix)://", re.IGNORECASE)
 _PEER = re.compile(r"[0-9A-Z]{18}/[a-z0-9-]+")
 _ACTED_FOR = re.compile(r"[0-9A-Z]{18}|\*")
 ENV_PREFIX = "GOV_SHARE_"
+DEFAULT_FIRST = 20
 DEMO_MARKER = "demo.json"
 # What the server needs outside demo mode and cannot make up: `python -m platform_setup
 # keys` prints fresh values for all of them.
@@ -223,6 +224,10 @@ class Settings(BaseSettings):
         if url is not None and not _REDIS_URL.match(url):
             raise ValueError("not a Redis URL: redis://host:port/db, rediss://… or unix://…")
         return url
+
+    def default_first(self) -> int:
+        """`first` when a list does not give it: 20, or `max_first` if that is less."""
+        return min(DEFAULT_FIRST, self.max_first)
 
     def registers_automatically(self, system: str) -> bool:
         """The system's documents sent with their hash are stored, to be called by id."""

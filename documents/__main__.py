@@ -18,7 +18,6 @@ bad argument, said on stderr; nothing of a refused manifest is registered.
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -30,13 +29,11 @@ from documents.modes import Mode, Modes, set_mode, unknown_of
 from documents.registration import owner_named, registering_system
 from documents.room import announcements_of
 from documents.store import DocumentStore, Owner, RegistrationRefused
-from grants import GrantStore, rules_of
+from grants import GrantStore, policy_in_force
 from grants.model import accountability_problems
 from platform_setup import limits_of
 from policies.caller import Purpose
-from policies.engine import SharingPolicy
 from policies.outcomes import local
-from policies.rules import load_rules
 from policies.table import aligned
 from schema.build import build_schema
 from schema.document_review import Reviewed, register_manifest
@@ -95,12 +92,8 @@ async def _register(settings: Settings, engine: AsyncEngine, arguments: argparse
         manifest = _read(arguments.manifest)
         system = await registering_system(engine, settings, owner)
         catalog = load_catalog(settings.catalog_dir)
-        now = datetime.datetime.now(datetime.UTC)
-        in_force = [g for g in await GrantStore(engine).listed() if g.in_force_at(now)]
-        policy = SharingPolicy(
-            catalog, load_rules(settings.policy_dir, catalog, rules_of(in_force))
-        )
-        schema, meanings = build_schema(catalog, default_first=min(20, settings.max_first))
+        policy, _ = await policy_in_force(catalog, settings.policy_dir, GrantStore(engine))
+        schema, meanings = build_schema(catalog, default_first=settings.default_first())
         reviewed = await register_manifest(
             DocumentStore(engine),
             system,

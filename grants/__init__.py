@@ -20,7 +20,7 @@ from grants.model import (
     coverage_warnings,
     rules_of,
 )
-from grants.policy_source import InForce, PolicySource
+from grants.policy_source import InForce, PolicySource, policy_in_force
 from grants.store import GrantStore
 
 __all__ = [
@@ -37,5 +37,6 @@ __all__ = [
     "consumer_problem",
     "coverage_warnings",
     "follow",
+    "policy_in_force",
     "rules_of",
 ]

@@ -126,7 +126,7 @@ class PolicySource(Generic[S]):
         is nothing good yet to keep, so what is wrong is raised: a `ConfigurationError`
         naming the file, or the store's error."""
         rules_digest = files_version(rule_files(policy_dir))
-        policy, sequence = await _policy(catalog, policy_dir, grants)
+        policy, sequence = await policy_in_force(catalog, policy_dir, grants)
         seen = Seen(rules_digest, catalog.version, sequence)
         in_force = InForce(catalog, policy, serve(catalog), seen, _now())
         return cls(
@@ -197,7 +197,7 @@ class PolicySource(Generic[S]):
         if catalog_digest != now.seen.catalog:
             loaded = await asyncio.to_thread(load_catalog, self.catalog_dir)
             catalog = loaded if loaded.version != catalog.version else catalog
-        policy, sequence = await _policy(catalog, self.policy_dir, self.grants)
+        policy, sequence = await policy_in_force(catalog, self.policy_dir, self.grants)
         if catalog is not now.catalog:
             # Built beside the requests being served, not in their way (a schema takes
             # a good part of a second); a catalog that cannot be served raises here.
@@ -247,7 +247,7 @@ class PolicySource(Generic[S]):
         self._problem, self._logged = reason, logged
 
 
-async def _policy(
+async def policy_in_force(
     catalog: Catalog, policy_dir: Path, grants: GrantStore
 ) -> tuple[SharingPolicy, int]:
     """The policy the rule files and the grants in force make over `catalog`, under its
