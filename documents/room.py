@@ -22,15 +22,9 @@ from settings import Settings
 
 
 def announcements_of(settings: Settings) -> Announcements | None:
-    """None without `GOV_SHARE_REDIS_URL`."""
-    if settings.redis_url is None:
-        return None
-    return Announcements(
-        settings.redis_url,
-        f"{settings.redis_channel}:documents",
-        retry_seconds=settings.policy_refresh_seconds,
-        subject="document change",
-    )
+    """None without `GOV_SHARE_REDIS_URL`; registrations and mode changes are announced
+    on `<GOV_SHARE_REDIS_CHANNEL>:documents`."""
+    return Announcements.from_settings(settings, topic="documents", subject="document change")
 
 
 class TrustedDocuments:

@@ -47,14 +47,20 @@ class Announcements:
         """Why this server is not subscribed, while it is not."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Announcements | None:
-        """None without `GOV_SHARE_REDIS_URL`: the servers then find changes by polling."""
+    def from_settings(
+        cls, settings: Settings, *, topic: str | None = None, subject: str = "grant change"
+    ) -> Announcements | None:
+        """None without `GOV_SHARE_REDIS_URL`: the servers then find changes by polling.
+        The grants' channel is `GOV_SHARE_REDIS_CHANNEL`; another room's `topic` is
+        announced on `<channel>:<topic>`."""
         if settings.redis_url is None:
             return None
+        channel = settings.redis_channel if topic is None else f"{settings.redis_channel}:{topic}"
         return cls(
             settings.redis_url,
-            settings.redis_channel,
+            channel,
             retry_seconds=settings.policy_refresh_seconds,
+            subject=subject,
         )
 
     async def announce(self, sequence: int) -> bool:
