@@ -347,8 +347,13 @@ def test_a_record_whose_hashes_are_not_keyed_by_text_has_no_canonical_form() -> 
         prepare(make_record(records={"person": {1: ["a"]}}))  # type: ignore[dict-item]
 
 
-LATER = [("person", "zhangsan-0231", "lisi-0001"), ("document_id", "sha256:" + "a" * 64, "relay-1")]
-"""Columns added to format 1 later (0009, 0011): a value, and another."""
+LATER = [
+    ("person", "zhangsan-0231", "lisi-0001"),
+    ("document_id", "sha256:" + "a" * 64, "relay-1"),
+    ("download_id", "5f0c8a9e-0d1b-4f43-9a57-0b6f4a1d2c3e", "6a1d9b0f-1e2c-4a54-8b68-1c7a5b2e3d4f"),
+    ("download_digest", "b" * 64, "c" * 64),
+]
+"""Columns added to format 1 later (0009, 0011, 0012): a value, and another."""
 
 
 @pytest.mark.parametrize(("column", "value", "other_value"), LATER)
