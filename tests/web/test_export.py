@@ -205,3 +205,10 @@ async def test_every_page_spends_the_callers_rate_and_a_spent_rate_ends_the_body
         assert (await gateway.audit(refused))["error_codes"] == ["RATE_LIMITED"]
         scraped = (await gateway.client.get("/metrics")).text
         assert 'gov_share_rate_limited_requests_total{limit="system"} 2.0' in scraped
+
+
+async def test_the_public_downloads_the_open_items_of_an_open_resource(gateway: Gateway) -> None:
+    response = await _export(gateway, {"fields": "creditCode,name"}, system=None)
+    assert response.status_code == 200, response.text
+    rows = _jsonl(response)
+    assert len(rows) > 1000 and set(rows[0]["node"]) == {"creditCode", "name"}
