@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,8 @@ class Reader:
     clone: Path
     port: int
     log: Path
+    others: dict[str, tuple[subprocess.Popen[bytes], int]] = field(default_factory=dict)
+    """Servers an example starts beside the demo (by example name): process, port."""
 
     @property
     def base(self) -> str:
@@ -156,7 +158,9 @@ class Reader:
             timeout=600,
         )
 
-    def query(self, example: Example, **overrides: str | None) -> dict[str, Any]:
+    def query(
+        self, example: Example, base: str | None = None, **overrides: str | None
+    ) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
         purpose = overrides.get("purpose", example.purpose)
         headers = {"Accept": "application/graphql-response+json"}
@@ -165,7 +169,10 @@ class Reader:
         if purpose is not None:
             headers["X-Purpose"] = purpose
         response = httpx.post(
-            f"{self.base}/graphql", json={"query": example.body}, headers=headers, timeout=30
+            f"{base or self.base}/graphql",
+            json={"query": example.body},
+            headers=headers,
+            timeout=30,
         )
         body: dict[str, Any] = response.json()
         return body
@@ -229,6 +236,9 @@ def _serving(clone: Path, command: str) -> Iterator[Reader]:
                 raise AssertionError("the demo did not start: " + reader.log.read_text())
             yield reader
         finally:
+            for other, _ in reader.others.values():
+                other.send_signal(signal.SIGTERM)
+                other.wait(timeout=60)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
 
@@ -511,6 +521,71 @@ def _health(reader: Reader, example: Example) -> None:
         assert named in metrics.stdout, named
 
 
+def _demo_file_drop(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert "errors" not in body, body
+    listed = body["data"]["insuranceContributions"]
+    assert listed["totalCount"] > 100 and len(listed["edges"]) == 3
+    for edge in listed["edges"]:
+        node = edge["node"]
+        assert re.fullmatch(r"\d+\.\d\d", node["contributionBase"]), "clear, by a rule"
+        assert node["person"]["name"] and node["employer"]["name"]
+    folder = reader.clone / "var" / "drops" / "human_resources" / "insurance_contribution"
+    [delivered] = (folder / "processed").glob("*_insurance_contribution.csv")
+    header = delivered.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("缴费记录编号,") and "月工资收入" not in header
+
+
+def _add_sql_source(reader: Reader, example: Example) -> None:
+    """The commands, then the catalog file the README says to save."""
+    reader.shell(example)
+    after = README.split(example.body, 1)[1]
+    saved = re.search(r"saved as `([^`]+)`:\n\n```yaml\n(.*?)\n```", after, re.S)
+    assert saved is not None
+    (reader.clone / saved[1]).write_text(saved[2] + "\n", encoding="utf-8")
+
+
+def _serve_sql_source(reader: Reader, example: Example) -> None:
+    """The server command, started beside the demo on a free port until it is ready."""
+    [command] = _commands(example.body)
+    port = free_port()
+    log = reader.clone.parent / f"{example.name}.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            ["bash", "-c", "exec " + command.replace("--port 8001", f"--port {port}")],
+            cwd=reader.clone,
+            env=_readers_environment(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    reader.others[example.name] = (server, port)
+    deadline = time.monotonic() + 180
+    while server.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        time.sleep(0.3)
+    raise AssertionError("the county did not start: " + log.read_text())
+
+
+def _query_sql_source(reader: Reader, example: Example) -> None:
+    server, port = reader.others.pop("serve-sql-source")
+    try:
+        county = f"http://127.0.0.1:{port}"
+        body = reader.query(example, county)
+        assert "errors" not in body, body
+        with contextlib.closing(sqlite3.connect(reader.clone / "county" / "education.db")) as db:
+            held = db.execute("SELECT * FROM school ORDER BY school_code").fetchall()
+        assert [tuple(edge["node"].values()) for edge in body["data"]["schools"]["edges"]] == held
+        other = reader.query(example, county, caller="marriage-registry")
+        assert _codes(other) == {"School.pupils": "APPLICATION_REQUIRED"}
+        assert "林州市教育局" in other["errors"][0]["message"] + json.dumps(other["errors"][0])
+        assert all(e["node"]["pupils"] is None for e in other["data"]["schools"]["edges"])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
 def _file_drops(reader: Reader, example: Example) -> None:
     _, loaded, status = reader.shell(example)
     assert re.fullmatch(
@@ -626,6 +701,10 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "trusted-documents": _trusted_documents,
     "batch-download": _batch_download,
     "register-documents": _register_documents,
+    "add-sql-source": _add_sql_source,
+    "serve-sql-source": _serve_sql_source,
+    "query-sql-source": _query_sql_source,
+    "demo-file-drop": _demo_file_drop,
     "file-drops": _file_drops,
     "health": _health,
     "keys": _keys,
