@@ -160,15 +160,19 @@ async def _page(
     """One governed page (its edges), on the exchange for its audit record; any error
     refuses it whole: an export never carries a field's null for a denial."""
     selection = " ".join(asked.fields)
-    where = f"{asked.resource.type_name}Where"
+    variables: dict[str, Any] = {"after": after}
+    declared, arguments = "$after: String", f"first: {PAGE}, after: $after"
+    if asked.within is not None:  # only then: a caller may have no `<Type>Where` to name
+        variables["where"] = asked.within
+        declared += f", $where: {asked.resource.type_name}Where"
+        arguments += ", where: $where"
     query = (
-        f"query Export($after: String, $where: {where}) {{ {asked.resource.list_field}"
-        f"(first: {PAGE}, after: $after, where: $where) "
+        f"query Export({declared}) {{ {asked.resource.list_field}({arguments}) "
         f"{{ edges {{ cursor node {{ {selection} }} }} }} }}"
     )
     exchange.graphql = GraphQLRequest(
         query,
-        {"after": after, "where": asked.within},
+        variables,
         "Export",
         request_id=exchange.request_id,
         purpose_reference=exchange.reference,
