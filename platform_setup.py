@@ -151,6 +151,8 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     folders = [DropFolder(name, options, current) for name, options in drop_options.items()]
     for folder in folders:
         await folder.prepare()
+        if settings.demo_delivered(folder.source):  # the demo set-up's files, written whole
+            await folder.load_waiting()
     stagings = {
         name: Staging(options.staging_url.get_secret_value())
         for name, options in drop_options.items()
@@ -271,26 +273,37 @@ def _drop_options(
 
 
 def _ensure_demo_data(settings: Settings, catalog: Catalog) -> None:
-    """Generate the demo department databases on first start; they are never committed.
+    """Generate the demo department databases on first start, and the files of the demo's
+    file-drop departments (loaded when their folders are ready); they are never committed.
 
     The demo sources are made together, from one seed, one catalog version and one
     generator, so they refer to each other consistently: if any is missing or was made
     from another seed, catalog or generator, all of them are made again.
     """
-    from demo import generate_demo_data, generator_version
+    from demo import generate_demo_city, generator_version
 
     sources = sorted({d.source for d in catalog.departments} - set(settings.sources))
     if not sources:
         return
+    delivered = [name for name in sources if settings.demo_delivered(name)]
+    made = [
+        settings.staging_path(name) if name in delivered else settings.demo_source_path(name)
+        for name in sources
+    ]
     stamp = settings.data_dir / "sources" / "made-from.txt"
     made_from = f"seed={settings.seed} catalog={catalog.version} generator={generator_version()}"
     current = stamp.exists() and stamp.read_text() == made_from
-    if current and all(settings.demo_source_path(name).exists() for name in sources):
+    if current and all(path.exists() for path in made):
         return
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    urls = {name: f"sqlite:///{settings.demo_source_path(name)}" for name in sources}
-    departments = [d for d in catalog.departments if d.source in urls]
-    generate_demo_data(departments, urls, seed=settings.seed)
+    urls = {
+        name: f"sqlite:///{settings.demo_source_path(name)}"
+        for name in sources
+        if name not in delivered
+    }
+    folders = {name: settings.demo_drop_folder(name) for name in delivered}
+    departments = [d for d in catalog.departments if d.source in sources]
+    generate_demo_city(departments, urls, folders, seed=settings.seed)
     stamp.write_text(made_from)
 
 

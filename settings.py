@@ -34,6 +34,10 @@ _ACTED_FOR = re.compile(r"[0-9A-Z]{18}|\*")
 ENV_PREFIX = "GOV_SHARE_"
 DEFAULT_FIRST = 20
 DEMO_MARKER = "demo.json"
+DEMO_DROP_SOURCES = frozenset({"human_resources"})
+"""The demo's file-drop departments: the human resources bureau delivers its insurance
+contributions as a CSV file (made from the demo seed, loaded at start), so a newcomer
+sees a source that is not a database. Named in GOV_SHARE_SOURCES, it is what that says."""
 # What the server needs outside demo mode and cannot make up: `python -m platform_setup
 # keys` prints fresh values for all of them.
 SECRETS = (
@@ -247,12 +251,23 @@ class Settings(BaseSettings):
         """Where a file-drop source's files are loaded to, unless it names a staging_url."""
         return self.data_dir / "staging" / f"{source}.db"
 
+    def demo_delivered(self, source: str) -> bool:
+        """Whether the demo serves `source` as a file-drop department (DEMO_DROP_SOURCES)."""
+        return self.demo and source in DEMO_DROP_SOURCES and source not in self.sources
+
+    def demo_drop_folder(self, source: str) -> Path:
+        """Absolute, as a `file://` URL needs, whatever the data directory is relative to."""
+        return (self.data_dir / "drops" / source).resolve()
+
     def source_setting(self, source: str) -> str | dict[str, Any]:
         """Sources are opened read-only by default: the platform never writes to them.
         A file-drop source (`file://`) is loaded into its own staging database."""
-        if source not in self.sources:
+        if self.demo_delivered(source):
+            setting: str | dict[str, Any] = {"url": f"file://{self.demo_drop_folder(source)}"}
+        elif source not in self.sources:
             return f"sqlite+aiosqlite:///file:{self.demo_source_path(source)}?mode=ro&uri=true"
-        setting = self.sources[source]
+        else:
+            setting = self.sources[source]
         options = {"url": setting} if isinstance(setting, str) else setting
         if str(options.get("url", "")).startswith("file://") and "staging_url" not in options:
             staging = f"sqlite+aiosqlite:///{self.staging_path(source)}"

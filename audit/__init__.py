@@ -5,10 +5,12 @@ The records form one SM3 hash chain (`chain`), appended under one lock (`lock`) 
 group commits (`log`) and read back in chain order (`reads`), with signed checkpoints
 kept outside the store (`checkpoint`); `verify` names the first record altered, removed
 or inserted; `retention` exports and removes records past retention without breaking
-verification. `python -m audit --help` for the tools.
+verification; a batch download's pages carry its running count and key digest
+(`downloads`). `python -m audit --help` for the tools.
 """
 
 from audit.checkpoint import Checkpoint, Checkpointer
+from audit.downloads import DownloadAccount
 from audit.log import AuditLog
 from audit.problems import Problem
 from audit.reading import records_between
@@ -21,6 +23,7 @@ __all__ = [
     "AuditRecord",
     "Checkpoint",
     "Checkpointer",
+    "DownloadAccount",
     "FieldAccount",
     "Problem",
     "Retained",

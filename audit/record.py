@@ -57,6 +57,12 @@ class AuditRecord:
     operation_hash: str | None = None
     operation_name: str | None = None
     document_id: str | None = None
+    download_id: str | None = None
+    """A batch download's page: the request id of the download's first page."""
+    download_records: int | None = None
+    """A batch download's page: the records the download served through this page."""
+    download_digest: str | None = None
+    """A batch download's page: the digest of the keys it served through this page."""
     client_address: str | None = None
     error_codes: list[str] = field(default_factory=list)
     fields: list[FieldAccount] = field(default_factory=list)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table
 
 from catalog import DepartmentCatalog, Resource, files_version
+from demo.deliveries import write_delivery
 from demo.engines import in_transaction
 from demo.tables import build_table, joined_items
 from demo.world import DemoScale, Row, build_world
@@ -31,12 +32,31 @@ def generate_demo_data(
     loop is running. Tables are dropped first, so a rerun replaces the data instead of
     adding to it.
     """
+    generate_demo_city(departments, urls, {}, seed=seed, scale=scale)
+
+
+def generate_demo_city(
+    departments: Sequence[DepartmentCatalog],
+    urls: Mapping[str, str],
+    deliveries: Mapping[str, Path],
+    *,
+    seed: int = 20201,
+    scale: DemoScale = DemoScale(),  # noqa: B008 - frozen, so one shared default is safe
+) -> None:
+    """As `generate_demo_data`, from the same world, except that each source named in
+    `deliveries` is a file-drop department: its resources are written as the files it
+    delivers, `<folder>/<resource id>/<resource id>.csv`, for the platform to load."""
     world = build_world(random.Random(seed), scale)
     joined = joined_items(departments)
     for source, resources in _resources_by_source(departments).items():
-        if source not in urls:
+        if source in deliveries:
+            for resource in resources:
+                folder = deliveries[source] / resource.id
+                write_delivery(resource, _rows_for(resource, world), folder)
+        elif source in urls:
+            _write_source(urls[source], resources, joined, world)
+        else:
             raise KeyError(f"no database URL for source {source!r}")
-        _write_source(urls[source], resources, joined, world)
 
 
 def generator_version() -> str:

@@ -119,6 +119,14 @@ class DropFolder:
             await self.check()
             await asyncio.sleep(settle if self._seen else self.options.check_seconds)
 
+    async def load_waiting(self) -> None:
+        """Load every file in the folder now, without waiting for it to settle: only for
+        files known to be whole, such as those the demo set-up wrote (and renamed into
+        place) before the server started, so they are served from its first request."""
+        for resource in self.resources():
+            for path in sorted(_delivered(self.options.folder / resource)):
+                await self._load(resource, path)
+
     async def check(self) -> None:
         """Load every file that has settled since the last check."""
         now = time.monotonic()

@@ -40,6 +40,11 @@ audit_records = sa.Table(
     # The registered document run, by its id (0011_audit_document_id): `sha256:<hex>` or
     # a manifest's own id; NULL for free text that matched none.
     sa.Column("document_id", sa.String(210)),
+    # A batch download's page (0012_audit_download, audit/downloads.py): the request id
+    # of the download's first page, and its records and key digest through this page.
+    sa.Column("download_id", sa.String(36)),
+    sa.Column("download_records", sa.BigInteger),
+    sa.Column("download_digest", sa.String(64)),
     sa.Column("purpose", sa.String(40)),
     sa.Column("purpose_reference", sa.String(200)),
     sa.Column("operation_hash", sa.String(64)),

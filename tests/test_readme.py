@@ -23,14 +23,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 import errors
 from auth import DEMO_SYSTEMS, demo_key, hash_key
@@ -131,6 +133,10 @@ class Reader:
     clone: Path
     port: int
     log: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    """The README's ports beside the demo's (8001, …) and the free ones used instead."""
+    others: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    """Servers the examples started beside the demo, by the README's port."""
 
     @property
     def base(self) -> str:
@@ -156,7 +162,9 @@ class Reader:
             timeout=600,
         )
 
-    def query(self, example: Example, **overrides: str | None) -> dict[str, Any]:
+    def query(
+        self, example: Example, base: str | None = None, **overrides: str | None
+    ) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
         purpose = overrides.get("purpose", example.purpose)
         headers = {"Accept": "application/graphql-response+json"}
@@ -165,7 +173,10 @@ class Reader:
         if purpose is not None:
             headers["X-Purpose"] = purpose
         response = httpx.post(
-            f"{self.base}/graphql", json={"query": example.body}, headers=headers, timeout=30
+            f"{base or self.base}/graphql",
+            json={"query": example.body},
+            headers=headers,
+            timeout=30,
         )
         body: dict[str, Any] = response.json()
         return body
@@ -229,6 +240,8 @@ def _serving(clone: Path, command: str) -> Iterator[Reader]:
                 raise AssertionError("the demo did not start: " + reader.log.read_text())
             yield reader
         finally:
+            for other in reader.others.values():
+                _stop(other)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
 
@@ -511,6 +524,185 @@ def _health(reader: Reader, example: Example) -> None:
         assert named in metrics.stdout, named
 
 
+def _demo_file_drop(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert "errors" not in body, body
+    listed = body["data"]["insuranceContributions"]
+    assert listed["totalCount"] > 100 and len(listed["edges"]) == 3
+    for edge in listed["edges"]:
+        node = edge["node"]
+        assert re.fullmatch(r"\d+\.\d\d", node["contributionBase"]), "clear, by a rule"
+        assert node["person"]["name"] and node["employer"]["name"]
+    folder = reader.clone / "var" / "drops" / "human_resources" / "insurance_contribution"
+    [delivered] = (folder / "processed").glob("*_insurance_contribution.csv")
+    header = delivered.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("缴费记录编号,") and "月工资收入" not in header
+
+
+def _add_sql_source(reader: Reader, example: Example) -> None:
+    """The commands, then the catalog file the README says to save."""
+    reader.shell(example)
+    after = README.split(example.body, 1)[1]
+    saved = re.search(r"saved as `([^`]+)`:\n\n```yaml\n(.*?)\n```", after, re.S)
+    assert saved is not None
+    (reader.clone / saved[1]).write_text(saved[2] + "\n", encoding="utf-8")
+
+
+BESIDE = re.compile(r"\b(800[1-9])\b")
+"""The ports the README's examples serve on beside the demo's 8000: each gets a free one."""
+
+
+def _beside(reader: Reader, text: str) -> str:
+    return BESIDE.sub(lambda m: str(reader.ports.setdefault(m[1], free_port())), text)
+
+
+def _start_beside(
+    reader: Reader, example: Example, prepare: Callable[[], None] | None = None
+) -> None:
+    """Each command but the last as `shell` runs it; then what `prepare` does (a file
+    the README says to edit); then the last command, a server, left running (in another
+    terminal, for a reader) until its port answers."""
+    *commands, serve = _commands(example.body)
+    for command in commands:
+        result = reader.run(_beside(reader, command))
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    if prepare is not None:
+        prepare()
+    listens = re.search(r"(?:--port |http\.server )(800\d)\b", serve)
+    assert listens is not None, serve
+    log = reader.clone.parent / f"{example.name}.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            ["bash", "-c", _beside(reader, serve)],
+            cwd=reader.clone,
+            env=_readers_environment(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    reader.others[listens[1]] = server
+    base = f"http://127.0.0.1:{reader.ports[listens[1]]}"
+    deadline = time.monotonic() + 180
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            ready = httpx.get(f"{base}/readyz").status_code == 200
+        except httpx.TransportError:
+            ready = False
+        else:
+            ready = ready or "http.server" in serve  # a file server has no /readyz
+        if ready:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{serve} did not start: " + log.read_text())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the command's process group (bash and the server it started)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def _stop_beside(reader: Reader, *ports: str) -> None:
+    for port in ports:
+        _stop(reader.others.pop(port))
+
+
+def _edited(
+    reader: Reader, example: Example, path: str, block: str, form: str
+) -> Callable[[], None]:
+    """The README's yaml block after `example` (the `block` to add to the school
+    resource), applied to the catalog file at `path` as a reader edits it."""
+    after = README.split(example.body, 1)[1]
+    text = re.search(r"```yaml\n(.*?)\n```", after, re.S)
+    assert text is not None
+
+    def edit() -> None:
+        file = reader.clone / path
+        department = yaml.safe_load(file.read_text(encoding="utf-8"))
+        [school] = department["resources"]
+        school[block] = yaml.safe_load(textwrap.dedent(text[1]))[block]
+        school["format"] = {"format_class": "service_interface", "format_type": form}
+        file.write_text(yaml.safe_dump(department, allow_unicode=True, sort_keys=False), "utf-8")
+
+    return edit
+
+
+def _schools(reader: Reader, example: Example, port: str) -> list[tuple[Any, ...]]:
+    body = reader.query(example, f"http://127.0.0.1:{reader.ports[port]}")
+    assert "errors" not in body, body
+    return [tuple(edge["node"].values()) for edge in body["data"]["schools"]["edges"]]
+
+
+def _held_schools(reader: Reader) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(reader.clone / "county" / "education.db")) as db:
+        return db.execute("SELECT * FROM school ORDER BY school_code").fetchall()
+
+
+def _pupils_withheld(reader: Reader, example: Example, port: str) -> None:
+    other = reader.query(example, f"http://127.0.0.1:{reader.ports[port]}", caller="registration")
+    assert _codes(other) == {"School.pupils": "APPLICATION_REQUIRED"}, other
+    assert "林州市教育局" in other["errors"][0]["message"]
+    assert all(e["node"]["pupils"] is None for e in other["data"]["schools"]["edges"])
+
+
+def _serve_sql_source(reader: Reader, example: Example) -> None:
+    _start_beside(reader, example)
+
+
+def _query_sql_source(reader: Reader, example: Example) -> None:
+    assert _schools(reader, example, "8001") == _held_schools(reader)
+    _pupils_withheld(reader, example, "8001")
+    _stop_beside(reader, "8001")
+
+
+def _rest_api(reader: Reader, example: Example) -> None:
+    _start_beside(reader, example)
+
+
+def _serve_rest_source(reader: Reader, example: Example) -> None:
+    rest_api = next(e for e in examples() if e.name == "rest-api")
+    edit = _edited(reader, rest_api, "county/rest-catalog/education.yaml", "api", "REST/JSON")
+    _start_beside(reader, example, edit)
+
+
+def _query_rest_source(reader: Reader, example: Example) -> None:
+    served = (reader.clone / "county" / "api" / "schools.json").read_text(encoding="utf-8")
+    held = [tuple(school.values()) for school in json.loads(served)["data"]]
+    assert _schools(reader, example, "8001") == held == _held_schools(reader)
+    _pupils_withheld(reader, example, "8001")
+    filtered = example.body.replace("first: 10", 'first: 10, where: {township: {_eq: "横水镇"}}')
+    refused = reader.query(
+        Example("filtered", "graphql", filtered, example.caller, example.purpose),
+        f"http://127.0.0.1:{reader.ports['8001']}",
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "PUSHDOWN_REFUSED", refused
+    _stop_beside(reader, "8001", "8002")
+
+
+def _serve_upstream(reader: Reader, example: Example) -> None:
+    _start_beside(reader, example)
+    assert (reader.clone / "county" / "link.key").read_text().startswith("gsk_")
+
+
+def _serve_remote_source(reader: Reader, example: Example) -> None:
+    path, form = "county/remote-catalog/education.yaml", "GraphQL"
+    upstream = next(e for e in examples() if e.name == "serve-upstream")
+    _start_beside(reader, example, _edited(reader, upstream, path, "remote", form))
+
+
+def _query_remote_source(reader: Reader, example: Example) -> None:
+    assert _schools(reader, example, "8003") == _held_schools(reader)
+    _pupils_withheld(reader, example, "8003")
+    with contextlib.closing(sqlite3.connect(reader.clone / "county" / "var" / "platform.db")) as db:
+        calls = db.execute(
+            "SELECT caller_department, purpose FROM audit_records WHERE caller_system = ?",
+            ("school-enrolment@city-platform",),
+        ).fetchall()
+    assert calls and set(calls) == {("11410581005000008N", "work_reference")}
+    _stop_beside(reader, "8003", "8001")
+
+
 def _file_drops(reader: Reader, example: Example) -> None:
     _, loaded, status = reader.shell(example)
     assert re.fullmatch(
@@ -626,6 +818,16 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "trusted-documents": _trusted_documents,
     "batch-download": _batch_download,
     "register-documents": _register_documents,
+    "add-sql-source": _add_sql_source,
+    "serve-sql-source": _serve_sql_source,
+    "query-sql-source": _query_sql_source,
+    "rest-api": _rest_api,
+    "serve-rest-source": _serve_rest_source,
+    "query-rest-source": _query_rest_source,
+    "serve-upstream": _serve_upstream,
+    "serve-remote-source": _serve_remote_source,
+    "query-remote-source": _query_remote_source,
+    "demo-file-drop": _demo_file_drop,
     "file-drops": _file_drops,
     "health": _health,
     "keys": _keys,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audit import AuditRecord, FieldAccount, SubjectHasher
+from audit import AuditRecord, DownloadAccount, FieldAccount, SubjectHasher
 from errors import RequestError
 from platform_setup import Platform
 from policies import Caller, Purpose
@@ -40,6 +40,8 @@ class Exchange:
     """The registered document the request called or its free text matched."""
     stale: frozenset[str] = frozenset()
     """The resources the last freshness check found stale (Art. 10), by id."""
+    download: DownloadAccount | None = None
+    """A batch download's page: where the download stands after it (web/export.py)."""
 
     @property
     def error_codes(self) -> list[str]:
@@ -111,6 +113,10 @@ class Exchange:
             client_address=client,
         )
         record.error_codes = self.error_codes
+        if self.download is not None:
+            record.download_id = self.download.download_id
+            record.download_records = self.download.records
+            record.download_digest = self.download.digest
         if outcome is not None:
             record.fields = [
                 FieldAccount(a.path, a.count, a.outcome.value if a.outcome else STRUCTURE, a.basis)

@@ -3,7 +3,11 @@
 An export is the resource's list read page by page through the same governed execution
 as /graphql — one GraphQL page of at most `PAGE` records per step — so it cannot show
 what a query could not: the same decisions, masks applied in the source, grants' row
-scopes, and one audit record per page, written before the page is sent.
+scopes, and one audit record per page, written before the page is sent. Each page's
+record also says where the whole download stands (`audit.downloads`): the request id of
+its first page, the records served so far and a digest of their keys, so the last one
+states the whole download's count and keys; a page refused carries the account of the
+pages before it. A resumed download (`after=`) is a download of its own.
 
 Fields the caller may not read are refused up front (403 with the denial's code), never
 left out silently. Each row carries its edge cursor (a CSV column, a JSONL member): an
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import io
 import json
 import time
@@ -27,9 +32,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from audit import DownloadAccount
 from catalog import Resource, ShareMethod
 from errors import BadRequest, Forbidden, NotFound, RequestError
 from platform_setup import Platform
+from policies import Caller, Purpose
 from resolvers import GraphQLRequest
 from web.answering import answered, headers_of, identify
 from web.exchange import Exchange
@@ -59,6 +66,8 @@ class ExportRequest:
     fields: tuple[str, ...]
     format: str
     after: str | None
+    within: dict[str, Any] | None = None
+    """The rows a scoped grant covers, as a `where`: see `_within_scope`."""
 
 
 async def export_endpoint(request: Request) -> Response:
@@ -70,7 +79,9 @@ async def export_endpoint(request: Request) -> Response:
 
     async def first_page(request: Request, platform: Platform, exchange: Exchange) -> None:
         asked = _read(request, platform)
-        await identify(request, platform, exchange)
+        caller = await identify(request, platform, exchange)
+        within = _within_scope(platform, caller, exchange.purpose, asked)
+        asked = dataclasses.replace(asked, within=within)
         begun.append((asked, await _page(platform, exchange, asked, asked.after)))
 
     status, content = await answered(request, platform, exchange, first_page)
@@ -110,19 +121,58 @@ def _read(request: Request, platform: Platform) -> ExportRequest:
     return ExportRequest(resource, fields, form, request.query_params.get("after") or None)
 
 
+def _within_scope(
+    platform: Platform, caller: Caller, purpose: Purpose | None, asked: ExportRequest
+) -> dict[str, Any] | None:
+    """The rows an export is limited to: those inside the scopes of a field served only
+    in scope and denied outside (a scoped grant on an item without a mask). A query
+    answers such a field null with OUT_OF_SCOPE on the other rows; an export, which never
+    carries a denial's null, leaves those rows out. The scope's values are the caller's
+    own attributes, so the filter cannot reach past what the grant covers, and a caller
+    without the attribute gets no row. Each page is still decided as any query is: a
+    scope narrowed mid-download refuses the next page."""
+    policy = platform.policy_source.current.policy
+    now = datetime.datetime.now(datetime.UTC)
+    attributes = caller.attribute_values
+    limits: list[dict[str, Any]] = []
+    for name in asked.fields:
+        decision = policy.decide(caller, asked.resource, asked.resource.item(name), purpose, now)
+        if not decision.scoped or decision.fallback is None or decision.fallback.allowed:
+            continue
+        inside: list[dict[str, Any]] = [
+            {
+                "_and": [
+                    {term.item: {"_eq": attributes[term.attribute]}}
+                    if term.attribute in attributes
+                    else {term.item: {"_in": []}}
+                    for term in scope.terms
+                ]
+            }
+            for scope in decision.scopes
+        ]
+        limits.append({"_or": inside})
+    return {"_and": limits} if limits else None
+
+
 async def _page(
     platform: Platform, exchange: Exchange, asked: ExportRequest, after: str | None
 ) -> list[dict[str, Any]]:
     """One governed page (its edges), on the exchange for its audit record; any error
     refuses it whole: an export never carries a field's null for a denial."""
     selection = " ".join(asked.fields)
+    variables: dict[str, Any] = {"after": after}
+    declared, arguments = "$after: String", f"first: {PAGE}, after: $after"
+    if asked.within is not None:  # only then: a caller may have no `<Type>Where` to name
+        variables["where"] = asked.within
+        declared += f", $where: {asked.resource.type_name}Where"
+        arguments += ", where: $where"
     query = (
-        f"query Export($after: String) {{ {asked.resource.list_field}"
-        f"(first: {PAGE}, after: $after) {{ edges {{ cursor node {{ {selection} }} }} }} }}"
+        f"query Export({declared}) {{ {asked.resource.list_field}({arguments}) "
+        f"{{ edges {{ cursor node {{ {selection} }} }} }} }}"
     )
     exchange.graphql = GraphQLRequest(
         query,
-        {"after": after},
+        variables,
         "Export",
         request_id=exchange.request_id,
         purpose_reference=exchange.reference,
@@ -136,6 +186,9 @@ async def _page(
         raise ExportRefused(code, first.get("message", "the page is not served"))
     assert outcome.data is not None
     edges: list[dict[str, Any]] = outcome.data[asked.resource.list_field]["edges"]
+    served = outcome.records.get(asked.resource.id)
+    keys = platform.hasher.hash_all(served.keys) if served is not None else []
+    exchange.download = (exchange.download or DownloadAccount(exchange.request_id)).after(keys)
     return edges
 
 

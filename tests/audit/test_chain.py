@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 import audit.log
-from audit import AuditLog, verify
+from audit import AuditLog, DownloadAccount, verify
 from audit.chain import (
     GENESIS,
     HASHED,
@@ -347,8 +347,13 @@ def test_a_record_whose_hashes_are_not_keyed_by_text_has_no_canonical_form() -> 
         prepare(make_record(records={"person": {1: ["a"]}}))  # type: ignore[dict-item]
 
 
-LATER = [("person", "zhangsan-0231", "lisi-0001"), ("document_id", "sha256:" + "a" * 64, "relay-1")]
-"""Columns added to format 1 later (0009, 0011): a value, and another."""
+LATER = [
+    ("person", "zhangsan-0231", "lisi-0001"),
+    ("document_id", "sha256:" + "a" * 64, "relay-1"),
+    ("download_id", "5f0c8a9e-0d1b-4f43-9a57-0b6f4a1d2c3e", "6a1d9b0f-1e2c-4a54-8b68-1c7a5b2e3d4f"),
+    ("download_digest", "b" * 64, "c" * 64),
+]
+"""Columns added to format 1 later (0009, 0011, 0012): a value, and another."""
 
 
 @pytest.mark.parametrize(("column", "value", "other_value"), LATER)
@@ -379,3 +384,27 @@ async def test_a_later_column_on_record_verifies(
     await log.close()
     assert [row[column] for row in await store.rows()] == [value, None]
     assert (await verify(store.engine)).ok
+
+
+async def test_a_download_page_on_record_verifies(store: Store) -> None:
+    """A batch download's page: its id, its count (an integer) and its key digest, all
+    three covered by the chain and read back as written, on either store."""
+    log = AuditLog(store.engine)
+    account = DownloadAccount("5f0c8a9e-0d1b-4f43-9a57-0b6f4a1d2c3e").after(["a" * 64, "b" * 64])
+    page = {
+        "download_id": account.download_id,
+        "download_records": account.records,
+        "download_digest": account.digest,
+    }
+    await log.write(make_record(1, **page))
+    await log.write(make_record(2))
+    await log.close()
+    rows = await store.rows()
+    assert [{name: row[name] for name in page} for row in rows] == [
+        page,
+        dict.fromkeys(page),
+    ]
+    assert (await verify(store.engine)).ok
+    named = make_record(**page).as_row() | {"chain_id": "c", "seq": 1}
+    assert b'"download_records":2' in canonical(named)
+    assert record_hash(GENESIS, named) != record_hash(GENESIS, named | {"download_records": 3})

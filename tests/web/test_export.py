@@ -4,15 +4,19 @@ page by page, resumable, on record — and nothing a query would not."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from audit import verify
 from auth import demo_key
 from settings import Settings
+from store import audit_records
 from tests.conftest import SEED, Gateway, serving
 from web import export
 
@@ -99,6 +103,61 @@ async def test_each_page_is_on_record_with_its_count_and_keys(
     assert sorted(record["records"]["enterprise"]["keys"]) == sorted(hashed)
     counts = {f["path"]: f["count"] for f in record["fields"]}
     assert counts["enterprises.edges.node.creditCode"] == 7
+    assert (record["download_id"], record["download_records"]) == (record["request_id"], 7)
+
+
+async def _download(gateway: Gateway, download_id: str) -> list[dict[str, Any]]:
+    """The records of one download's pages, in the order they were written."""
+    columns = audit_records.c
+    query = sa.select(audit_records).where(columns.download_id == download_id)
+    async with gateway.platform.audit.engine.connect() as connection:
+        rows = (await connection.execute(query.order_by(columns.seq))).mappings().all()
+    return [dict(row) for row in rows]
+
+
+async def test_the_last_page_on_record_states_the_whole_downloads_count_and_key_digest(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page's record carries the download's first request id, its records so far
+    and the digest of their keys, chained page by page from the hashed keys each record
+    keeps: an auditor recomputes it from the records alone."""
+    monkeypatch.setattr(export, "PAGE", 7)
+    response = await _export(gateway, {"fields": "creditCode", "format": "csv"})
+    served = [row[0] for row in csv.reader(io.StringIO(response.text))][1:]
+    pages = await _download(gateway, response.headers["x-request-id"])
+    assert len(pages) == len(served) // 7 + 1 > 3
+    assert len({page["request_id"] for page in pages}) == len(pages)
+    digest, seen = "0" * 64, 0
+    for page in pages:
+        keys = _keys(page)
+        digest = hashlib.new("sm3", (digest + "".join(keys)).encode()).hexdigest()
+        seen += len(keys)
+        assert (page["download_records"], page["download_digest"]) == (seen, digest)
+    whole = gateway.platform.hasher.hash_all(served)
+    assert pages[-1]["download_records"] == len(served) == len(whole)
+    assert sorted(k for p in pages for k in _keys(p)) == whole
+    assert (await verify(gateway.platform.audit.engine)).ok, "the accounts are in the chain"
+
+
+def _keys(page: dict[str, Any]) -> list[str]:
+    """The hashed keys a page's record keeps (none for a page refused)."""
+    return list(page["records"].get("enterprise", {}).get("keys", []))
+
+
+async def test_a_page_refused_mid_download_carries_the_account_of_the_pages_before(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "PAGE", 7)
+    limited = settings.model_copy(update={"rate_limit_system": "2/hour"})
+    async with serving(limited) as gateway:
+        response = await _export(gateway, {"fields": "creditCode"})
+        first, second, refused = await _download(gateway, response.headers["x-request-id"])
+    assert refused["error_codes"] == ["RATE_LIMITED"]
+    assert (first["download_records"], second["download_records"]) == (7, 14)
+    assert (refused["download_records"], refused["download_digest"]) == (
+        14,
+        second["download_digest"],
+    )
 
 
 async def test_a_resource_not_shared_by_batch_download_is_refused(gateway: Gateway) -> None:
@@ -146,3 +205,10 @@ async def test_every_page_spends_the_callers_rate_and_a_spent_rate_ends_the_body
         assert (await gateway.audit(refused))["error_codes"] == ["RATE_LIMITED"]
         scraped = (await gateway.client.get("/metrics")).text
         assert 'gov_share_rate_limited_requests_total{limit="system"} 2.0' in scraped
+
+
+async def test_the_public_downloads_the_open_items_of_an_open_resource(gateway: Gateway) -> None:
+    response = await _export(gateway, {"fields": "creditCode,name"}, system=None)
+    assert response.status_code == 200, response.text
+    rows = _jsonl(response)
+    assert len(rows) > 1000 and set(rows[0]["node"]) == {"creditCode", "name"}
