@@ -4,6 +4,7 @@
     python -m audit verify-export [FILE ...] [--public-key PATH ...]
     python -m audit public-key
     python -m audit retain [--store-url URL]
+    python -m audit search --auditor NAME [--subject ID] [filters ...] [--format csv|jsonl]
 
 Settings come from `GOV_SHARE_*` as for the server, and from the demo marker a server
 started with --demo leaves in the data directory (`settings.tool_settings`). Exit
@@ -34,8 +35,9 @@ from audit.checkpoint import (
 )
 from audit.export import BrokenSegment, verify_export
 from audit.retention import retain
+from audit.searching import add_arguments, search_command
 from audit.verify import verify
-from errors import ConfigurationError
+from errors import ConfigurationError, GovShareError
 from settings import Settings, tool_settings
 from store import store_engine
 
@@ -63,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = url or settings.store_url()
         if arguments.command == "verify":
             return asyncio.run(_verify(url, arguments, settings))
+        if arguments.command == "search":
+            print(asyncio.run(search_command(url, arguments, settings)), end="")
+            return INTACT
         return asyncio.run(_retain(url, settings))
-    except (ConfigurationError, ValueError, OSError) as error:
+    except (ConfigurationError, ValueError, OSError, GovShareError) as error:
         print(f"audit: {error}", file=sys.stderr)
         return CANNOT_CHECK
     except SQLAlchemyError as error:
@@ -178,6 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("public-key", help="print the checkpoint signing key's public half")
     retention = commands.add_parser("retain", help="export and remove records past retention")
     retention.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    add_arguments(
+        commands.add_parser("search", help="find audit records (the search is on record)")
+    )
     return parser
 
 

@@ -25,10 +25,11 @@ async def records_between(
     )
     async with engine.connect() as connection:
         rows = (await connection.execute(statement)).mappings().all()
-    return [_record(row) for row in rows]
+    return [record_of(row) for row in rows]
 
 
-def _record(row: sa.RowMapping) -> AuditRecord:
+def record_of(row: sa.RowMapping) -> AuditRecord:
+    """A stored row as the record the writer made."""
     occurred = row["occurred_at"]
     if occurred.tzinfo is None:  # SQLite keeps no zone: the writer stored UTC
         occurred = occurred.replace(tzinfo=datetime.UTC)
