@@ -5,6 +5,7 @@
     python -m audit public-key
     python -m audit retain [--store-url URL]
     python -m audit search --auditor NAME [--subject ID] [filters ...] [--format csv|jsonl]
+    python -m audit report --auditor NAME --subject ID [--from T] [--until T] > report.html
 
 Settings come from `GOV_SHARE_*` as for the server, and from the demo marker a server
 started with --demo leaves in the data directory (`settings.tool_settings`). Exit
@@ -35,7 +36,7 @@ from audit.checkpoint import (
 )
 from audit.export import BrokenSegment, verify_export
 from audit.retention import retain
-from audit.searching import add_arguments, search_command
+from audit.searching import add_arguments, add_report_arguments, report_command, search_command
 from audit.verify import verify
 from errors import ConfigurationError, GovShareError
 from settings import Settings, tool_settings
@@ -67,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_verify(url, arguments, settings))
         if arguments.command == "search":
             print(asyncio.run(search_command(url, arguments, settings)), end="")
+            return INTACT
+        if arguments.command == "report":
+            print(asyncio.run(report_command(url, arguments, settings)), end="")
             return INTACT
         return asyncio.run(_retain(url, settings))
     except (ConfigurationError, ValueError, OSError, GovShareError) as error:
@@ -185,6 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     retention.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
     add_arguments(
         commands.add_parser("search", help="find audit records (the search is on record)")
+    )
+    add_report_arguments(
+        commands.add_parser("report", help="a subject access report as printable HTML (Chinese)")
     )
     return parser
 

@@ -1,6 +1,8 @@
-"""`python -m audit search`: the auditors' search without a browser, on record.
+"""`python -m audit search` and `python -m audit report`: the auditors' search and the
+subject access report without a browser, on record.
 
-The search itself is `audit.search`; this is its command line. Before anything found
+The search itself is `audit.search`, the report `audit.subject_report`; this is their
+command line. Before anything found
 is printed, the search is appended to the log as any request is (the auditor named
 with `--auditor`, asserted as an operator is, the request ids returned and the subject
 searched for as keyed hashes): if that record cannot be written, nothing is printed.
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 from audit.log import AuditLog
 from audit.record import AuditRecord, FieldAccount, SubjectHasher
+from audit.report_html import report_html
 from audit.search import (
     AuditFilter,
     FoundRecord,
@@ -26,6 +29,7 @@ from audit.search import (
     hashers_in_use,
     subject_identifier,
 )
+from audit.subject_report import subject_access_report
 from settings import Settings
 from store import store_engine
 
@@ -56,6 +60,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", dest="occurred_until", type=_moment, help="exclusive")
     parser.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
     parser.add_argument("--limit", type=int, default=1000, help="records at most (1000)")
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    parser.add_argument("--auditor", required=True, help="who asks: on record")
+    parser.add_argument("--subject", required=True, help="an ID number or credit code")
+    parser.add_argument("--from", dest="occurred_from", type=_moment, help="ISO time, zoned")
+    parser.add_argument("--until", dest="occurred_until", type=_moment, help="exclusive")
+
+
+async def report_command(url: str, arguments: argparse.Namespace, settings: Settings) -> str:
+    """The report as a printable HTML page, once the request for it is on record."""
+    started = time.perf_counter()
+    engine = store_engine(url)
+    log = AuditLog(engine)
+    try:
+        report = await subject_access_report(
+            engine,
+            arguments.subject,
+            hashers_in_use(settings),
+            occurred_from=arguments.occurred_from,
+            occurred_until=arguments.occurred_until,
+        )
+        read = [i for group in report.groups for i in group.request_ids]
+        current = SubjectHasher(*settings.audit_key())
+        reading = _reading(arguments.auditor, [report.subject], read, current, started)
+        reading.fields = [FieldAccount("subjectAccessReport", 1, "clear", "command line")]
+        reading.operation_name = "audit report"
+        await log.write(reading)
+    finally:
+        await log.close()
+        await engine.dispose()
+    return report_html(report)
 
 
 def _moment(text: str) -> datetime.datetime:
@@ -96,7 +133,10 @@ async def search_command(url: str, arguments: argparse.Namespace, settings: Sett
     try:
         found = await every_match(engine, where, hashers, arguments.limit)
         current = SubjectHasher(*settings.audit_key())
-        await log.write(_reading(arguments.auditor, where, found, current, started))
+        subjects = [subject_identifier(where.subject)] if where.subject is not None else []
+        read = [one.record.request_id for one in found]
+        reading = _reading(arguments.auditor, subjects, read, current, started)
+        await log.write(reading)
     finally:
         await log.close()
         await engine.dispose()
@@ -109,12 +149,12 @@ async def search_command(url: str, arguments: argparse.Namespace, settings: Sett
 
 def _reading(
     auditor: str,
-    where: AuditFilter,
-    found: Sequence[FoundRecord],
+    subjects: Sequence[str],
+    read: Sequence[str],
     hasher: SubjectHasher,
     started: float,
 ) -> AuditRecord:
-    subjects = [subject_identifier(where.subject)] if where.subject is not None else []
+    """The record of an auditor's read: the request ids returned, the subjects asked for."""
     return AuditRecord(
         request_id=str(uuid.uuid4()),
         occurred_at=datetime.datetime.now(datetime.UTC),
@@ -127,10 +167,10 @@ def _reading(
         caller_system=SYSTEM,
         operator=auditor,
         operation_name="audit search",
-        fields=[FieldAccount("auditSearch", len(found), "clear", "command line")],
+        fields=[FieldAccount("auditSearch", len(read), "clear", "command line")],
         records={
             READ_LOG: {
-                "keys": hasher.hash_all(one.record.request_id for one in found),
+                "keys": hasher.hash_all(read),
                 "subjects": hasher.hash_all(subjects),
             }
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -148,3 +149,35 @@ async def test_a_bad_subject_is_refused_with_a_clear_error(
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "18-character" in error["message"]
+
+
+REPORT = """query Report($subject: String!) {
+  subjectAccessReport(subject: $subject) {
+    total complete html
+    groups { department departmentName system purpose count resources items references
+             grants { id reference } requestIds }
+  }
+}"""
+
+
+async def test_a_subject_access_report_through_graphql(signed: tuple[Gateway, SignOn]) -> None:
+    gateway, sign_on = signed
+    case = {"X-Purpose-Reference": quote("林民〔2026〕3号")}  # percent-encoded UTF-8
+    served = await gateway.query(REPRESENTED, headers=case)
+    representative = served.json()["data"]["enterprises"]["edges"][0]["node"]["legalRepIdNumber"]
+    response = await as_auditor(gateway, sign_on, REPORT, {"subject": representative})
+    assert response.status_code == 200, response.text
+    report = response.json()["data"]["subjectAccessReport"]
+    assert report["total"] == 1 and report["complete"]
+    [group] = report["groups"]
+    assert group["department"] == "11410581005000006G"
+    assert group["departmentName"] == "林州市民政局"
+    assert (group["system"], group["purpose"]) == ("marriage-registry", "administrative_basis")
+    assert group["references"] == ["林民〔2026〕3号"]
+    assert "legalRepIdNumber" in group["items"]
+    assert group["requestIds"] == [served.headers["x-request-id"]]
+    assert "数据主体访问报告" in report["html"] and "林州市民政局" in report["html"]
+    own = await gateway.audit(response)
+    assert own["records"]["audit_records"]["subjects"] == [
+        gateway.platform.hasher.hash(representative)
+    ]
