@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     audit_key_id: str | None = None
     audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # The auditor's X25519 public key (64 hex digits): when set, each record's subjects
+    # are also kept SM4-sealed to it, for the auditor alone to list (audit/sealing.py).
+    audit_sealing_key: str | None = None
     cursor_key: SecretStr | None = None
     # Ed25519 private key signing audit checkpoints: 64 hex digits (the 32-byte seed) or
     # PKCS#8 PEM. Derived from the seed in demo mode; required outside it.

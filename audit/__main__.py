@@ -6,6 +6,8 @@
     python -m audit retain [--store-url URL]
     python -m audit search --auditor NAME [--subject ID] [filters ...] [--format csv|jsonl]
     python -m audit report --auditor NAME --subject ID [--from T] [--until T] > report.html
+    python -m audit sealing-key --private-key PATH     (prints the public half)
+    python -m audit subjects --auditor NAME --private-key PATH --request-id ID
 
 Settings come from `GOV_SHARE_*` as for the server, and from the demo marker a server
 started with --demo leaves in the data directory (`settings.tool_settings`). Exit
@@ -35,6 +37,7 @@ from audit.checkpoint import (
     signing_key,
 )
 from audit.export import BrokenSegment, verify_export
+from audit.listing import add_key_arguments, add_listing_arguments, list_subjects, make_key_pair
 from audit.retention import retain
 from audit.searching import add_arguments, add_report_arguments, report_command, search_command
 from audit.verify import verify
@@ -68,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_verify(url, arguments, settings))
         if arguments.command == "search":
             print(asyncio.run(search_command(url, arguments, settings)), end="")
+            return INTACT
+        if arguments.command == "sealing-key":
+            print(make_key_pair(arguments), end="")
+            return INTACT
+        if arguments.command == "subjects":
+            print(asyncio.run(list_subjects(url, arguments, settings)), end="")
             return INTACT
         if arguments.command == "report":
             print(asyncio.run(report_command(url, arguments, settings)), end="")
@@ -189,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     retention.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
     add_arguments(
         commands.add_parser("search", help="find audit records (the search is on record)")
+    )
+    add_key_arguments(
+        commands.add_parser("sealing-key", help="make the auditor's key pair for sealed subjects")
+    )
+    add_listing_arguments(
+        commands.add_parser("subjects", help="list a request's subjects (the auditor's key)")
     )
     add_report_arguments(
         commands.add_parser("report", help="a subject access report as printable HTML (Chinese)")

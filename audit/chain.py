@@ -60,9 +60,9 @@ HASHED: tuple[str, ...] = (
     "client_address",
     "duration_ms",
 )
-HASHED_WHEN_PRESENT: tuple[str, ...] = ("person", "document_id")
-"""Added to format 1 later (0009_audit_person, 0011_audit_document_id): hashed when
-not NULL."""
+HASHED_WHEN_PRESENT: tuple[str, ...] = ("person", "document_id", "sealed_subjects")
+"""Added to format 1 later (0009_audit_person, 0011_audit_document_id,
+0012_audit_search): hashed when not NULL."""
 # Columns deliberately outside the hash: the surrogate key the database assigns, and
 # the chain's own links (prev_hash is hashed as the prefix, not as a field).
 UNHASHED: tuple[str, ...] = ("id", "prev_hash", "record_hash")

@@ -51,6 +51,7 @@ def record_of(row: sa.RowMapping) -> AuditRecord:
         operation_hash=row["operation_hash"],
         operation_name=row["operation_name"],
         document_id=row["document_id"],
+        sealed_subjects=row.get("sealed_subjects"),
         client_address=row["client_address"],
         error_codes=list(row["error_codes"]),
         fields=[FieldAccount(**account) for account in row["fields"]],

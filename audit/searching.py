@@ -85,7 +85,7 @@ async def report_command(url: str, arguments: argparse.Namespace, settings: Sett
         )
         read = [i for group in report.groups for i in group.request_ids]
         current = SubjectHasher(*settings.audit_key())
-        reading = _reading(arguments.auditor, [report.subject], read, current, started)
+        reading = reading_record(arguments.auditor, [report.subject], read, current, started)
         reading.fields = [FieldAccount("subjectAccessReport", 1, "clear", "command line")]
         reading.operation_name = "audit report"
         await log.write(reading)
@@ -135,7 +135,7 @@ async def search_command(url: str, arguments: argparse.Namespace, settings: Sett
         current = SubjectHasher(*settings.audit_key())
         subjects = [subject_identifier(where.subject)] if where.subject is not None else []
         read = [one.record.request_id for one in found]
-        reading = _reading(arguments.auditor, subjects, read, current, started)
+        reading = reading_record(arguments.auditor, subjects, read, current, started)
         await log.write(reading)
     finally:
         await log.close()
@@ -147,7 +147,7 @@ async def search_command(url: str, arguments: argparse.Namespace, settings: Sett
     return table(found)
 
 
-def _reading(
+def reading_record(
     auditor: str,
     subjects: Sequence[str],
     read: Sequence[str],

@@ -40,6 +40,8 @@ audit_records = sa.Table(
     # The registered document run, by its id (0011_audit_document_id): `sha256:<hex>` or
     # a manifest's own id; NULL for free text that matched none.
     sa.Column("document_id", sa.String(210)),
+    # The subjects' identifiers sealed to the auditor's key, when one is set (0012).
+    sa.Column("sealed_subjects", sa.Text),
     sa.Column("purpose", sa.String(40)),
     sa.Column("purpose_reference", sa.String(200)),
     sa.Column("operation_hash", sa.String(64)),

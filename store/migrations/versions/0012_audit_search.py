@@ -1,4 +1,5 @@
-"""Indexes for the auditors' search of the log (`audit.search`).
+"""Indexes for the auditors' search of the log (`audit.search`), and the subjects
+sealed to the auditor's key (`audit.sealing`, column `sealed_subjects`).
 
 Columns a filter compares get an index each, with the time after them (a filter and a
 time range, newest first, read as one index range): caller system, person, purpose,
@@ -47,6 +48,9 @@ COLUMN_INDEXES = {
 
 
 def upgrade() -> None:
+    # Added in place, as 0009 added `person`: a batch copy on SQLite would drop the
+    # append-only triggers (0003). Hashed into the chain when it holds a value.
+    op.add_column("audit_records", sa.Column("sealed_subjects", sa.Text))
     op.create_table(
         "audit_facets",
         sa.Column("record_id", sa.BigInteger, nullable=False),
@@ -87,6 +91,7 @@ def downgrade() -> None:
     for name in COLUMN_INDEXES:
         op.drop_index(name, "audit_records")
     op.drop_table("audit_facets")
+    op.execute("ALTER TABLE audit_records DROP COLUMN sealed_subjects")
 
 
 def _sqlite_facets(row: str, source: str) -> str:
