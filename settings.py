@@ -173,6 +173,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
 
+    @field_validator("audit_sealing_key")
+    @classmethod
+    def sealing_key_is_a_public_key(cls, key: str | None) -> str | None:
+        """Checked at start-up: a bad key would fail every request's audit record."""
+        if key is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", key):
+            raise ValueError(
+                "the auditor's X25519 public key, 64 hex digits (python -m audit sealing-key)"
+            )
+        return key.lower() if key is not None else None
+
     @field_validator("trusted_proxies")
     @classmethod
     def proxy_addresses(cls, proxies: list[str]) -> list[str]:

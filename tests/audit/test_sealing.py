@@ -91,3 +91,8 @@ async def test_listing_a_requests_subjects_takes_the_key_and_is_on_record(
     listing[listing.index(str(key_file))] = str(other)
     assert await asyncio.to_thread(main, listing) == 2
     assert "do not open with this key" in capsys.readouterr().err
+
+
+def test_a_sealing_key_that_is_no_key_stops_start_up() -> None:
+    with pytest.raises(ValueError, match="64 hex digits"):
+        Settings(audit_sealing_key="not-a-key")
