@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     audit_key_id: str | None = None
     audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # The auditor's X25519 public key (64 hex digits): when set, each record's subjects
+    # are also kept SM4-sealed to it, for the auditor alone to list (audit/sealing.py).
+    audit_sealing_key: str | None = None
     cursor_key: SecretStr | None = None
     # Ed25519 private key signing audit checkpoints: 64 hex digits (the 32-byte seed) or
     # PKCS#8 PEM. Derived from the seed in demo mode; required outside it.
@@ -173,6 +176,16 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 raise ValueError(f"{origin!r} is not an origin such as https://portal.example.cn")
         return [origin.lower() for origin in origins]
+
+    @field_validator("audit_sealing_key")
+    @classmethod
+    def sealing_key_is_a_public_key(cls, key: str | None) -> str | None:
+        """Checked at start-up: a bad key would fail every request's audit record."""
+        if key is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", key):
+            raise ValueError(
+                "the auditor's X25519 public key, 64 hex digits (python -m audit sealing-key)"
+            )
+        return key.lower() if key is not None else None
 
     @field_validator("trusted_proxies")
     @classmethod

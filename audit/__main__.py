@@ -4,6 +4,10 @@
     python -m audit verify-export [FILE ...] [--public-key PATH ...]
     python -m audit public-key
     python -m audit retain [--store-url URL]
+    python -m audit search --auditor NAME [--subject ID] [filters ...] [--format csv|jsonl]
+    python -m audit report --auditor NAME --subject ID [--from T] [--until T] > report.html
+    python -m audit sealing-key --private-key PATH     (prints the public half)
+    python -m audit subjects --auditor NAME --private-key PATH --request-id ID
 
 Settings come from `GOV_SHARE_*` as for the server, and from the demo marker a server
 started with --demo leaves in the data directory (`settings.tool_settings`). Exit
@@ -33,9 +37,11 @@ from audit.checkpoint import (
     signing_key,
 )
 from audit.export import BrokenSegment, verify_export
+from audit.listing import add_key_arguments, add_listing_arguments, list_subjects, make_key_pair
 from audit.retention import retain
+from audit.searching import add_arguments, add_report_arguments, report_command, search_command
 from audit.verify import verify
-from errors import ConfigurationError
+from errors import ConfigurationError, GovShareError
 from settings import Settings, tool_settings
 from store import store_engine
 
@@ -63,8 +69,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = url or settings.store_url()
         if arguments.command == "verify":
             return asyncio.run(_verify(url, arguments, settings))
+        if arguments.command == "search":
+            print(asyncio.run(search_command(url, arguments, settings)), end="")
+            return INTACT
+        if arguments.command == "sealing-key":
+            print(make_key_pair(arguments), end="")
+            return INTACT
+        if arguments.command == "subjects":
+            print(asyncio.run(list_subjects(url, arguments, settings)), end="")
+            return INTACT
+        if arguments.command == "report":
+            print(asyncio.run(report_command(url, arguments, settings)), end="")
+            return INTACT
         return asyncio.run(_retain(url, settings))
-    except (ConfigurationError, ValueError, OSError) as error:
+    except (ConfigurationError, ValueError, OSError, GovShareError) as error:
         print(f"audit: {error}", file=sys.stderr)
         return CANNOT_CHECK
     except SQLAlchemyError as error:
@@ -178,6 +196,18 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("public-key", help="print the checkpoint signing key's public half")
     retention = commands.add_parser("retain", help="export and remove records past retention")
     retention.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    add_arguments(
+        commands.add_parser("search", help="find audit records (the search is on record)")
+    )
+    add_key_arguments(
+        commands.add_parser("sealing-key", help="make the auditor's key pair for sealed subjects")
+    )
+    add_listing_arguments(
+        commands.add_parser("subjects", help="list a request's subjects (the auditor's key)")
+    )
+    add_report_arguments(
+        commands.add_parser("report", help="a subject access report as printable HTML (Chinese)")
+    )
     return parser
 
 

@@ -66,9 +66,10 @@ HASHED_WHEN_PRESENT: tuple[str, ...] = (
     "download_id",
     "download_records",
     "download_digest",
+    "sealed_subjects",
 )
 """Added to format 1 later (0009_audit_person, 0011_audit_document_id,
-0012_audit_download): hashed when not NULL."""
+0012_audit_download, 0013_audit_search): hashed when not NULL."""
 # Columns deliberately outside the hash: the surrogate key the database assigns, and
 # the chain's own links (prev_hash is hashed as the prefix, not as a field).
 UNHASHED: tuple[str, ...] = ("id", "prev_hash", "record_hash")

@@ -25,10 +25,11 @@ async def records_between(
     )
     async with engine.connect() as connection:
         rows = (await connection.execute(statement)).mappings().all()
-    return [_record(row) for row in rows]
+    return [record_of(row) for row in rows]
 
 
-def _record(row: sa.RowMapping) -> AuditRecord:
+def record_of(row: sa.RowMapping) -> AuditRecord:
+    """A stored row as the record the writer made."""
     occurred = row["occurred_at"]
     if occurred.tzinfo is None:  # SQLite keeps no zone: the writer stored UTC
         occurred = occurred.replace(tzinfo=datetime.UTC)
@@ -53,6 +54,7 @@ def _record(row: sa.RowMapping) -> AuditRecord:
         download_id=row["download_id"],
         download_records=row["download_records"],
         download_digest=row["download_digest"],
+        sealed_subjects=row.get("sealed_subjects"),
         client_address=row["client_address"],
         error_codes=list(row["error_codes"]),
         fields=[FieldAccount(**account) for account in row["fields"]],

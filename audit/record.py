@@ -67,6 +67,8 @@ class AuditRecord:
     error_codes: list[str] = field(default_factory=list)
     fields: list[FieldAccount] = field(default_factory=list)
     records: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    sealed_subjects: str | None = None
+    """The subjects' identifiers sealed to the auditor's key (`audit.sealing`), or None."""
 
     def as_row(self) -> dict[str, Any]:
         """A shallow row: `dataclasses.asdict` deep-copies the field and record lists,

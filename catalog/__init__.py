@@ -25,6 +25,7 @@ from catalog.terms import (
     MaskedFor,
     ShareMethod,
     ShareType,
+    SubjectKind,
     UpdateCycle,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "ShareMethod",
     "ShareType",
     "Shown",
+    "SubjectKind",
     "Surname",
     "UpdateCycle",
     "files_version",

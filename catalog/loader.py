@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 
 from catalog._collisions import first_collision
-from catalog.model import Catalog, DepartmentCatalog
+from catalog.model import Catalog, DepartmentCatalog, Relationship, Resource
+from catalog.terms import SubjectKind
 from errors import ConfigurationError
 
 
@@ -120,11 +121,51 @@ def _cross_file_problems(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
             where = f"resources({resource.id})"
             for rel in resource.relationships:
                 problem = _relationship_problem(catalog, rel.to_resource, rel.to_item)
+                problem = problem or _identifies_problem(catalog, resource, rel)
                 if problem:
                     yield code, f"{where}.relationships({rel.name})", problem
             for related in resource.related_resources:
                 if related not in known_codes:
                     yield code, f"{where}.related_resources", f"no resource has code {related!r}"
+    yield from _element_subjects(catalog)
+
+
+def _identifies_problem(catalog: Catalog, resource: Resource, rel: Relationship) -> str | None:
+    """Two ends of a join hold one identifier: if one says whom it names, both must,
+    alike, or an identifier served through the other end would escape the audit
+    record's subjects (`LandParcel.holderCreditCode` joins `Enterprise.creditCode`)."""
+    here = resource.item(rel.from_item).identifies
+    there = catalog.resources[rel.to_resource].item(rel.to_item).identifies
+    if here == there:
+        return None
+    return (
+        f"from_item {rel.from_item!r} identifies {_kind(here)} but to_item "
+        f"{rel.to_resource}.{rel.to_item} identifies {_kind(there)}: declare `identifies` "
+        "alike on both"
+    )
+
+
+def _element_subjects(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
+    """Items naming one data element hold one fact: they identify the same kind."""
+    first: dict[str, tuple[str, SubjectKind | None]] = {}
+    for department in catalog.departments:
+        for resource in department.resources:
+            for item in resource.items:
+                if item.element is None:
+                    continue
+                place = f"{resource.id}.{item.name}"
+                seen = first.setdefault(item.element, (place, item.identifies))
+                if seen[1] != item.identifies:
+                    yield (
+                        department.department.code,
+                        f"resources({resource.id}).items({item.name}).identifies",
+                        f"element {item.element} is identifying {_kind(seen[1])} at {seen[0]} "
+                        f"but {_kind(item.identifies)} here",
+                    )
+
+
+def _kind(kind: SubjectKind | None) -> str:
+    return kind.value if kind is not None else "nobody"
 
 
 def _relationship_problem(catalog: Catalog, to_resource: str, to_item: str) -> str | None:

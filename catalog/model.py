@@ -32,6 +32,7 @@ from catalog.terms import (
     ShareMethod,
     ShareMethodClass,
     ShareType,
+    SubjectKind,
     UpdateCycle,
 )
 
@@ -101,6 +102,10 @@ class DataItem(_Model):
     serve the same fact, so they must be shared alike: if one were conditional and the
     other unconditional, the condition would be bypassed by asking the other provider
     (`python -m policies check` finds such pairs)."""
+    identifies: SubjectKind | None = None
+    """The kind of data subject its value identifies (a legal representative's ID number
+    names a person): whoever is served it, clear or masked, or checks it, touched that
+    subject's data, and the audit record says so (`Resource.identifier_items`)."""
 
     @property
     def english_name(self) -> str:
@@ -207,6 +212,17 @@ class Resource(_Model):
         return self
 
     @model_validator(mode="after")
+    def _subject_items_identify(self) -> Resource:
+        """A subject item is recorded as the record's data subject: it must say whom."""
+        for name in self.subject_items:
+            if self.item(name).identifies is None:
+                raise ValueError(
+                    f"subject item {name!r} must declare whom it identifies "
+                    "(identifies: person or enterprise)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _basic_items_are_shared(self) -> Resource:
         if self.catalog_class is CatalogClass.BASIC:
             for item in self.items:
@@ -275,6 +291,11 @@ class Resource(_Model):
 
     def item(self, name: str) -> DataItem:
         return self._items_by_name[name]
+
+    @functools.cached_property
+    def identifier_items(self) -> tuple[DataItem, ...]:
+        """Its items that identify a data subject, subject items or not."""
+        return tuple(item for item in self.items if item.identifies is not None)
 
     @functools.cached_property
     def endpoint(self) -> Endpoint | RemoteEndpoint | None:

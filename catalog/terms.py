@@ -24,6 +24,15 @@ class ItemKind(StrEnum):
     BUSINESS = "business"
 
 
+class SubjectKind(StrEnum):
+    """Whom an identifier names: a person (公民身份号码) or an enterprise (统一社会信用代码).
+    Every item holding one declares it, wherever it sits, so the audit log finds the
+    data subject of a value served through any resource (Art. 11)."""
+
+    PERSON = "person"
+    ENTERPRISE = "enterprise"
+
+
 class CatalogClass(StrEnum):
     BASIC = "basic"
     THEME = "theme"

@@ -28,7 +28,7 @@ from connectors import (
     Row,
 )
 from resolvers.filters import UNFILTERED, ConnectionQuery
-from resolvers.projection import Projection, internal_columns
+from resolvers.projection import Projection, accounting_columns
 from resolvers.showing import Shown
 from resolvers.verification import Verification
 
@@ -53,19 +53,23 @@ class Accessed:
     subjects: dict[str, set[Hashable]] = field(default_factory=dict)
     out_of_scope: set[tuple[str, str]] = field(default_factory=set)
     """(type, field) withheld from some record outside the caller's grant scope."""
-    _columns: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
-    """The key column, then the subject columns, of each resource recorded."""
 
-    def record(self, resource: Resource, rows: list[Row]) -> None:
-        """Called once per batch with the rows it serves, so it looks up no items itself."""
-        columns = self._columns.get(resource.id)
-        if columns is None:
-            names = (resource.key_item, *resource.subject_items)
-            columns = self._columns[resource.id] = tuple(resource.item(n).column for n in names)
-        self.keys.setdefault(resource.id, set()).update(map(itemgetter(columns[0]), rows))
+    def record(self, resource: Resource, rows: list[Row], accounted: tuple[str, ...]) -> None:
+        """Called once per batch with the rows it serves and the columns that account for
+        them (`Projection.accounted`: the key column, then every column naming a subject
+        served), so it looks up no items itself."""
+        self.keys.setdefault(resource.id, set()).update(map(itemgetter(accounted[0]), rows))
         subjects = self.subjects.setdefault(resource.id, set())
-        for column in columns[1:]:
-            subjects.update(map(itemgetter(column), rows))
+        for column in accounted[1:]:
+            subjects.update(
+                value
+                for value in map(itemgetter(column), rows)
+                if not isinstance(value, Exception)  # withheld upstream: nothing served
+            )
+
+    def checked(self, resource: Resource, identifiers: tuple[Hashable, ...]) -> None:
+        """Identifiers a verification claimed: their subjects were asked about."""
+        self.subjects.setdefault(resource.id, set()).update(identifiers)
 
 
 LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
@@ -112,7 +116,7 @@ class Loaders:
                 read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
                 row_sets = await self.connectors[resource.id].read(read, self.context)
                 firsts = [rows[0] for rows in row_sets if rows]
-                self.accessed.record(resource, firsts)
+                self.accessed.record(resource, firsts, self._accounted(resource))
                 records = iter(self._records(resource, firsts))
                 return [next(records) if rows else None for rows in row_sets]
 
@@ -138,7 +142,8 @@ class Loaders:
             async def batch(keys: list[Hashable]) -> list[list[Record]]:
                 read = self._read(resource, match.column, tuple(keys), page, query)
                 row_sets = await self.connectors[resource.id].read(read, self.context)
-                self.accessed.record(resource, [r for rows in row_sets for r in rows[: page.first]])
+                served = [r for rows in row_sets for r in rows[: page.first]]
+                self.accessed.record(resource, served, self._accounted(resource))
                 return [self._records(resource, rows) for rows in row_sets]
 
             loader = self._loaders[cache_key] = DataLoader(batch, max_batch_size=self.bound)
@@ -164,16 +169,18 @@ class Loaders:
         first `page.first` are served, and accounted for."""
         read = self._read(resource, None, None, page, query)
         [rows] = await self.connectors[resource.id].read(read, self.context)
-        self.accessed.record(resource, rows[: page.first])
+        self.accessed.record(resource, rows[: page.first], self._accounted(resource))
         return self._records(resource, rows)
 
     async def verify(self, resource: Resource, check: Verification) -> bool:
         """One statement: the record's key and subjects (for the audit log), and a flag
-        the database computes from the claims; the claimed items are never selected."""
+        the database computes from the claims; the claimed items are never selected, so
+        a claimed identifier is accounted for as claimed."""
         key_column = resource.item(resource.key_item).column
+        accounted = accounting_columns(resource)
         read = Read(
             resource.table,
-            tuple(dict.fromkeys(internal_columns(resource))),
+            tuple(dict.fromkeys(accounted)),
             key_column,
             predicate=Comparison(key_column, Operator.EQ, check.key),
             page=Page(1, probe=False),
@@ -181,13 +188,17 @@ class Loaders:
             endpoint=resource.endpoint,
         )
         [rows] = await self.connectors[resource.id].read(read, self.context)
-        self.accessed.record(resource, rows)
+        self.accessed.record(resource, rows, accounted)
+        self.accessed.checked(resource, check.identifiers)
         return bool(rows) and bool(rows[0]["_matches"])
 
     async def count(self, resource: Resource, query: ConnectionQuery) -> int:
         read = self._read(resource, None, None, None, query)
         [total] = await self.connectors[resource.id].count(read, self.context)
         return total
+
+    def _accounted(self, resource: Resource) -> tuple[str, ...]:
+        return self.projections[resource.id].accounted
 
     def _read(
         self,

@@ -31,6 +31,11 @@ class Projection:
     shown: tuple[Shown, ...] = ()
     computed: tuple[Computed, ...] = ()
     flags: tuple[Flag, ...] = ()
+    accounted: tuple[str, ...] = ()
+    """The key column, then every column whose value names a data subject this request
+    serves: the subject items, and each identifier item served clear or masked. A masked
+    identifier is read as stored, beside its mask, for the audit log's keyed hash only:
+    it is not among `visible`, so it never reaches the response."""
 
 
 KNOWN = 64
@@ -99,10 +104,15 @@ def _projections(
     columns: dict[str, dict[str, None]] = {}
     visible: dict[str, list[tuple[str, str]]] = {}
     computing: dict[str, ComputedItems] = {}
+    accounted: dict[str, dict[str, None]] = {}
+
+    resources: dict[str, Resource] = {}
 
     def need(resource: Resource, column: str) -> None:
         if resource.id not in columns:
+            resources[resource.id] = resource
             columns[resource.id] = dict.fromkeys(internal_columns(resource))
+            accounted[resource.id] = dict.fromkeys(accounting_columns(resource)[1:])
         columns[resource.id][column] = None
 
     for resource, sorted_on in sort_columns.items():
@@ -113,6 +123,9 @@ def _projections(
             continue
         if isinstance(meaning, ItemField):
             decision = decisions[coordinate]
+            if meaning.item.identifies is not None:
+                need(meaning.resource, meaning.item.column)
+                accounted[meaning.resource.id][meaning.item.column] = None
             if decision.clear and not decision.scoped:
                 need(meaning.resource, meaning.item.column)
                 visible.setdefault(meaning.resource.id, []).append(
@@ -136,9 +149,17 @@ def _projections(
             tuple(computing.get(resource_id, empty).shown),
             tuple(computing.get(resource_id, empty).computed),
             tuple(computing.get(resource_id, empty).flags),
+            (accounting_columns(resources[resource_id])[0], *accounted[resource_id]),
         )
         for resource_id, cols in columns.items()
     }
+
+
+def accounting_columns(resource: Resource) -> tuple[str, ...]:
+    """The key column, then the subject columns (the key's again when it is the subject):
+    what a read outside any projection accounts for."""
+    key, *subjects = internal_columns(resource)
+    return (key, *dict.fromkeys(subjects))
 
 
 def internal_columns(resource: Resource) -> list[str]:

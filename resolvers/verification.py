@@ -25,6 +25,9 @@ class Verification:
 
     key: Hashable
     condition: Predicate
+    identifiers: tuple[Hashable, ...] = ()
+    """The claimed values of items that identify a data subject: checking one is an
+    access to that subject's data, whatever the answer (for the audit record)."""
 
 
 def plan_verification(
@@ -54,4 +57,7 @@ def plan_verification(
         if decision.scoped:
             conditions.append(scope_condition(resource, decision.scopes, caller.attribute_values))
     key = selection.arguments[resource.key_item]
-    return Verification(key, And(tuple(conditions))), decisions
+    identifiers = tuple(
+        value for name, value in claims.items() if resource.item(name).identifies is not None
+    )
+    return Verification(key, And(tuple(conditions)), identifiers), decisions

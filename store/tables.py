@@ -45,6 +45,8 @@ audit_records = sa.Table(
     sa.Column("download_id", sa.String(36)),
     sa.Column("download_records", sa.BigInteger),
     sa.Column("download_digest", sa.String(64)),
+    # The subjects' identifiers sealed to the auditor's key, when one is set (0013).
+    sa.Column("sealed_subjects", sa.Text),
     sa.Column("purpose", sa.String(40)),
     sa.Column("purpose_reference", sa.String(200)),
     sa.Column("operation_hash", sa.String(64)),
@@ -68,6 +70,31 @@ audit_records = sa.Table(
 )
 sa.Index("ix_audit_records_occurred_at", audit_records.c.occurred_at)
 sa.Index("ix_audit_records_caller", audit_records.c.caller_department, audit_records.c.occurred_at)
+# The auditors' filters (0013_audit_search, audit/search.py).
+for _name, _column in {
+    "ix_audit_records_system": audit_records.c.caller_system,
+    "ix_audit_records_person": audit_records.c.person,
+    "ix_audit_records_purpose": audit_records.c.purpose,
+    "ix_audit_records_reference": audit_records.c.purpose_reference,
+    "ix_audit_records_outcome": audit_records.c.outcome,
+    "ix_audit_records_document": audit_records.c.document_id,
+}.items():
+    sa.Index(_name, _column, audit_records.c.occurred_at)
+
+# What sits inside a record's JSON, one row per (record, facet, value), made by a
+# trigger as the record is inserted (0013_audit_search): s subject hash, r resource,
+# i item, d decision, g grant basis.
+audit_facets = sa.Table(
+    "audit_facets",
+    metadata,
+    sa.Column("record_id", sa.BigInteger, nullable=False),
+    sa.Column("facet", sa.String(1), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+)
+sa.Index(
+    "ix_audit_facets_value", audit_facets.c.facet, audit_facets.c.value, audit_facets.c.record_id
+)
+sa.Index("ix_audit_facets_record", audit_facets.c.record_id)
 
 # The store's one audit chain, made by 0002_hash_chain.
 audit_chain = sa.Table(

@@ -773,6 +773,23 @@ def _audit(reader: Reader, example: Example) -> None:
     assert exports.stdout.strip(), "it says what it checked, or that there is nothing yet"
 
 
+def _audit_search(reader: Reader, example: Example) -> None:
+    found, exported, _ = reader.shell(example)
+    assert "tax-admin" in found.stdout and "data_verification" in found.stdout, found.stdout
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert rows and {(row["caller_system"], row["purpose"]) for row in rows} == {
+        ("tax-admin", "data_verification")
+    }, exported.stdout
+    page = (reader.clone / "subject-report.html").read_text(encoding="utf-8")
+    assert "数据主体访问报告" in page and "国家税务总局林州市税务局" in page, page
+    assert "410500193609200799" not in page and "数据校核" in page
+
+
+def _audit_graphql(reader: Reader, example: Example) -> None:
+    [error] = reader.query(example)["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
 def _inventory(reader: Reader, example: Example) -> None:
     table, printed = reader.shell(example)
     header, *rows = table.stdout.splitlines()
@@ -833,6 +850,8 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "keys": _keys,
     "api-keys": _api_keys,
     "audit": _audit,
+    "audit-search": _audit_search,
+    "audit-graphql": _audit_graphql,
     "inventory": _inventory,
     "benchmarks": _benchmarks,
 }

@@ -5,7 +5,9 @@ validity windows), rows, and queries with aliases, fragments, relationships, fil
 and orderings. The governed executor answers from a real SQLite database; an oracle
 answers the same question row by row from the catalog and the sharing model (Casbin,
 asked with the scopes each row satisfies). Every value served must be exactly what
-the oracle permits: clear, masked as the catalog says, or null with an error.
+the oracle permits: clear, masked as the catalog says, or null with an error; and
+every identifier served, clear or masked, names its subject among the subjects the
+outcome hands to the audit record (Art. 11).
 """
 
 from __future__ import annotations
@@ -336,6 +338,8 @@ class Oracle:
     now: str
     tables: dict[str, list[dict[str, Any]]]
     asked: dict[tuple[str, str, Action, tuple[str, ...]], bool] = field(default_factory=dict)
+    subjects: dict[str, set[Any]] = field(default_factory=dict)
+    """The subjects the outcome accounts for, by resource (for the audit record)."""
 
     def fate(self, resource: Resource, item: DataItem, row: dict[str, Any]) -> str:
         """'clear', 'masked' or 'denied' for this caller, purpose, time and row."""
@@ -492,6 +496,9 @@ def check_node(
         item = resource.item(name)
         expected = oracle.value(resource, item, row)
         assert _same(node[alias], expected), (resource.id, name, node[alias], expected)
+        if item.identifies is not None and node[alias] is not None:
+            subjects = oracle.subjects.get(resource.id, set())
+            assert row[item.column] in subjects, (resource.id, name, "not among the subjects")
         if expected is None and row.get(item.column) is not None:
             assert f"{resource.type_name}.{name}" in errors, (resource.id, name, errors)
     for alias, relationship, child in level.relations:
@@ -725,6 +732,7 @@ def check(database: Sources, scenario: Scenario, tables: dict[str, list[dict[str
     # Stored values are read back as the database returns them (Decimal for NUMERIC).
     stored = {r.id: database.read_back(r) for r in RESOURCES}
     oracle = Oracle(rules, caller, purpose, instant(datetime.datetime.now(datetime.UTC)), stored)
+    oracle.subjects = {resource: set(r.subjects) for resource, r in outcome.records.items()}
     if caller.is_public and not root.resource.open_to_public:
         assert outcome.data is None or outcome.data["root"] is None
         return

@@ -7,8 +7,6 @@ as any request's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from graphql import (
     ExecutionResult,
     GraphQLError,
@@ -19,12 +17,13 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 
 from documents import TrustedDocuments
-from errors import BadUserInput, Forbidden, GovShareError, ValidationFailed
+from errors import Forbidden, ValidationFailed
 from platform_setup import Platform
 from policies import Caller
 from policies.caller import Role
 from resolvers import ExecutionOutcome, GraphQLRequest
 from schema.documents_admin import ADMIN_FIELDS, ADMIN_SCHEMA, AdminContext
+from web.graphql_errors import formatted
 from web.roots import root_field_names
 
 
@@ -78,18 +77,5 @@ async def administer(
     )
     if not isinstance(result, ExecutionResult):
         result = await result
-    return ExecutionOutcome(True, result.data, [_error(e) for e in result.errors or ()], *versions)
-
-
-def _error(error: GraphQLError) -> dict[str, Any]:
-    """A refusal says why; anything else is an internal error, its message unsent."""
-    original = error.original_error
-    if isinstance(original, GovShareError):
-        return {
-            **error.formatted,
-            "message": original.message,
-            "extensions": original.as_extensions(),
-        }
-    if original is None:  # a variable that does not coerce: GraphQL's own words
-        return {**error.formatted, "extensions": {"code": BadUserInput.code}}
-    raise original  # the edge answers INTERNAL_ERROR (or 503 for the store) and logs where
+    errors = [formatted(e) for e in result.errors or ()]
+    return ExecutionOutcome(True, result.data, errors, *versions)

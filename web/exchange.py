@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit import AuditRecord, DownloadAccount, FieldAccount, SubjectHasher
+from audit.sealing import sealer_for
 from errors import RequestError
 from platform_setup import Platform
 from policies import Caller, Purpose
@@ -123,6 +124,9 @@ class Exchange:
                 for a in outcome.fields
             ]
             record.records = _record_hashes(platform.hasher, outcome.records)
+            sealing_key = platform.settings.audit_sealing_key
+            if sealing_key:
+                record.sealed_subjects = sealed(platform.hasher, outcome.records, sealing_key)
         return record
 
     @property
@@ -137,6 +141,17 @@ class Exchange:
         if outcome.data is None:
             return "failed"
         return "partial" if outcome.errors else "served"
+
+
+def sealed(hasher: SubjectHasher, served: Mapping[str, RecordsServed], public_hex: str) -> str:
+    """Every subject of the record, hash → identifier, sealed to the auditor's key."""
+    identifiers = {
+        str(subject)
+        for records in served.values()
+        for subject in records.subjects
+        if subject is not None
+    }
+    return sealer_for(public_hex).seal({hasher.hash(value): value for value in identifiers})
 
 
 def _record_hashes(

@@ -107,6 +107,18 @@ IN_ONE_FILE = {
         (TAX,),
         ("'annualTaxPaid'", "unconditional"),
     ),
+    "subject item that does not say whom it identifies": Mistake(
+        "taxation.yaml",
+        remove("resources", 0, "items", 0, key="identifies"),
+        (TAX,),
+        ("subject item 'creditCode' must declare whom it identifies",),
+    ),
+    "an identifier of an unknown kind of subject": Mistake(
+        "taxation.yaml",
+        item(0, identifies="household"),
+        (f"{TAX}.items[0](creditCode).identifies",),
+        ("'person' or 'enterprise'",),
+    ),
     "conditional subject item": Mistake(
         "taxation.yaml",
         resource(subject_items=["creditCode", "creditRating"]),
@@ -181,6 +193,24 @@ def test_a_mistake_inside_one_file_is_reported_where_it_is(
 
 
 ACROSS_FILES = {
+    "an identifier joined to one that names another kind of subject": Mistake(
+        "human_resources.yaml",
+        item(3, identifies="person"),
+        ("(insurance_contribution)", "relationships(employer)"),
+        ("'employerCreditCode' identifies person", "enterprise.creditCode identifies enterprise"),
+    ),
+    "an identifier joined to one that says whom it names, saying nothing": Mistake(
+        "human_resources.yaml",
+        remove("resources", 0, "items", 3, key="identifies"),
+        ("(insurance_contribution)", "relationships(employer)"),
+        ("identifies nobody", "declare `identifies` alike"),
+    ),
+    "an item of a data element that names nobody, where the element names a person": Mistake(
+        "taxation.yaml",
+        item(1, element="DE00001"),
+        ("(tax_registration)", "items(taxpayerName).identifies"),
+        ("element DE00001", "identifying person", "nobody here"),
+    ),
     "relationship to an unknown resource": Mistake(
         "taxation.yaml",
         relationship(0, to_resource="company"),
