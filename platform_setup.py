@@ -42,6 +42,7 @@ from resolvers import Executor, Limits, Served
 from schema.build import build_schema
 from settings import Settings
 from store import store_engine, upgrade
+from workdays import WorkingCalendar, load_calendar
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Platform:
     store: AsyncEngine
     freshness: FreshnessWatch
     """Each resource's last update against its update cycle, checked in the background."""
+    calendar: WorkingCalendar
+    """The working days answers to applications are due by (Art. 8)."""
     announcements: Announcements | None = None
     drop_folders: list[DropFolder] = field(default_factory=list)
     """The folders of the file-drop sources, whose files it loads while it serves."""
@@ -118,6 +121,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     """The platform the settings describe; `kinds` are the kinds of source it can read
     (a test adds its own, such as the in-memory connector)."""
     catalog = load_catalog(settings.catalog_dir)
+    calendar = load_calendar(settings.calendar_dir)
     hasher = SubjectHasher(*settings.audit_key())
     cursor_key = settings.cursor_secret()
     if settings.demo:
@@ -173,6 +177,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         sources,
         store,
         freshness,
+        calendar,
         announcements,
         folders,
     )

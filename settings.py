@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     data_dir: Path = ROOT / "var"
     catalog_dir: Path = ROOT / "catalog" / "departments"
     policy_dir: Path = ROOT / "policies"
+    # The city's working-day calendar overrides (workdays/overrides.py): one holiday-cn
+    # JSON file per year, for local adjustments and the years `chinese-calendar` lacks.
+    calendar_dir: Path = ROOT / "workdays" / "overrides"
     platform_store_url: str | None = None
     # Source name -> its URL, or an object of options with a `url` (connectors/kinds.py):
     # checked against its kind's options at start-up.
