@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
+from applications import ApplicationStore
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
@@ -62,6 +63,8 @@ class Platform:
     """Each resource's last update against its update cycle, checked in the background."""
     calendar: WorkingCalendar
     """The working days answers to applications are due by (Art. 8)."""
+    applications: ApplicationStore
+    """Applications for conditional items; an approval is a grant of `grants`."""
     announcements: Announcements | None = None
     drop_folders: list[DropFolder] = field(default_factory=list)
     """The folders of the file-drop sources, whose files it loads while it serves."""
@@ -178,6 +181,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         store,
         freshness,
         calendar,
+        ApplicationStore(store, policy_source.grants, calendar),
         announcements,
         folders,
     )

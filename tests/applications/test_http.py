@@ -1,0 +1,295 @@
+"""The whole way of an application through HTTP (issue 14's "done when"): a query gets
+APPLICATION_REQUIRED, the consumer applies from the error's payload alone, the
+provider's approver (a person, from a verified sign-on token) approves, the same query
+returns the item, the grant ends without a restart, and the item is denied again. And
+who may do what: fail closed, every step on record."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from settings import Settings
+from tests.auth.sso import SignOn, rsa_key
+from tests.conftest import Gateway, serving
+from tests.web.test_people import with_sign_on
+
+pytestmark = pytest.mark.anyio
+
+TAXATION = "11410581005000005D"
+MARRIAGE = "11410581005000006G"
+CREDIT = "{ enterprises(first: 2) { edges { node { name taxRegistration { creditRating } } } } }"
+APPLY = """
+mutation Apply($application: ApplicationInput!) {
+  applyForAccess(application: $application) {
+    id state provider providerCode resource fields purpose dueAt deadlineProvisional
+    acknowledged legalBasis negotiation steps { step state person reason }
+  }
+}"""
+APPROVE = """
+mutation Approve($id: Int!, $reason: String!, $validUntil: DateTime, $masked: Boolean! = false) {
+  approveApplication(id: $id, reason: $reason, validUntil: $validUntil, masked: $masked) {
+    id state grant answeredAt steps { step state person department reason terms }
+  }
+}"""
+REFUSE = "mutation($id: Int!, $reason: String!) { refuseApplication(id: $id, reason: $reason) { state negotiation steps { step person reason } } }"
+REVOKE = "mutation($id: Int!, $reason: String!) { revokeApplication(id: $id, reason: $reason) { state } }"
+TO_ANSWER = "{ applicationsToAnswer { id state consumer fields overdue } }"
+MINE = "{ myApplications { id state } }"
+
+
+def later(seconds: float) -> str:
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
+    return moment.isoformat()
+
+
+class Approver:
+    """王五 of the tax bureau, signed in with the role provider_approver."""
+
+    def __init__(self, gateway: Gateway, sign_on: SignOn, **claims: Any) -> None:
+        self.gateway = gateway
+        wangwu = {
+            "sub": "wangwu-0502",
+            "department": TAXATION,
+            "azp": "tax-admin",
+            "roles": ["provider_approver"],
+        }
+        self.token = sign_on.token(**{**wangwu, **claims})
+
+    async def send(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.gateway.query(
+            query,
+            system=None,
+            purpose=None,
+            variables=variables,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+async def serving_with_sign_on(settings: Settings, tmp_path: Path) -> tuple[Any, SignOn]:
+    sign_on = SignOn({"rsa-1": rsa_key()})
+    jwks = str(sign_on.write(tmp_path / "jwks.json"))
+    return serving(with_sign_on(settings, jwks)), sign_on
+
+
+async def apply_from(gateway: Gateway, error: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """What a front end sends, filled from the error's `application` alone."""
+    asked = error["extensions"]["application"]
+    application = {
+        "resource": asked["resource"],
+        "fields": asked["fields"],
+        "purpose": asked["purpose"],
+        "businessReason": "核实婚姻登记当事人所在企业纳税信用",
+        "caseReference": "2026-MZ-0118",
+        "validUntil": later(3600),
+        "acknowledgeUseConditions": True,
+        **changes,
+    }
+    response = await gateway.query(APPLY, variables={"application": application})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def credit_denial(body: dict[str, Any]) -> dict[str, Any]:
+    return next(
+        e
+        for e in body.get("errors", [])
+        if e["extensions"]["field"] == "TaxRegistration.creditRating"
+    )
+
+
+def ratings(body: dict[str, Any]) -> list[Any]:
+    return [
+        edge["node"]["taxRegistration"]["creditRating"]
+        for edge in body["data"]["enterprises"]["edges"]
+        if edge["node"]["taxRegistration"] is not None
+    ]
+
+
+@pytest.mark.slow  # waits for a grant to end
+async def test_from_application_required_to_a_grant_that_ends(
+    settings: Settings, tmp_path: Path
+) -> None:
+    running, sign_on = await serving_with_sign_on(settings, tmp_path)
+    async with running as gateway:
+        before = (await gateway.query(CREDIT)).json()
+        denial = credit_denial(before)
+        assert denial["extensions"]["code"] == "APPLICATION_REQUIRED"
+        assert set(ratings(before)) == {None}
+
+        applied = await apply_from(gateway, denial)
+        assert "errors" not in applied, applied
+        application = applied["data"]["applyForAccess"]
+        assert application["state"] == "applied" and application["providerCode"] == TAXATION
+        assert application["fields"] == ["creditRating"]
+        assert application["acknowledged"].startswith("Art. 11")
+        assert application["deadlineProvisional"] is False
+        assert application["steps"][0]["person"] == f"{MARRIAGE}/marriage-registry"
+
+        approver = Approver(gateway, sign_on)
+        pending = (await approver.send(TO_ANSWER))["data"]["applicationsToAnswer"]
+        assert [p["id"] for p in pending] == [application["id"]]
+
+        ends = later(4)
+        approved = await approver.send(
+            APPROVE, id=application["id"], reason="同意，限本案使用", validUntil=ends
+        )
+        assert "errors" not in approved, approved
+        answer = approved["data"]["approveApplication"]
+        assert answer["state"] == "approved_narrower"  # a shorter validity than asked
+        step = answer["steps"][-1]
+        assert (step["person"], step["department"], step["reason"]) == (
+            "wangwu-0502",
+            TAXATION,
+            "同意，限本案使用",
+        )
+        record = await gateway.audit(
+            await gateway.query(CREDIT)  # any request: the approval's is on record too
+        )
+        assert record["outcome"] != "refused"
+
+        granted = (await gateway.query(CREDIT)).json()
+        assert "TaxRegistration.creditRating" not in {
+            e["extensions"]["field"] for e in granted.get("errors", [])
+        }
+        assert ratings(granted) and all(rating is not None for rating in ratings(granted))
+
+        for _ in range(100):  # the grant ends at its time, without a restart
+            again = (await gateway.query(CREDIT)).json()
+            if any(
+                e["extensions"]["field"] == "TaxRegistration.creditRating"
+                for e in again.get("errors", [])
+            ):
+                break
+            await asyncio.sleep(0.1)
+        assert credit_denial(again)["extensions"]["code"] == "APPLICATION_REQUIRED"
+        mine = (await gateway.query(MINE)).json()["data"]["myApplications"]
+        assert mine == [{"id": application["id"], "state": "expired"}]
+
+
+async def test_refused_with_a_reason_revoked_early_and_on_record(
+    settings: Settings, tmp_path: Path
+) -> None:
+    running, sign_on = await serving_with_sign_on(settings, tmp_path)
+    async with running as gateway:
+        denial = credit_denial((await gateway.query(CREDIT)).json())
+        approver = Approver(gateway, sign_on)
+        first = (await apply_from(gateway, denial))["data"]["applyForAccess"]
+
+        duplicate = await apply_from(gateway, denial)
+        [error] = duplicate["errors"]
+        assert error["extensions"] == {
+            "code": "APPLICATION_DUPLICATE",
+            "openApplication": first["id"],
+        }
+
+        no_reason = await approver.send(REFUSE, id=first["id"], reason=" ")
+        assert no_reason["errors"][0]["extensions"]["code"] == "APPLICATION_INVALID"
+        refused = await approver.send(REFUSE, id=first["id"], reason="无婚姻登记业务依据")
+        answer = refused["data"]["refuseApplication"]
+        assert answer["state"] == "refused" and "市行政服务中心" in answer["negotiation"]
+        assert answer["steps"][-1] == {
+            "step": "refuse",
+            "person": "wangwu-0502",
+            "reason": "无婚姻登记业务依据",
+        }
+        twice = await approver.send(APPROVE, id=first["id"], reason="同意")
+        [error] = twice["errors"]
+        assert error["extensions"] == {"code": "APPLICATION_STATE_CONFLICT", "state": "refused"}
+        assert error["message"] == f"application {first['id']} is refused: it cannot approve"
+
+        second = (await apply_from(gateway, denial))["data"]["applyForAccess"]
+        approved = await approver.send(APPROVE, id=second["id"], reason="同意")
+        assert approved["data"]["approveApplication"]["state"] == "approved"
+        assert all(r is not None for r in ratings((await gateway.query(CREDIT)).json()))
+        revoked = await approver.send(REVOKE, id=second["id"], reason="发现超范围使用")
+        assert revoked["data"]["revokeApplication"]["state"] == "revoked"
+        after = (await gateway.query(CREDIT)).json()
+        assert credit_denial(after)["extensions"]["code"] == "APPLICATION_REQUIRED"
+
+
+async def test_a_not_shared_item_is_answered_at_once_with_its_legal_basis(
+    gateway: Gateway,
+) -> None:
+    body = await apply_from(
+        gateway,
+        {
+            "extensions": {
+                "application": {
+                    "resource": "tax_registration",
+                    "fields": ["annualTaxPaid"],
+                    "purpose": "administrative_basis",
+                }
+            }
+        },
+    )
+    answer = body["data"]["applyForAccess"]
+    assert answer["state"] == "not_shared"
+    assert "税收征收管理法" in answer["legalBasis"]
+    assert "negotiate with the provider" in answer["negotiation"]
+    assert [s["step"] for s in answer["steps"]] == ["apply", "refuse"]
+
+
+async def test_bad_applications_say_every_problem(gateway: Gateway) -> None:
+    body = await apply_from(
+        gateway,
+        {
+            "extensions": {
+                "application": {
+                    "resource": "tax_registration",
+                    "fields": ["taxpayerName", "nope"],
+                    "purpose": "curiosity",
+                }
+            }
+        },
+        acknowledgeUseConditions=False,
+        businessReason="",
+        validUntil="2020-01-01T00:00:00+08:00",
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "APPLICATION_INVALID"
+    for problem in (
+        "taxpayerName is shared unconditionally: no application is needed",
+        "tax_registration has no item 'nope'",
+        "purpose 'curiosity' is not one of",
+        "validUntil must be in the future",
+        "business reason: a reason is required",
+        "acknowledge the use conditions of Art. 11",
+    ):
+        assert problem in error["message"]
+
+
+async def test_who_may_do_what(settings: Settings, tmp_path: Path) -> None:
+    running, sign_on = await serving_with_sign_on(settings, tmp_path)
+    async with running as gateway:
+        public = await gateway.query(MINE, system=None, purpose=None)
+        assert public.status_code == 403
+        assert public.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        # A system's key cannot answer, nor a person without the role.
+        by_key = await gateway.query(TO_ANSWER, system="tax-admin")
+        assert by_key.status_code == 403
+        plain = Approver(gateway, sign_on, roles=["wiki_editor"])
+        response = await gateway.query(
+            TO_ANSWER, system=None, headers={"Authorization": f"Bearer {plain.token}"}
+        )
+        assert response.status_code == 403
+        assert (await gateway.audit(response))["outcome"] == "forbidden"
+
+        denial = credit_denial((await gateway.query(CREDIT)).json())
+        application = (await apply_from(gateway, denial))["data"]["applyForAccess"]
+        # An approver of another department finds no such application.
+        other = Approver(gateway, sign_on, department=MARRIAGE, azp="marriage-registry")
+        refused = await other.send(APPROVE, id=application["id"], reason="同意")
+        assert refused["errors"][0]["extensions"]["code"] == "APPLICATION_NOT_FOUND"
+        assert (await other.send(TO_ANSWER))["data"]["applicationsToAnswer"] == []
+        # Another consumer does not see it either.
+        theirs = await gateway.query(MINE, system="school-enrolment")
+        assert theirs.json()["data"]["myApplications"] == []
