@@ -378,6 +378,33 @@ def _register_documents(reader: Reader, example: Example) -> None:
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
+def _apply(reader: Reader, example: Example) -> None:
+    answer = reader.query(example)["data"]["applyForAccess"]
+    assert answer["state"] == "applied" and answer["provider"] == "国家税务总局林州市税务局"
+    assert answer["dueAt"].endswith(("16:00:00+00:00", "16:00:00Z")), "24:00 Asia/Shanghai"
+    assert [step["step"] for step in answer["steps"]] == ["apply"]
+    [duplicate] = reader.query(example)["errors"]
+    assert duplicate["extensions"] == {
+        "code": "APPLICATION_DUPLICATE",
+        "openApplication": answer["id"],
+    }
+
+
+def _my_applications(reader: Reader, example: Example) -> None:
+    [mine] = reader.query(example)["data"]["myApplications"]
+    assert (mine["state"], mine["resource"], mine["fields"]) == (
+        "applied",
+        "tax_registration",
+        ["creditRating"],
+    )
+
+
+def _answer_refused(reader: Reader, example: Example) -> None:
+    """Sent with the tax bureau's key: answering takes a signed-in approver."""
+    [error] = reader.query(example)["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
 def _filters(reader: Reader, example: Example) -> None:
     body = reader.query(example)
     assert "errors" not in body, body
@@ -616,6 +643,10 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "my-access": _my_access,
     "masked-persons": _masked_persons,
     "grants": _grants,
+    "apply": _apply,
+    "my-applications": _my_applications,
+    "approve": _answer_refused,
+    "refuse": _answer_refused,
     "policy-check": _policy_check,
     "policy-explain": _policy_explain,
     "policy-test": _policy_test,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 from settings import Settings
 from tests.auth.sso import SignOn, rsa_key
 from tests.conftest import Gateway, serving
+from tests.grants.test_follower import HOUR, eventually
+from tests.test_readme import examples
 from tests.web.test_people import with_sign_on
 
 pytestmark = pytest.mark.anyio
@@ -293,3 +296,84 @@ async def test_who_may_do_what(settings: Settings, tmp_path: Path) -> None:
         # Another consumer does not see it either.
         theirs = await gateway.query(MINE, system="school-enrolment")
         assert theirs.json()["data"]["myApplications"] == []
+
+
+def readme_example(name: str) -> str:
+    [example] = [example for example in examples() if example.name == name]
+    return example.body
+
+
+async def test_the_readmes_requests_for_a_consumer_and_a_provider(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The README's own texts: its consumer's application, and its approver's answers
+    sent as a signed-in approver (the walkthrough's demo has no sign-on)."""
+    running, sign_on = await serving_with_sign_on(settings, tmp_path)
+    async with running as gateway:
+        applied = (await gateway.query(readme_example("apply"))).json()
+        application = applied["data"]["applyForAccess"]
+        assert application["id"] == 1, "the README's answers name application 1"
+        approver = Approver(gateway, sign_on)
+        approved = (await approver.send(readme_example("approve")))["data"]["approveApplication"]
+        assert approved["state"] == "approved_narrower"  # temporary: shorter than asked
+        ends = datetime.datetime.fromisoformat(approved["grantedUntil"])
+        hours = (ends - datetime.datetime.now(datetime.UTC)).total_seconds() / 3600
+        assert 71 < hours <= 72
+        assert approved["steps"][-1]["person"] == "wangwu-0502"
+        granted = (await gateway.query(CREDIT)).json()
+        assert all(rating is not None for rating in ratings(granted))
+        [mine] = (await gateway.query(readme_example("my-applications"))).json()["data"][
+            "myApplications"
+        ]
+        assert mine["grant"] == approved["grant"] and mine["state"] == "approved_narrower"
+        refused = await approver.send(readme_example("refuse"))
+        [error] = refused["errors"]
+        assert error["extensions"] == {
+            "code": "APPLICATION_STATE_CONFLICT",
+            "state": "approved_narrower",
+        }
+
+
+async def test_an_approval_is_in_force_on_every_instance_at_once(
+    settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    """Two servers on one store, polling only hourly: an approval answered on one is
+    served by the other at once (announced over Redis), and so is its revocation."""
+    channel = f"gov-share-test:{uuid.uuid4().hex}"
+    shared = settings.model_copy(
+        update={"redis_url": redis_url, "redis_channel": channel, "policy_refresh_seconds": HOUR}
+    )
+    running, sign_on = await serving_with_sign_on(shared, tmp_path)
+    other = serving(running_settings(shared, tmp_path))
+    async with running as first, other as second:
+        for gateway in (first, second):
+            await eventually(lambda g=gateway: listening(g))
+        denial = credit_denial((await second.query(CREDIT)).json())
+        application = (await apply_from(second, denial))["data"]["applyForAccess"]
+        approver = Approver(first, sign_on)
+        approved = await approver.send(APPROVE, id=application["id"], reason="同意")
+        assert approved["data"]["approveApplication"]["state"] == "approved"
+
+        async def served() -> bool:
+            return all(r is not None for r in ratings((await second.query(CREDIT)).json()))
+
+        await eventually(served)
+        await approver.send(REVOKE, id=application["id"], reason="提前终止")
+
+        async def denied() -> bool:
+            body = (await second.query(CREDIT)).json()
+            return any(
+                e["extensions"]["code"] == "APPLICATION_REQUIRED" for e in body.get("errors", [])
+            )
+
+        await eventually(denied)
+
+
+def running_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The second server's: the same store and sign-on as the first."""
+    return with_sign_on(settings, str(tmp_path / "jwks.json"))
+
+
+async def listening(gateway: Gateway) -> bool:
+    ready = (await gateway.client.get("/readyz")).json()
+    return bool(ready["announcements"] == "listening")
