@@ -2,9 +2,14 @@
 
     applied ──approve──▶ approved ──revoke──▶ revoked
        │   ──approve narrower──▶ approved_narrower ──expire──▶ expired
-       │   ──refuse──▶ refused
-       └── ──withdraw──▶ withdrawn
-    not_shared: answered at once by the catalog's legal basis (negotiation follows)
+       │   ──refuse──▶ refused ──escalate──▶ escalated ──decide: grant──▶ approved_by_office
+       └── ──withdraw──▶ withdrawn              ▲   │ ──decide: uphold──▶ upheld
+    not_shared (answered at once, by the        │   └─ respond (the provider's statement)
+    catalog's legal basis) ──escalate───────────┘
+    applied, once overdue ──escalate──▶ escalated
+
+An approval of any kind (approved, approved_narrower, approved_by_office) is a grant,
+and can be revoked or expire.
 
 Every transition not drawn is refused (`TransitionRefused`): an answer to an answered
 application, an approval of a refused one. The store makes each with a conditional
@@ -43,6 +48,9 @@ class State(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     NOT_SHARED = "not_shared"
+    ESCALATED = "escalated"
+    APPROVED_BY_OFFICE = "approved_by_office"
+    UPHELD = "upheld"
 
 
 class Step(StrEnum):
@@ -52,11 +60,16 @@ class Step(StrEnum):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
     EXPIRE = "expire"
+    ESCALATE = "escalate"
+    RESPOND = "respond"
+    DECIDE = "decide"
 
 
 OPEN = frozenset({State.APPLIED})
 """States that still wait for an answer: a duplicate of one is refused."""
-APPROVALS = frozenset({State.APPROVED, State.APPROVED_NARROWER})
+APPROVALS = frozenset({State.APPROVED, State.APPROVED_NARROWER, State.APPROVED_BY_OFFICE})
+ESCALABLE = frozenset({State.REFUSED, State.NOT_SHARED, State.APPLIED})
+"""What a consumer may take to the coordination office (applied: only once overdue)."""
 
 TRANSITIONS: dict[Step, frozenset[State]] = {
     Step.APPROVE: OPEN,
@@ -64,6 +77,9 @@ TRANSITIONS: dict[Step, frozenset[State]] = {
     Step.WITHDRAW: OPEN,
     Step.REVOKE: APPROVALS,
     Step.EXPIRE: APPROVALS,
+    Step.ESCALATE: ESCALABLE,
+    Step.RESPOND: frozenset({State.ESCALATED}),
+    Step.DECIDE: frozenset({State.ESCALATED}),
 }
 """The states each step may be taken from."""
 
@@ -161,11 +177,6 @@ class Application:
 
     def overdue_at(self, moment: datetime.datetime) -> bool:
         return self.state is State.APPLIED and moment >= self.due_at
-
-
-def check_transition(application_id: int, step: Step, state: State) -> None:
-    if state not in TRANSITIONS[step]:
-        raise TransitionRefused(application_id, step, state)
 
 
 def reason_problem(reason: str | None, *, required: bool) -> str | None:

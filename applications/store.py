@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from applications.model import (
     APPROVALS,
+    ESCALABLE,
     OPEN,
     PLATFORM,
+    TRANSITIONS,
     Actor,
     Application,
     ApplicationProblem,
@@ -131,11 +133,20 @@ class ApplicationStore:
         by: Actor,
         reason: str,
         catalog: Catalog,
+        *,
+        by_office: bool = False,
     ) -> Application:
-        """Approve as asked or narrower (`Terms.narrower_than`); the grant is made in the
-        same transaction. Raises TransitionRefused for an application not open."""
+        """Approve as asked or narrower (`Terms.narrower_than`), or, `by_office`, decide
+        an escalation by granting on the provider's behalf; the grant is made in the same
+        transaction. Raises TransitionRefused for an application not open (escalated)."""
         asked = await self.get(application_id)
-        state = State.APPROVED_NARROWER if approved.narrower_than(asked.asked) else State.APPROVED
+        step = Step.DECIDE if by_office else Step.APPROVE
+        if by_office:
+            state = State.APPROVED_BY_OFFICE
+        elif approved.narrower_than(asked.asked):
+            state = State.APPROVED_NARROWER
+        else:
+            state = State.APPROVED
         now = datetime.datetime.now(datetime.UTC)
         grant = Grant(
             consumer=asked.consumer,
@@ -148,7 +159,7 @@ class ApplicationStore:
             valid_until=approved.valid_until,
         )
         async with self.engine.begin() as connection:
-            await self._moved(connection, application_id, Step.APPROVE, OPEN, state, now)
+            await self._moved(connection, application_id, step, TRANSITIONS[step], state, now)
             try:
                 made, sequence = await self.grants.add_within(
                     connection, grant, catalog, operator=by.person, reason=reason
@@ -161,7 +172,7 @@ class ApplicationStore:
                 .values(grant_id=made.id, granted_until=approved.valid_until)
             )
             terms = {**approved.as_json(), "grant": made.id}
-            await _step(connection, application_id, Step.APPROVE, state, by, reason, terms, now)
+            await _step(connection, application_id, step, state, by, reason, terms, now)
         await self.grants.announce(sequence)
         return await self.get(application_id)
 
@@ -170,6 +181,34 @@ class ApplicationStore:
 
     async def withdraw(self, application_id: int, by: Actor, reason: str | None) -> Application:
         return await self._answer(application_id, Step.WITHDRAW, OPEN, State.WITHDRAWN, by, reason)
+
+    async def escalate(
+        self, application_id: int, by: Actor, statement: str, now: datetime.datetime | None = None
+    ) -> Application:
+        """Take a refusal, a not_shared answer or an overdue application to the
+        coordination office; an application still within its deadline waits for it."""
+        application = await self.get(application_id)
+        now = now or datetime.datetime.now(datetime.UTC)
+        if application.state is State.APPLIED and not application.overdue_at(now):
+            raise ApplicationProblem(
+                f"application {application_id} is due by {application.due_at.isoformat()}: "
+                "it can be escalated once overdue"
+            )
+        return await self._answer(
+            application_id, Step.ESCALATE, ESCALABLE, State.ESCALATED, by, statement
+        )
+
+    async def respond(self, application_id: int, by: Actor, statement: str) -> Application:
+        """The provider's statement on an escalation: the state stays escalated."""
+        escalated = frozenset({State.ESCALATED})
+        return await self._answer(
+            application_id, Step.RESPOND, escalated, State.ESCALATED, by, statement
+        )
+
+    async def uphold(self, application_id: int, by: Actor, reason: str) -> Application:
+        """The office upholds the refusal (or the not_shared answer, or the silence)."""
+        escalated = frozenset({State.ESCALATED})
+        return await self._answer(application_id, Step.DECIDE, escalated, State.UPHELD, by, reason)
 
     async def revoke(self, application_id: int, by: Actor, reason: str) -> Application:
         """End an approval early: its grant is revoked in the same transaction."""
@@ -265,7 +304,7 @@ class ApplicationStore:
     ) -> None:
         """The conditional update every step makes first; TransitionRefused (or
         ApplicationNotFound) when the row is not in one of `sources`."""
-        answering = step in (Step.APPROVE, Step.REFUSE)
+        answering = step in (Step.APPROVE, Step.REFUSE, Step.DECIDE)
         result = await connection.execute(
             applications.update()
             .where(

@@ -1,104 +1,69 @@
 """The applications' schema (Art. 8): consumers apply and withdraw, the provider's
-approvers answer (approve as asked or narrower, temporarily, refuse, revoke), and each
-reads the applications that are theirs. Served by `web.applying`, which checks the
-caller's kind and role before anything runs; here each application is checked to be
-the caller's (its consumer's department, or its provider's).
+approvers answer (approve as asked or narrower, temporarily, refuse, revoke), the
+coordination office decides escalations (`schema.escalations`), and each reads the
+applications that are theirs. Served by `web.applying`, which checks the caller's kind
+and role before anything runs; here each application is checked to be the caller's
+(`policies.application_access`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import strawberry
 
 import errors
 from applications import (
     USE_CONDITIONS,
-    Actor,
-    Application,
-    ApplicationNotFound,
     ApplicationProblem,
-    ApplicationStore,
     Draft,
-    DuplicateApplication,
     State,
-    TransitionRefused,
     approved_terms,
     asked_terms,
     text_problems,
 )
-from applications.model import reason_problem
-from catalog import Catalog
-from policies import Caller
-from policies.caller import Role
-from schema.application_types import ApplicationInput, ApplicationType, application_type
-
-CONSUMER_FIELDS = frozenset({"applyForAccess", "withdrawApplication", "myApplications"})
-APPROVER_FIELDS = frozenset(
-    {"approveApplication", "refuseApplication", "revokeApplication", "applicationsToAnswer"}
+from schema.application_context import (
+    ApplicationsContext,
+    Info,
+    actor_of,
+    reason_required,
+    refusals,
+    visible,
 )
-GRANTING_FIELDS = frozenset({"approveApplication", "revokeApplication"})
+from schema.application_types import ApplicationInput, ApplicationType, application_type
+from schema.escalations import (
+    OFFICE_FIELDS,
+    OverdueCount,
+    PendingWork,
+    decide_escalation,
+    escalate,
+    escalations,
+    overdue_applications,
+    overdue_counts,
+    pending_work,
+    respond,
+)
+
+CONSUMER_FIELDS = frozenset(
+    {"applyForAccess", "withdrawApplication", "escalateApplication", "myApplications"}
+)
+APPROVER_FIELDS = frozenset(
+    {
+        "approveApplication",
+        "refuseApplication",
+        "revokeApplication",
+        "respondToEscalation",
+        "applicationsToAnswer",
+    }
+)
+GRANTING_FIELDS = frozenset({"approveApplication", "revokeApplication", "decideEscalation"})
 """The answers that make or revoke a grant."""
-APPLICATION_FIELDS = CONSUMER_FIELDS | APPROVER_FIELDS | {"application"}
+APPLICATION_FIELDS = (
+    CONSUMER_FIELDS | APPROVER_FIELDS | OFFICE_FIELDS | {"application", "pendingWork"}
+)
 """The schema's root fields: an operation selecting one is the applications'."""
 
-
-@dataclass(frozen=True)
-class ApplicationsContext:
-    caller: Caller
-    store: ApplicationStore
-    catalog: Catalog
-
-
-Info = strawberry.Info[ApplicationsContext, Any]
-
-
-@contextlib.contextmanager
-def _refusals() -> Iterator[None]:
-    """The applications' refusals as the caller's errors, in their words."""
-    try:
-        yield
-    except ApplicationNotFound as missing:
-        raise errors.ApplicationNotFound(str(missing)) from None
-    except DuplicateApplication as duplicate:
-        raise errors.ApplicationDuplicate(
-            str(duplicate), openApplication=duplicate.open_id
-        ) from None
-    except TransitionRefused as refused:
-        raise errors.ApplicationStateConflict(str(refused), state=refused.state.value) from None
-    except ApplicationProblem as problem:
-        raise errors.ApplicationInvalid(str(problem)) from None
-
-
-def _actor(caller: Caller) -> Actor:
-    """The person a token names; else the system, with the operator it asserts."""
-    if caller.person is not None:
-        return Actor(caller.person, caller.department)
-    operator = f" ({caller.operator})" if caller.operator else ""
-    return Actor(f"{caller.system_subject}{operator}"[:100], caller.department)
-
-
-async def _visible(info: Info, application_id: int, *, answering: bool) -> Application:
-    """The application, if the caller may see it (answering: its provider's approver);
-    otherwise not found, as for one that does not exist."""
-    context = info.context
-    caller = context.caller
-    with _refusals():
-        application = await context.store.get(application_id)
-    provider = application.provider_code == caller.department
-    approver = Role.PROVIDER_APPROVER in caller.roles and caller.person is not None
-    if answering:
-        allowed = provider and approver
-    else:
-        office = Role.COORDINATION_OFFICE in caller.roles and caller.person is not None
-        allowed = office or application.consumer_department == caller.department or provider
-    if not allowed:
-        raise errors.ApplicationNotFound(f"there is no application {application_id}")
-    return application
+__all__ = ["ApplicationsContext"]
 
 
 async def _apply(info: Info, application: ApplicationInput) -> ApplicationType:
@@ -106,7 +71,7 @@ async def _apply(info: Info, application: ApplicationInput) -> ApplicationType:
     problems = text_problems(application.businessReason, application.caseReference)
     if not application.acknowledgeUseConditions:
         problems.append("acknowledge the use conditions of Art. 11 (acknowledgeUseConditions)")
-    with _refusals():
+    with refusals():
         try:
             terms, not_shared = asked_terms(
                 context.catalog,
@@ -122,7 +87,7 @@ async def _apply(info: Info, application: ApplicationInput) -> ApplicationType:
             raise ApplicationProblem("; ".join(problems))
         draft = Draft(
             consumer=context.caller.system_subject,
-            applicant=_actor(context.caller),
+            applicant=actor_of(context.caller),
             provider_code=context.catalog.provider_of[terms.resource_id].department.code,
             asked=terms,
             business_reason=application.businessReason.strip(),
@@ -135,11 +100,11 @@ async def _apply(info: Info, application: ApplicationInput) -> ApplicationType:
 
 async def _withdraw(info: Info, id: int, reason: str | None = None) -> ApplicationType:
     context = info.context
-    application = await _visible(info, id, answering=False)
+    application = await visible(info, id)
     if application.consumer_department != context.caller.department:
         raise errors.ApplicationNotFound(f"there is no application {id}")
-    with _refusals():
-        withdrawn = await context.store.withdraw(id, _actor(context.caller), reason)
+    with refusals():
+        withdrawn = await context.store.withdraw(id, actor_of(context.caller), reason)
     return application_type(withdrawn, context.catalog)
 
 
@@ -154,11 +119,9 @@ async def _approve(
     masked: bool = False,
 ) -> ApplicationType:
     context = info.context
-    application = await _visible(info, id, answering=True)
-    with _refusals():
-        problem = reason_problem(reason, required=True)
-        if problem:
-            raise ApplicationProblem(problem)
+    application = await visible(info, id, answering=True)
+    with refusals():
+        given = reason_required(reason, "an approval gives its reason")
         if temporaryHours is not None:
             if validUntil is not None or not 0 < temporaryHours <= 24 * 31:
                 raise ApplicationProblem(
@@ -168,39 +131,35 @@ async def _approve(
             validUntil = now + datetime.timedelta(hours=temporaryHours)
         terms = approved_terms(application.asked, fields, scope, validUntil, masked)
         approved = await context.store.approve(
-            id, terms, _actor(context.caller), reason.strip(), context.catalog
+            id, terms, actor_of(context.caller), given, context.catalog
         )
     return application_type(approved, context.catalog)
 
 
 async def _refuse(info: Info, id: int, reason: str) -> ApplicationType:
     context = info.context
-    await _visible(info, id, answering=True)
-    with _refusals():
-        problem = reason_problem(reason, required=True)
-        if problem:
-            raise ApplicationProblem(f"a refusal gives its reason (Art. 8): {problem}")
-        refused = await context.store.refuse(id, _actor(context.caller), reason.strip())
+    await visible(info, id, answering=True)
+    with refusals():
+        given = reason_required(reason, "a refusal gives its reason (Art. 8)")
+        refused = await context.store.refuse(id, actor_of(context.caller), given)
     return application_type(refused, context.catalog)
 
 
 async def _revoke(info: Info, id: int, reason: str) -> ApplicationType:
     context = info.context
-    await _visible(info, id, answering=True)
-    with _refusals():
-        problem = reason_problem(reason, required=True)
-        if problem:
-            raise ApplicationProblem(f"a revocation gives its reason: {problem}")
-        revoked = await context.store.revoke(id, _actor(context.caller), reason.strip())
+    await visible(info, id, answering=True)
+    with refusals():
+        given = reason_required(reason, "a revocation gives its reason")
+        revoked = await context.store.revoke(id, actor_of(context.caller), given)
     return application_type(revoked, context.catalog)
 
 
 async def _application(info: Info, id: int) -> ApplicationType:
     await info.context.store.expire_ended()
-    return application_type(await _visible(info, id, answering=False), info.context.catalog)
+    return application_type(await visible(info, id), info.context.catalog)
 
 
-def _states(state: str | None) -> list[State] | None:
+def states_of(state: str | None) -> list[State] | None:
     if state is None:
         return None
     try:
@@ -214,7 +173,7 @@ async def _mine(info: Info, state: str | None = None) -> list[ApplicationType]:
     context = info.context
     await context.store.expire_ended()
     found = await context.store.listed(
-        consumer_department=context.caller.department, states=_states(state)
+        consumer_department=context.caller.department, states=states_of(state)
     )
     return [application_type(application, context.catalog) for application in found]
 
@@ -223,7 +182,7 @@ async def _to_answer(info: Info, state: str | None = "applied") -> list[Applicat
     context = info.context
     await context.store.expire_ended()
     found = await context.store.listed(
-        provider_code=context.caller.department, states=_states(state)
+        provider_code=context.caller.department, states=states_of(state)
     )
     return [application_type(application, context.catalog) for application in found]
 
@@ -241,6 +200,21 @@ class ApplicationsQuery:
         resolver=_to_answer,
         description="Applications addressed to your department (default: those applied).",
     )
+    pendingWork: PendingWork = strawberry.field(
+        resolver=pending_work,
+        description="What waits for you, by the roles you hold (consumer, approver, office).",
+    )
+    escalations: list[ApplicationType] = strawberry.field(
+        resolver=escalations, description="The coordination office's: escalations to decide."
+    )
+    overdueApplications: list[ApplicationType] = strawberry.field(
+        resolver=overdue_applications,
+        description="The coordination office's: applications past their deadline.",
+    )
+    overdueCounts: list[OverdueCount] = strawberry.field(
+        resolver=overdue_counts,
+        description="The coordination office's: overdue applications counted per provider.",
+    )
 
 
 @strawberry.type(name="Mutation")
@@ -255,6 +229,13 @@ class ApplicationsMutation:
     withdrawApplication: ApplicationType = strawberry.mutation(
         resolver=_withdraw, description="Withdraw your department's open application."
     )
+    escalateApplication: ApplicationType = strawberry.mutation(
+        resolver=escalate,
+        description=(
+            "Take a refusal, a not_shared answer or an overdue application to the "
+            "coordination office, with your statement."
+        ),
+    )
     approveApplication: ApplicationType = strawberry.mutation(
         resolver=_approve,
         description=(
@@ -268,6 +249,16 @@ class ApplicationsMutation:
     )
     revokeApplication: ApplicationType = strawberry.mutation(
         resolver=_revoke, description="End an approval early, with the reason: its grant ends."
+    )
+    respondToEscalation: ApplicationType = strawberry.mutation(
+        resolver=respond, description="The provider's statement on an escalation."
+    )
+    decideEscalation: ApplicationType = strawberry.mutation(
+        resolver=decide_escalation,
+        description=(
+            "The coordination office decides: grant on the provider's behalf (with "
+            "conditions: fields, scope, validUntil, masked) or uphold, with reasons."
+        ),
     )
 
 

@@ -377,3 +377,72 @@ def running_settings(settings: Settings, tmp_path: Path) -> Settings:
 async def listening(gateway: Gateway) -> bool:
     ready = (await gateway.client.get("/readyz")).json()
     return bool(ready["announcements"] == "listening")
+
+
+OFFICE_DEPARTMENT = "114105810050000993"
+DECIDE = "mutation($id: Int!, $grant: Boolean!, $reason: String!) { decideEscalation(id: $id, grant: $grant, reason: $reason) { state grant steps { step person reason } } }"
+PENDING = "{ pendingWork { mine { id state } toAnswer { id state } toDecide { id state } overdue { id } } }"
+
+
+async def test_escalated_to_the_office_which_grants_on_the_providers_behalf(
+    settings: Settings, tmp_path: Path
+) -> None:
+    running, sign_on = await serving_with_sign_on(settings, tmp_path)
+    async with running as gateway:
+        await gateway.platform.keys.register(
+            OFFICE_DEPARTMENT, "林州市行政服务中心", "coordination", "共享协调系统"
+        )
+        office = Approver(
+            gateway,
+            sign_on,
+            sub="zhaoliu-0001",
+            department=OFFICE_DEPARTMENT,
+            azp="coordination",
+            roles=["coordination_office"],
+        )
+        approver = Approver(gateway, sign_on)
+        denial = credit_denial((await gateway.query(CREDIT)).json())
+        application = (await apply_from(gateway, denial))["data"]["applyForAccess"]
+        number = application["id"]
+        # Within its deadline it waits for the provider.
+        early = await gateway.query(
+            'mutation($id: Int!) { escalateApplication(id: $id, statement: "急") { state } }',
+            variables={"id": number},
+        )
+        assert early.json()["errors"][0]["extensions"]["code"] == "APPLICATION_INVALID"
+        await approver.send(REFUSE, id=number, reason="无业务依据")
+        escalated = await gateway.query(
+            'mutation($id: Int!) { escalateApplication(id: $id, statement: "婚姻登记须核实") { state } }',
+            variables={"id": number},
+        )
+        assert escalated.json()["data"]["escalateApplication"]["state"] == "escalated"
+        responded = await approver.send(
+            'mutation($id: Int!) { respondToEscalation(id: $id, statement: "属税务秘密") { state } }',
+            id=number,
+        )
+        assert responded["data"]["respondToEscalation"]["state"] == "escalated"
+        work = (await office.send(PENDING))["data"]["pendingWork"]
+        assert work["toDecide"] == [{"id": number, "state": "escalated"}]
+        assert (await approver.send(PENDING))["data"]["pendingWork"]["toAnswer"] == [
+            {"id": number, "state": "escalated"}
+        ]
+        # Only the office decides.
+        by_approver = await gateway.query(
+            DECIDE,
+            system=None,
+            variables={"id": number, "grant": True, "reason": "x"},
+            headers={"Authorization": f"Bearer {approver.token}"},
+        )
+        assert by_approver.status_code == 403
+        decided = (await office.send(DECIDE, id=number, grant=True, reason="协调决定：准予"))[
+            "data"
+        ]["decideEscalation"]
+        assert decided["state"] == "approved_by_office" and decided["grant"] is not None
+        assert decided["steps"][-1] == {
+            "step": "decide",
+            "person": "zhaoliu-0001",
+            "reason": "协调决定：准予",
+        }
+        assert all(r is not None for r in ratings((await gateway.query(CREDIT)).json()))
+        counts = (await office.send("{ overdueCounts { providerCode overdue } }"))["data"]
+        assert counts == {"overdueCounts": []}
