@@ -399,6 +399,12 @@ def _my_applications(reader: Reader, example: Example) -> None:
     )
 
 
+def _pending_work(reader: Reader, example: Example) -> None:
+    work = reader.query(example)["data"]["pendingWork"]
+    assert [(mine["state"], mine["overdue"]) for mine in work["mine"]] == [("applied", False)]
+    assert work["toAnswer"] == work["toDecide"] == work["overdue"] == []
+
+
 def _answer_refused(reader: Reader, example: Example) -> None:
     """Sent with the tax bureau's key: answering takes a signed-in approver."""
     [error] = reader.query(example)["errors"]
@@ -647,6 +653,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "my-applications": _my_applications,
     "approve": _answer_refused,
     "refuse": _answer_refused,
+    "pending-work": _pending_work,
     "policy-check": _policy_check,
     "policy-explain": _policy_explain,
     "policy-test": _policy_test,
