@@ -30,6 +30,7 @@ from schema.application_context import (
     refusals,
     visible,
 )
+from schema.application_figures import ProviderFiguresType, application_figures
 from schema.application_types import ApplicationInput, ApplicationType, application_type
 from schema.escalations import (
     OFFICE_FIELDS,
@@ -59,7 +60,10 @@ APPROVER_FIELDS = frozenset(
 GRANTING_FIELDS = frozenset({"approveApplication", "revokeApplication", "decideEscalation"})
 """The answers that make or revoke a grant."""
 APPLICATION_FIELDS = (
-    CONSUMER_FIELDS | APPROVER_FIELDS | OFFICE_FIELDS | {"application", "pendingWork"}
+    CONSUMER_FIELDS
+    | APPROVER_FIELDS
+    | OFFICE_FIELDS
+    | {"application", "pendingWork", "applicationFigures"}
 )
 """The schema's root fields: an operation selecting one is the applications'."""
 
@@ -203,6 +207,13 @@ class ApplicationsQuery:
     pendingWork: PendingWork = strawberry.field(
         resolver=pending_work,
         description="What waits for you, by the roles you hold (consumer, approver, office).",
+    )
+    applicationFigures: list[ProviderFiguresType] = strawberry.field(
+        resolver=application_figures,
+        description=(
+            "Art. 12's figures per provider: every provider's for the coordination office, "
+            "your department's for anyone else."
+        ),
     )
     escalations: list[ApplicationType] = strawberry.field(
         resolver=escalations, description="The coordination office's: escalations to decide."

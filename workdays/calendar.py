@@ -74,6 +74,25 @@ class WorkingCalendar:
                 return Deadline(end.astimezone(datetime.UTC), provisional)
         raise ValueError(f"no working day within {_LONGEST_SEARCH_DAYS} days of {made_at}")
 
+    def working_hours(self, start: datetime.datetime, end: datetime.datetime) -> float:
+        """The hours between two moments that fall on working days (Asia/Shanghai, whole
+        days of 24 hours): how long an answer took, as Art. 12's figures count it, so a
+        weekend or a holiday in between does not count against the provider."""
+        if end <= start:
+            return 0.0
+        hours = 0.0
+        moment = start.astimezone(SHANGHAI)
+        finish = end.astimezone(SHANGHAI)
+        while moment < finish:
+            midnight = datetime.datetime.combine(
+                moment.date() + datetime.timedelta(days=1), datetime.time(), SHANGHAI
+            )
+            until = min(midnight, finish)
+            if self._day(moment.date()).working:
+                hours += (until - moment).total_seconds() / 3600
+            moment = until
+        return hours
+
     def provisional_problem(self, now: datetime.datetime) -> str | None:
         """What /readyz says while an application made now gets a provisional deadline."""
         deadline = self.deadline(now)

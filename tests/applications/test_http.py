@@ -446,3 +446,14 @@ async def test_escalated_to_the_office_which_grants_on_the_providers_behalf(
         assert all(r is not None for r in ratings((await gateway.query(CREDIT)).json()))
         counts = (await office.send("{ overdueCounts { providerCode overdue } }"))["data"]
         assert counts == {"overdueCounts": []}
+        figures = "{ applicationFigures { providerCode answered refusals answeredInTime overdue } }"
+        [taxation] = (await office.send(figures))["data"]["applicationFigures"]
+        assert taxation == {
+            "providerCode": TAXATION,
+            "answered": 1,
+            "refusals": 1,
+            "answeredInTime": 1.0,
+            "overdue": 0,
+        }
+        mine = (await gateway.query(figures)).json()["data"]["applicationFigures"]
+        assert mine == [], "the marriage registry's department provides nothing applied for"

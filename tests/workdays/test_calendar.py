@@ -172,3 +172,12 @@ def test_the_server_does_not_start_with_a_bad_calendar_file(tmp_path: Path) -> N
 
 def test_the_shipped_override_files_load() -> None:
     load_calendar(Settings().calendar_dir)
+
+
+def test_working_hours_leave_out_weekends_and_holidays() -> None:
+    friday_evening = made("2026-12-11", "18:00")
+    monday_morning = made("2026-12-14", "09:00")
+    assert CALENDAR.working_hours(friday_evening, monday_morning) == 6 + 9
+    # Across the National Day week: 30 September 12:00 to 8 October 12:00.
+    assert CALENDAR.working_hours(made("2026-09-30", "12:00"), made("2026-10-08", "12:00")) == 24
+    assert CALENDAR.working_hours(monday_morning, friday_evening) == 0

@@ -1,0 +1,53 @@
+"""`applicationFigures`: Art. 12's figures per provider (`applications.figures`), for the
+coordination office, which evaluates sharing work, over every provider; for anyone
+else, over their own department as a provider."""
+
+from __future__ import annotations
+
+import datetime
+
+import strawberry
+
+from applications.figures import provider_figures
+from policies.application_access import may_coordinate
+from schema.application_context import Info
+
+
+@strawberry.type(description="How one provider answers applications (Art. 12).")
+class ProviderFiguresType:
+    providerCode: str
+    provider: str
+    applications: int
+    answered: int
+    medianAnswerWorkingHours: float | None = strawberry.field(
+        description="Hours on working days (Asia/Shanghai) from application to answer."
+    )
+    p90AnswerWorkingHours: float | None
+    answeredInTime: float | None = strawberry.field(
+        description="The share of answers given by the deadline (0 to 1)."
+    )
+    refusals: int = strawberry.field(description="Each gives its reason (Art. 8).")
+    overdue: int = strawberry.field(description="Waiting past the deadline now.")
+
+
+async def application_figures(info: Info) -> list[ProviderFiguresType]:
+    context = info.context
+    caller = context.caller
+    provider = None if may_coordinate(caller) else caller.department
+    found = await context.store.listed(provider_code=provider)
+    now = datetime.datetime.now(datetime.UTC)
+    names = {entry.department.code: entry.department.name for entry in context.catalog.departments}
+    return [
+        ProviderFiguresType(
+            providerCode=figures.provider_code,
+            provider=names.get(figures.provider_code, figures.provider_code),
+            applications=figures.applications,
+            answered=figures.answered,
+            medianAnswerWorkingHours=figures.median_answer_hours,
+            p90AnswerWorkingHours=figures.p90_answer_hours,
+            answeredInTime=figures.answered_in_time,
+            refusals=figures.refusals,
+            overdue=figures.overdue,
+        )
+        for figures in provider_figures(found, context.store.calendar, now)
+    ]
