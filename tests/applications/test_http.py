@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from auth import demo_key
 from settings import Settings
 from tests.auth.sso import SignOn, rsa_key
-from tests.conftest import Gateway, serving
+from tests.conftest import SEED, Gateway, serving
 from tests.grants.test_follower import HOUR, eventually
 from tests.test_readme import examples
 from tests.web.test_people import with_sign_on
@@ -72,6 +73,7 @@ class Approver:
             headers={"Authorization": f"Bearer {self.token}"},
         )
         assert response.status_code == 200, response.text
+        self.last = response
         body: dict[str, Any] = response.json()
         return body
 
@@ -154,10 +156,9 @@ async def test_from_application_required_to_a_grant_that_ends(
             TAXATION,
             "同意，限本案使用",
         )
-        record = await gateway.audit(
-            await gateway.query(CREDIT)  # any request: the approval's is on record too
-        )
-        assert record["outcome"] != "refused"
+        record = await gateway.audit(approver.last)  # on the audit record like a read
+        assert (record["person"], record["caller_department"]) == ("wangwu-0502", TAXATION)
+        assert record["outcome"] == "served" and record["error_codes"] == []
 
         granted = (await gateway.query(CREDIT)).json()
         assert "TaxRegistration.creditRating" not in {
@@ -276,6 +277,12 @@ async def test_who_may_do_what(settings: Settings, tmp_path: Path) -> None:
         public = await gateway.query(MINE, system=None, purpose=None)
         assert public.status_code == 403
         assert public.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        by_get = await gateway.client.get(
+            "/graphql",
+            params={"query": "mutation { withdrawApplication(id: 1) { state } }"},
+            headers={"Authorization": f"Bearer {demo_key(SEED, 'marriage-registry')}"},
+        )
+        assert by_get.status_code == 405, "GET changes nothing"
         # A system's key cannot answer, nor a person without the role.
         by_key = await gateway.query(TO_ANSWER, system="tax-admin")
         assert by_key.status_code == 403
