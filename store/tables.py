@@ -274,3 +274,35 @@ application_steps = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 sa.Index("ix_application_steps_application", application_steps.c.application_id)
+
+# Webhook deliveries to department systems (0012_applications, notifications/): one row per
+# (event, recipient), made once (`dedupe`), tried until delivered or dead.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+    sa.Column("recipient", sa.String(40), nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)
+sa.Index(
+    "ix_webhook_deliveries_due", webhook_deliveries.c.state, webhook_deliveries.c.next_attempt_at
+)
+
+# How far the notifier has read the application steps (one row).
+notification_cursor = sa.Table(
+    "notification_cursor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("step_id", sa.Integer, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_notification_cursor_one_row"),
+)

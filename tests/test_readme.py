@@ -405,6 +405,11 @@ def _pending_work(reader: Reader, example: Example) -> None:
     assert work["toAnswer"] == work["toDecide"] == work["overdue"] == []
 
 
+def _notifications(reader: Reader, example: Example) -> None:
+    every, dead = reader.shell(example)
+    assert every.stdout == dead.stdout == "no deliveries\n", "the demo has no webhooks"
+
+
 def _answer_refused(reader: Reader, example: Example) -> None:
     """Sent with the tax bureau's key: answering takes a signed-in approver."""
     [error] = reader.query(example)["errors"]
@@ -653,6 +658,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "my-applications": _my_applications,
     "approve": _answer_refused,
     "refuse": _answer_refused,
+    "notifications": _notifications,
     "pending-work": _pending_work,
     "policy-check": _policy_check,
     "policy-explain": _policy_explain,

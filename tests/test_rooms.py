@@ -43,6 +43,7 @@ STORE_BACKED = (
     "documents",
     "inventory",
     "applications",
+    "notifications",
 )
 """The rooms that read or write the platform store."""
 FORBIDDEN: Mapping[str, frozenset[str]] = {
