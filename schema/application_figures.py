@@ -1,6 +1,7 @@
-"""`applicationFigures`: Art. 12's figures per provider (`applications.figures`), for the
-coordination office, which evaluates sharing work, over every provider; for anyone
-else, over their own department as a provider."""
+"""`applicationFigures` and `consumerFigures`: Art. 12's figures per provider
+(`applications.figures`) and per consumer (approvals used or never used,
+`applications.usage`), for the coordination office, which evaluates sharing work,
+over every department; for anyone else, over their own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime
 import strawberry
 
 from applications.figures import provider_figures
+from applications.usage import consumer_figures
 from policies.application_access import may_coordinate
 from schema.application_context import Info
 
@@ -50,4 +52,31 @@ async def application_figures(info: Info) -> list[ProviderFiguresType]:
             overdue=figures.overdue,
         )
         for figures in provider_figures(found, context.store.calendar, now)
+    ]
+
+
+@strawberry.type(description="Whether one consumer used what it was approved (Art. 12).")
+class ConsumerFiguresType:
+    consumerDepartment: str
+    consumer: str
+    approvals: int = strawberry.field(description="Applications approved (a grant made).")
+    used: int = strawberry.field(description="Approvals whose grant decided a field it read.")
+    neverUsed: int
+
+
+async def consumer_figures_of(info: Info) -> list[ConsumerFiguresType]:
+    context = info.context
+    caller = context.caller
+    consumer = None if may_coordinate(caller) else caller.department
+    found = await context.store.listed(consumer_department=consumer)
+    names = {entry.department.code: entry.department.name for entry in context.catalog.departments}
+    return [
+        ConsumerFiguresType(
+            consumerDepartment=figures.consumer_department,
+            consumer=names.get(figures.consumer_department, figures.consumer_department),
+            approvals=figures.approvals,
+            used=figures.used,
+            neverUsed=figures.never_used,
+        )
+        for figures in await consumer_figures(context.store.engine, found)
     ]

@@ -30,7 +30,12 @@ from schema.application_context import (
     refusals,
     visible,
 )
-from schema.application_figures import ProviderFiguresType, application_figures
+from schema.application_figures import (
+    ConsumerFiguresType,
+    ProviderFiguresType,
+    application_figures,
+    consumer_figures_of,
+)
 from schema.application_types import ApplicationInput, ApplicationType, application_type
 from schema.escalations import (
     OFFICE_FIELDS,
@@ -63,7 +68,7 @@ APPLICATION_FIELDS = (
     CONSUMER_FIELDS
     | APPROVER_FIELDS
     | OFFICE_FIELDS
-    | {"application", "pendingWork", "applicationFigures"}
+    | {"application", "pendingWork", "applicationFigures", "consumerFigures"}
 )
 """The schema's root fields: an operation selecting one is the applications'."""
 
@@ -213,6 +218,13 @@ class ApplicationsQuery:
         description=(
             "Art. 12's figures per provider: every provider's for the coordination office, "
             "your department's for anyone else."
+        ),
+    )
+    consumerFigures: list[ConsumerFiguresType] = strawberry.field(
+        resolver=consumer_figures_of,
+        description=(
+            "Art. 12's figures per consumer: approvals used and never used (from the audit "
+            "log); every consumer's for the coordination office, your department's otherwise."
         ),
     )
     escalations: list[ApplicationType] = strawberry.field(

@@ -410,6 +410,17 @@ def _notifications(reader: Reader, example: Example) -> None:
     assert every.stdout == dead.stdout == "no deliveries\n", "the demo has no webhooks"
 
 
+def _figures(reader: Reader, example: Example) -> None:
+    providers, consumers = reader.shell(example)
+    [taxation] = list(csv.DictReader(io.StringIO(providers.stdout)))
+    assert (taxation["provider_code"], taxation["applications"], taxation["answered"]) == (
+        "11410581005000005D",
+        "1",
+        "0",
+    )
+    assert consumers.stdout == "consumer_department,approvals,used,never_used\n"
+
+
 def _answer_refused(reader: Reader, example: Example) -> None:
     """Sent with the tax bureau's key: answering takes a signed-in approver."""
     [error] = reader.query(example)["errors"]
@@ -658,6 +669,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "my-applications": _my_applications,
     "approve": _answer_refused,
     "refuse": _answer_refused,
+    "figures": _figures,
     "notifications": _notifications,
     "pending-work": _pending_work,
     "policy-check": _policy_check,

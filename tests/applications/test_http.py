@@ -213,7 +213,14 @@ async def test_refused_with_a_reason_revoked_early_and_on_record(
         second = (await apply_from(gateway, denial))["data"]["applyForAccess"]
         approved = await approver.send(APPROVE, id=second["id"], reason="同意")
         assert approved["data"]["approveApplication"]["state"] == "approved"
+        figures = "{ consumerFigures { consumerDepartment approvals used neverUsed } }"
+        unused = (await gateway.query(figures)).json()["data"]["consumerFigures"]
+        assert unused == [
+            {"consumerDepartment": MARRIAGE, "approvals": 1, "used": 0, "neverUsed": 1}
+        ]
         assert all(r is not None for r in ratings((await gateway.query(CREDIT)).json()))
+        used = (await gateway.query(figures)).json()["data"]["consumerFigures"]
+        assert used == [{"consumerDepartment": MARRIAGE, "approvals": 1, "used": 1, "neverUsed": 0}]
         revoked = await approver.send(REVOKE, id=second["id"], reason="发现超范围使用")
         assert revoked["data"]["revokeApplication"]["state"] == "revoked"
         after = (await gateway.query(CREDIT)).json()
