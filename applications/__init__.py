@@ -10,14 +10,16 @@ from applications.model import (
     USE_CONDITIONS,
     Actor,
     Application,
+    ApplicationNotFound,
     ApplicationProblem,
+    DuplicateApplication,
     State,
     Step,
     StepTaken,
     Terms,
     TransitionRefused,
 )
-from applications.store import ApplicationNotFound, ApplicationStore, Draft, DuplicateApplication
+from applications.store import ApplicationStore, Draft
 
 __all__ = [
     "NEGOTIATION",

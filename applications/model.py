@@ -88,6 +88,19 @@ class ApplicationProblem(ValueError):
     """An application or answer that cannot be taken as sent: the message says why."""
 
 
+class ApplicationNotFound(ApplicationProblem):
+    pass
+
+
+class DuplicateApplication(ApplicationProblem):
+    def __init__(self, open_id: int) -> None:
+        super().__init__(
+            f"application {open_id} for these items and purpose is still open: wait for its "
+            "answer or withdraw it"
+        )
+        self.open_id = open_id
+
+
 class TransitionRefused(ApplicationProblem):
     def __init__(self, application_id: int, step: Step, state: State) -> None:
         super().__init__(f"application {application_id} is {state.value}: it cannot {step.value}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,32 +27,18 @@ from applications.model import (
     TRANSITIONS,
     Actor,
     Application,
+    ApplicationNotFound,
     ApplicationProblem,
     State,
     Step,
-    StepTaken,
     Terms,
     TransitionRefused,
 )
+from applications.rows import moment, read_applications, record_step, refuse_duplicate
 from catalog import Catalog
 from grants import Grant, GrantRefused, GrantStore
-from grants.model import utc
-from policies.caller import Purpose
-from store.tables import application_steps, applications
+from store.tables import applications
 from workdays import WorkingCalendar
-
-
-class ApplicationNotFound(ApplicationProblem):
-    pass
-
-
-class DuplicateApplication(ApplicationProblem):
-    def __init__(self, open_id: int) -> None:
-        super().__init__(
-            f"application {open_id} for these items and purpose is still open: wait for its "
-            "answer or withdraw it"
-        )
-        self.open_id = open_id
 
 
 @dataclass(frozen=True)
@@ -84,7 +69,7 @@ class ApplicationStore:
         state = State.APPLIED if not_shared is None else State.NOT_SHARED
         async with self.engine.begin() as connection:
             if not_shared is None:
-                await _refuse_duplicate(connection, draft)
+                await refuse_duplicate(connection, draft.consumer, draft.asked)
             asked = draft.asked
             result = await connection.execute(
                 applications.insert().values(
@@ -110,7 +95,7 @@ class ApplicationStore:
             )
             assert result.inserted_primary_key is not None
             application_id = int(result.inserted_primary_key[0])
-            await _step(
+            await record_step(
                 connection,
                 application_id,
                 Step.APPLY,
@@ -121,7 +106,7 @@ class ApplicationStore:
                 now,
             )
             if not_shared is not None:
-                await _step(
+                await record_step(
                     connection, application_id, Step.REFUSE, state, PLATFORM, not_shared, {}, now
                 )
         return await self.get(application_id)
@@ -172,7 +157,7 @@ class ApplicationStore:
                 .values(grant_id=made.id, granted_until=approved.valid_until)
             )
             terms = {**approved.as_json(), "grant": made.id}
-            await _step(connection, application_id, step, state, by, reason, terms, now)
+            await record_step(connection, application_id, step, state, by, reason, terms, now)
         await self.grants.announce(sequence)
         return await self.get(application_id)
 
@@ -225,7 +210,9 @@ class ApplicationStore:
                 sequence = await self.grants.revoke_within(
                     connection, int(grant_id), operator=by.person, reason=reason
                 )
-            await _step(connection, application_id, Step.REVOKE, State.REVOKED, by, reason, {}, now)
+            await record_step(
+                connection, application_id, Step.REVOKE, State.REVOKED, by, reason, {}, now
+            )
         if sequence is not None:
             await self.grants.announce(sequence)
         return await self.get(application_id)
@@ -244,7 +231,7 @@ class ApplicationStore:
                     )
                 )
             ).all()
-        ended = [row.id for row in rows if _moment(row.granted_until) <= now]
+        ended = [row.id for row in rows if moment(row.granted_until) <= now]
         expired = []
         for application_id in ended:
             try:
@@ -257,7 +244,7 @@ class ApplicationStore:
         return expired
 
     async def get(self, application_id: int) -> Application:
-        found = await self._read(applications.c.id == application_id)
+        found = await read_applications(self.engine, applications.c.id == application_id)
         if not found:
             raise ApplicationNotFound(f"there is no application {application_id}")
         return found[0]
@@ -276,7 +263,7 @@ class ApplicationStore:
             conditions.append(applications.c.provider_code == provider_code)
         if states is not None:
             conditions.append(applications.c.state.in_([s.value for s in states]))
-        return await self._read(sa.and_(sa.true(), *conditions))
+        return await read_applications(self.engine, sa.and_(sa.true(), *conditions))
 
     async def _answer(
         self,
@@ -290,7 +277,7 @@ class ApplicationStore:
         now = datetime.datetime.now(datetime.UTC)
         async with self.engine.begin() as connection:
             await self._moved(connection, application_id, step, sources, state, now)
-            await _step(connection, application_id, step, state, by, reason, {}, now)
+            await record_step(connection, application_id, step, state, by, reason, {}, now)
         return await self.get(application_id)
 
     async def _moved(
@@ -325,112 +312,3 @@ class ApplicationStore:
         if found is None:
             raise ApplicationNotFound(f"there is no application {application_id}")
         raise TransitionRefused(application_id, step, State(found))
-
-    async def _read(self, condition: Any) -> list[Application]:
-        async with self.engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    sa.select(applications).where(condition).order_by(applications.c.id)
-                )
-            ).all()
-            ids = [row.id for row in rows]
-            steps = (
-                (
-                    await connection.execute(
-                        sa.select(application_steps)
-                        .where(application_steps.c.application_id.in_(ids))
-                        .order_by(application_steps.c.id)
-                    )
-                ).all()
-                if ids
-                else []
-            )
-        by_application: dict[int, list[StepTaken]] = {}
-        for step in steps:
-            by_application.setdefault(step.application_id, []).append(_step_taken(step))
-        return [_application(row, by_application.get(row.id, [])) for row in rows]
-
-
-async def _refuse_duplicate(connection: AsyncConnection, draft: Draft) -> None:
-    asked = draft.asked
-    rows = (
-        await connection.execute(
-            sa.select(applications.c.id, applications.c["items"]).where(
-                applications.c.consumer == draft.consumer,
-                applications.c.resource_id == asked.resource_id,
-                applications.c.purpose == asked.purpose.value,
-                applications.c.state.in_([s.value for s in OPEN]),
-            )
-        )
-    ).all()
-    for row in rows:
-        if set(row._mapping["items"]) & set(asked.items):
-            raise DuplicateApplication(row.id)
-
-
-async def _step(
-    connection: AsyncConnection,
-    application_id: int,
-    step: Step,
-    state: State,
-    by: Actor,
-    reason: str | None,
-    terms: dict[str, Any],
-    now: datetime.datetime,
-) -> None:
-    await connection.execute(
-        application_steps.insert().values(
-            application_id=application_id,
-            step=step.value,
-            state=state.value,
-            department=by.department,
-            person=by.person,
-            reason=reason.strip() if reason else None,
-            terms=terms,
-            at=now,
-        )
-    )
-
-
-def _moment(value: datetime.datetime | None) -> datetime.datetime:
-    made = utc(value)
-    assert made is not None
-    return made
-
-
-def _step_taken(row: Any) -> StepTaken:
-    return StepTaken(
-        Step(row.step),
-        State(row.state),
-        Actor(row.person, row.department),
-        row.reason,
-        dict(row.terms),
-        _moment(row.at),
-    )
-
-
-def _application(row: Any, steps: list[StepTaken]) -> Application:
-    return Application(
-        id=row.id,
-        consumer=row.consumer,
-        applicant=row.applicant,
-        provider_code=row.provider_code,
-        asked=Terms(
-            resource_id=row.resource_id,
-            items=tuple(row._mapping["items"]),
-            purpose=Purpose(row.purpose),
-            scope=row.scope,
-            valid_until=_moment(row.valid_until),
-        ),
-        business_reason=row.business_reason,
-        case_reference=row.case_reference,
-        acknowledged=row.acknowledged,
-        state=State(row.state),
-        made_at=_moment(row.made_at),
-        due_at=_moment(row.due_at),
-        provisional=bool(row.provisional),
-        answered_at=utc(row.answered_at),
-        grant_id=row.grant_id,
-        granted_until=utc(row.granted_until),
-        steps=tuple(steps),
-    )
