@@ -1,5 +1,6 @@
 """The applications' rows: each read back whole with its steps, each step written, and
-the open application a new one would duplicate. What the store's transactions share."""
+the items an open application holds, so that none is applied for twice at once. What
+the store's transactions share."""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from applications.model import (
-    OPEN,
     Actor,
     Application,
-    DuplicateApplication,
     State,
     Step,
     StepTaken,
@@ -21,7 +20,7 @@ from applications.model import (
 )
 from grants.model import utc
 from policies.caller import Purpose
-from store.tables import application_steps, applications
+from store.tables import application_open_items, application_steps, applications
 
 
 async def read_applications(engine: AsyncEngine, condition: Any) -> list[Application]:
@@ -49,22 +48,51 @@ async def read_applications(engine: AsyncEngine, condition: Any) -> list[Applica
     return [application_of(row, by_application.get(row.id, [])) for row in rows]
 
 
-async def refuse_duplicate(connection: AsyncConnection, consumer: str, asked: Terms) -> None:
-    """DuplicateApplication when an open application of `consumer` asks for an item of
-    `asked` for the same purpose."""
-    rows = (
-        await connection.execute(
-            sa.select(applications.c.id, applications.c["items"]).where(
-                applications.c.consumer == consumer,
-                applications.c.resource_id == asked.resource_id,
-                applications.c.purpose == asked.purpose.value,
-                applications.c.state.in_([s.value for s in OPEN]),
-            )
+async def hold_open(
+    connection: AsyncConnection, application_id: int, consumer: str, asked: Terms
+) -> None:
+    """Hold each item asked for as open: an IntegrityError when another open application
+    of the consumer holds one for the same purpose (the unique index decides, even for
+    two applications made at once)."""
+    await connection.execute(
+        application_open_items.insert(),
+        [
+            {
+                "application_id": application_id,
+                "consumer": consumer,
+                "resource_id": asked.resource_id,
+                "purpose": asked.purpose.value,
+                "item": item,
+            }
+            for item in asked.items
+        ],
+    )
+
+
+async def release(connection: AsyncConnection, application_id: int) -> None:
+    """The application is open no more: its items may be applied for again."""
+    await connection.execute(
+        application_open_items.delete().where(
+            application_open_items.c.application_id == application_id
         )
-    ).all()
-    for row in rows:
-        if set(row._mapping["items"]) & set(asked.items):
-            raise DuplicateApplication(row.id)
+    )
+
+
+async def holding(engine: AsyncEngine, consumer: str, asked: Terms) -> int | None:
+    """The open application of `consumer` holding an item of `asked`, if one does."""
+    columns = application_open_items.c
+    async with engine.connect() as connection:
+        found = await connection.scalar(
+            sa.select(columns.application_id)
+            .where(
+                columns.consumer == consumer,
+                columns.resource_id == asked.resource_id,
+                columns.purpose == asked.purpose.value,
+                columns.item.in_(asked.items),
+            )
+            .limit(1)
+        )
+    return int(found) if found is not None else None
 
 
 async def record_step(

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from applications.model import (
@@ -29,16 +30,24 @@ from applications.model import (
     Application,
     ApplicationNotFound,
     ApplicationProblem,
+    DuplicateApplication,
     State,
     Step,
     Terms,
     TransitionRefused,
 )
-from applications.rows import moment, read_applications, record_step, refuse_duplicate
+from applications.rows import (
+    hold_open,
+    holding,
+    moment,
+    read_applications,
+    record_step,
+    release,
+)
 from catalog import Catalog
 from grants import Grant, GrantRefused, GrantStore
 from store.tables import applications
-from workdays import WorkingCalendar
+from workdays import Deadline, WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,24 @@ class ApplicationStore:
         now = datetime.datetime.now(datetime.UTC)
         deadline = self.calendar.deadline(now)
         state = State.APPLIED if not_shared is None else State.NOT_SHARED
+        try:
+            application_id = await self._insert(draft, state, not_shared, now, deadline)
+        except IntegrityError:
+            open_id = await holding(self.engine, draft.consumer, draft.asked)
+            if open_id is None:  # released since: the caller may apply again
+                raise
+            raise DuplicateApplication(open_id) from None
+        return await self.get(application_id)
+
+    async def _insert(
+        self,
+        draft: Draft,
+        state: State,
+        not_shared: str | None,
+        now: datetime.datetime,
+        deadline: Deadline,
+    ) -> int:
         async with self.engine.begin() as connection:
-            if not_shared is None:
-                await refuse_duplicate(connection, draft.consumer, draft.asked)
             asked = draft.asked
             result = await connection.execute(
                 applications.insert().values(
@@ -105,11 +129,13 @@ class ApplicationStore:
                 asked.as_json(),
                 now,
             )
-            if not_shared is not None:
+            if not_shared is None:
+                await hold_open(connection, application_id, draft.consumer, asked)
+            else:
                 await record_step(
                     connection, application_id, Step.REFUSE, state, PLATFORM, not_shared, {}, now
                 )
-        return await self.get(application_id)
+        return application_id
 
     async def approve(
         self,
@@ -305,6 +331,8 @@ class ApplicationStore:
             )
         )
         if result.rowcount:
+            if state is not State.APPLIED:
+                await release(connection, application_id)
             return
         found = await connection.scalar(
             sa.select(applications.c.state).where(applications.c.id == application_id)

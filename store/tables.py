@@ -260,6 +260,21 @@ applications = sa.Table(
 sa.Index("ix_applications_provider_state", applications.c.provider_code, applications.c.state)
 sa.Index("ix_applications_consumer_state", applications.c.consumer_department, applications.c.state)
 
+# Each item of each open application, once: what refuses a duplicate, even at once.
+application_open_items = sa.Table(
+    "application_open_items",
+    metadata,
+    sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("consumer", sa.String(140), nullable=False),
+    sa.Column("resource_id", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.String(40), nullable=False),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.UniqueConstraint(
+        "consumer", "resource_id", "purpose", "item", name="uq_application_open_items"
+    ),
+)
+sa.Index("ix_application_open_items_application", application_open_items.c.application_id)
+
 application_steps = sa.Table(
     "application_steps",
     metadata,

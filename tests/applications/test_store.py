@@ -170,3 +170,20 @@ async def test_of_two_concurrent_answers_exactly_one_wins(engine: AsyncEngine) -
             await store.revoke(application.id, APPROVER, "next round")
     in_force = await GrantStore(engine).listed()
     assert in_force == []
+
+
+async def test_of_two_applications_for_one_item_at_once_exactly_one_is_taken(
+    engine: AsyncEngine,
+) -> None:
+    store = application_store(engine)
+    for _ in range(3):
+        made = await asyncio.gather(
+            *(store.apply(draft()[0]) for _ in range(3)), return_exceptions=True
+        )
+        taken = [found for found in made if not isinstance(found, BaseException)]
+        refused = [found for found in made if isinstance(found, BaseException)]
+        assert len(taken) == 1, made
+        assert all(
+            isinstance(r, DuplicateApplication) and r.open_id == taken[0].id for r in refused
+        )
+        await store.withdraw(taken[0].id, APPLICANT, None)  # its items are free again

@@ -3,7 +3,9 @@ what and why, by when the provider must answer, who answered, how and why.
 
 `applications.state` is the state machine's (`applications/model.py`); an answer moves
 it with a conditional UPDATE (`WHERE state = 'applied'`), so of two concurrent answers
-exactly one changes a row. `application_steps` is the history: one row per step, never
+exactly one changes a row; `application_open_items` holds each item of each open
+application once (a unique index), so of two applications for one item at once exactly
+one is taken. `application_steps` is the history: one row per step, never
 changed. `webhook_deliveries` are the department systems' notifications, made from the
 steps the notifier has read (`notification_cursor`) and from deadlines coming up.
 
@@ -69,6 +71,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_application_steps_application", "application_steps", ["application_id"])
     op.create_table(
+        "application_open_items",
+        sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+        sa.Column("consumer", sa.String(140), nullable=False),
+        sa.Column("resource_id", sa.String(64), nullable=False),
+        sa.Column("purpose", sa.String(40), nullable=False),
+        sa.Column("item", sa.String(64), nullable=False),
+        sa.UniqueConstraint(
+            "consumer", "resource_id", "purpose", "item", name="uq_application_open_items"
+        ),
+    )
+    op.create_index(
+        "ix_application_open_items_application", "application_open_items", ["application_id"]
+    )
+    op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
@@ -97,6 +113,7 @@ def upgrade() -> None:
         bind = op.get_bind()
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON applications TO {writer}")
         op.execute(f"GRANT SELECT, INSERT ON application_steps TO {writer}")
+        op.execute(f"GRANT SELECT, INSERT, DELETE ON application_open_items TO {writer}")
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON webhook_deliveries TO {writer}")
         op.execute(f"GRANT SELECT, UPDATE ON notification_cursor TO {writer}")
         op.execute(f"GRANT INSERT, UPDATE ON grants TO {writer}")
@@ -114,7 +131,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         writer = f'"{role_prefix()}_writer"'
         op.execute(
-            "REVOKE ALL ON applications, application_steps, webhook_deliveries, "
+            "REVOKE ALL ON applications, application_steps, application_open_items, "
+            "webhook_deliveries, "
             f"notification_cursor FROM {writer}"
         )
         op.execute(f"REVOKE INSERT, UPDATE ON grants FROM {writer}")
@@ -122,5 +140,6 @@ def downgrade() -> None:
         op.execute(f"REVOKE UPDATE ON grant_sequence FROM {writer}")
     op.drop_table("notification_cursor")
     op.drop_table("webhook_deliveries")
+    op.drop_table("application_open_items")
     op.drop_table("application_steps")
     op.drop_table("applications")
