@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from errors import ConfigurationError
-from settings import Settings
+from settings import ROOT, Settings
 from startup import check
 from workdays import WorkingCalendar, load_calendar
 
@@ -171,7 +171,7 @@ def test_the_server_does_not_start_with_a_bad_calendar_file(tmp_path: Path) -> N
 
 
 def test_the_shipped_override_files_load() -> None:
-    load_calendar(Settings().calendar_dir)
+    load_calendar(ROOT / "workdays" / "overrides")
 
 
 def test_working_hours_leave_out_weekends_and_holidays() -> None:
