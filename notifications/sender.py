@@ -53,6 +53,9 @@ class Notifier:
     async def run_once(self, now: datetime.datetime | None = None) -> int:
         """Make what is due and send what may be sent now; the number delivered."""
         now = now or datetime.datetime.now(datetime.UTC)
+        # Approvals that ended are recorded expired first, so their consumers hear of it
+        # without anyone having listed them.
+        await self.outbox.applications.expire_ended(now)
         await self.outbox.collect(now, self.reminder)
         delivered = 0
         async with httpx.AsyncClient(timeout=ANSWER_SECONDS) as client:

@@ -210,6 +210,7 @@ async def test_reminders_before_the_deadline_and_before_a_grant_ends(engine: Asy
         await telling.run_once(before_due)  # once only
         ending = granted.asked.valid_until - datetime.timedelta(minutes=30)
         await telling.run_once(ending)
+        await telling.run_once(granted.asked.valid_until)  # it ends: told without a listing
     told = [
         (heard["to"], heard["event"], heard["body"]["application"]["id"])
         for heard in receiver.heard
@@ -217,6 +218,7 @@ async def test_reminders_before_the_deadline_and_before_a_grant_ends(engine: Asy
     assert told == [
         (TAXATION, "application.due_soon", waiting.id),
         (MARRIAGE, "grant.ending_soon", granted.id),
+        (MARRIAGE, "application.expire", granted.id),
     ]
 
 
