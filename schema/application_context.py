@@ -4,7 +4,7 @@ for the caller, who a step is taken by, and the application if the caller may se
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from applications.model import reason_problem
 from catalog import Catalog
 from policies import Caller
 from policies.application_access import may_answer, may_read
+from schema.application_types import ApplicationType, application_type
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,26 @@ async def visible(info: Info, application_id: int, *, answering: bool = False) -
     if not allowed:
         raise errors.ApplicationNotFound(f"there is no application {application_id}")
     return application
+
+
+Taking = Callable[[ApplicationStore, int, Actor, str], Awaitable[Application]]
+"""A step of the store that names who takes it and why (`ApplicationStore.refuse`, …)."""
+
+
+async def answered(info: Info, id: int, reason: str, what: str, take: Taking) -> ApplicationType:
+    """A step the provider's approver takes with its reason: checked to be theirs, the
+    reason required (`what` says whose), taken, and shown."""
+    context = info.context
+    await visible(info, id, answering=True)
+    with refusals():
+        given = reason_required(reason, what)
+        done = await take(context.store, id, actor_of(context.caller), given)
+    return application_type(done, context.catalog)
+
+
+def department_names(catalog: Catalog) -> dict[str, str]:
+    """Department code → name, as the catalog names them (the figures' labels)."""
+    return {entry.department.code: entry.department.name for entry in catalog.departments}
 
 
 def reason_required(reason: str | None, what: str) -> str:

@@ -12,7 +12,7 @@ import strawberry
 from applications.figures import provider_figures
 from applications.usage import consumer_figures
 from policies.application_access import may_coordinate
-from schema.application_context import Info
+from schema.application_context import Info, department_names
 
 
 @strawberry.type(description="How one provider answers applications (Art. 12).")
@@ -38,7 +38,7 @@ async def application_figures(info: Info) -> list[ProviderFiguresType]:
     provider = None if may_coordinate(caller) else caller.department
     found = await context.store.listed(provider_code=provider)
     now = datetime.datetime.now(datetime.UTC)
-    names = {entry.department.code: entry.department.name for entry in context.catalog.departments}
+    names = department_names(context.catalog)
     return [
         ProviderFiguresType(
             providerCode=figures.provider_code,
@@ -69,7 +69,7 @@ async def consumer_figures_of(info: Info) -> list[ConsumerFiguresType]:
     caller = context.caller
     consumer = None if may_coordinate(caller) else caller.department
     found = await context.store.listed(consumer_department=consumer)
-    names = {entry.department.code: entry.department.name for entry in context.catalog.departments}
+    names = department_names(context.catalog)
     return [
         ConsumerFiguresType(
             consumerDepartment=figures.consumer_department,

@@ -16,6 +16,7 @@ import errors
 from applications import (
     USE_CONDITIONS,
     ApplicationProblem,
+    ApplicationStore,
     Draft,
     State,
     approved_terms,
@@ -26,6 +27,7 @@ from schema.application_context import (
     ApplicationsContext,
     Info,
     actor_of,
+    answered,
     reason_required,
     refusals,
     visible,
@@ -146,21 +148,13 @@ async def _approve(
 
 
 async def _refuse(info: Info, id: int, reason: str) -> ApplicationType:
-    context = info.context
-    await visible(info, id, answering=True)
-    with refusals():
-        given = reason_required(reason, "a refusal gives its reason (Art. 8)")
-        refused = await context.store.refuse(id, actor_of(context.caller), given)
-    return application_type(refused, context.catalog)
+    what = "a refusal gives its reason (Art. 8)"
+    return await answered(info, id, reason, what, ApplicationStore.refuse)
 
 
 async def _revoke(info: Info, id: int, reason: str) -> ApplicationType:
-    context = info.context
-    await visible(info, id, answering=True)
-    with refusals():
-        given = reason_required(reason, "a revocation gives its reason")
-        revoked = await context.store.revoke(id, actor_of(context.caller), given)
-    return application_type(revoked, context.catalog)
+    what = "a revocation gives its reason"
+    return await answered(info, id, reason, what, ApplicationStore.revoke)
 
 
 async def _application(info: Info, id: int) -> ApplicationType:

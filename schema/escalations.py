@@ -15,10 +15,18 @@ import datetime
 import strawberry
 
 import errors
-from applications import Application, State, approved_terms
+from applications import Application, ApplicationStore, State, approved_terms
 from policies.application_access import may_coordinate
 from policies.caller import Role
-from schema.application_context import Info, actor_of, reason_required, refusals, visible
+from schema.application_context import (
+    Info,
+    actor_of,
+    answered,
+    department_names,
+    reason_required,
+    refusals,
+    visible,
+)
 from schema.application_types import ApplicationType, application_type
 
 OFFICE_FIELDS = frozenset(
@@ -65,12 +73,8 @@ async def escalate(info: Info, id: int, statement: str) -> ApplicationType:
 
 
 async def respond(info: Info, id: int, statement: str) -> ApplicationType:
-    context = info.context
-    await visible(info, id, answering=True)
-    with refusals():
-        given = reason_required(statement, "a response states the provider's case")
-        responded = await context.store.respond(id, actor_of(context.caller), given)
-    return application_type(responded, context.catalog)
+    what = "a response states the provider's case"
+    return await answered(info, id, statement, what, ApplicationStore.respond)
 
 
 async def decide_escalation(
@@ -121,9 +125,7 @@ async def overdue_counts(info: Info) -> list[OverdueCount]:
     counted: dict[str, int] = {}
     for application in await _overdue(info, None):
         counted[application.provider_code] = counted.get(application.provider_code, 0) + 1
-    names = {
-        entry.department.code: entry.department.name for entry in info.context.catalog.departments
-    }
+    names = department_names(info.context.catalog)
     return [
         OverdueCount(providerCode=code, provider=names.get(code, code), overdue=count)
         for code, count in sorted(counted.items())
