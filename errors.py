@@ -33,7 +33,11 @@
         ├── LimitExceeded             LIMIT_EXCEEDED
         ├── BadCursor                 BAD_CURSOR
         ├── QuotaExceeded             QUOTA_EXCEEDED
-        └── ManifestRefused           MANIFEST_REFUSED
+        ├── ManifestRefused           MANIFEST_REFUSED
+        ├── ApplicationInvalid        APPLICATION_INVALID
+        ├── ApplicationNotFound       APPLICATION_NOT_FOUND
+        ├── ApplicationDuplicate      APPLICATION_DUPLICATE
+        └── ApplicationStateConflict  APPLICATION_STATE_CONFLICT
 
 Messages never carry data values: they are built from catalog names only. A denial
 is decided as plain data (`policies.decision.Denial`) and worded in one place,
@@ -285,6 +289,34 @@ class ManifestRefused(FieldError):
     validate, a changed document, an unknown system): nothing of it is registered."""
 
     code = "MANIFEST_REFUSED"
+
+
+class ApplicationInvalid(FieldError):
+    """An application or answer that cannot be taken as sent (an unknown item, an
+    unconditional one, no reason for a refusal, an approval wider than asked)."""
+
+    code = "APPLICATION_INVALID"
+
+
+class ApplicationNotFound(FieldError):
+    """No such application, or not one the caller may see or answer: the same words,
+    so that nobody learns of another department's applications by their numbers."""
+
+    code = "APPLICATION_NOT_FOUND"
+
+
+class ApplicationDuplicate(FieldError):
+    """An open application of the same consumer already asks for an item of this one:
+    `extensions.openApplication` is its number."""
+
+    code = "APPLICATION_DUPLICATE"
+
+
+class ApplicationStateConflict(FieldError):
+    """A step the application's state does not allow (answer twice, approve a refused
+    one): `extensions.state` is the state found."""
+
+    code = "APPLICATION_STATE_CONFLICT"
 
 
 def codes() -> frozenset[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
+from applications import ApplicationStore
 from audit import AuditLog, SubjectHasher
 from auth import KeyRegistry
 from auth.tokens import TokenVerifier
@@ -37,11 +38,13 @@ from drops.staging import Staging
 from errors import ConfigurationError
 from freshness import FreshnessWatch
 from grants import Announcements, GrantStore, PolicySource, follow
+from notifications import Notifier, Outbox
 from quota import VerificationQuota
 from resolvers import Executor, Limits, Served
 from schema.build import build_schema
 from settings import Settings
 from store import store_engine, upgrade
+from workdays import WorkingCalendar, load_calendar
 
 
 @dataclass
@@ -59,12 +62,19 @@ class Platform:
     store: AsyncEngine
     freshness: FreshnessWatch
     """Each resource's last update against its update cycle, checked in the background."""
+    calendar: WorkingCalendar
+    """The working days answers to applications are due by (Art. 8)."""
+    applications: ApplicationStore
+    """Applications for conditional items; an approval is a grant of `grants`."""
     announcements: Announcements | None = None
     drop_folders: list[DropFolder] = field(default_factory=list)
     """The folders of the file-drop sources, whose files it loads while it serves."""
+    notifier: Notifier | None = None
+    """Tells department systems of their applications; None without webhooks."""
     _follower: asyncio.Task[None] | None = None
     _drops: list[asyncio.Task[None]] = field(default_factory=list)
     _freshness_checks: asyncio.Task[None] | None = None
+    _notifying: asyncio.Task[None] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -93,6 +103,10 @@ class Platform:
         self._freshness_checks = asyncio.create_task(
             self.freshness.follow(settings.freshness_check_seconds), name="freshness"
         )
+        if self.notifier is not None:
+            self._notifying = asyncio.create_task(
+                self.notifier.follow(settings.notify_seconds), name="notifications"
+            )
 
     async def close(self) -> None:
         """Commit what the audit log still holds and sign its last checkpoint first.
@@ -108,7 +122,8 @@ class Platform:
             closing.push_async_callback(self._stop_following)
 
     async def _stop_following(self) -> None:
-        for task in [*self._drops, *filter(None, [self._follower, self._freshness_checks])]:
+        background = [self._follower, self._freshness_checks, self._notifying]
+        for task in [*self._drops, *filter(None, background)]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -118,6 +133,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     """The platform the settings describe; `kinds` are the kinds of source it can read
     (a test adds its own, such as the in-memory connector)."""
     catalog = load_catalog(settings.catalog_dir)
+    calendar = load_calendar(settings.calendar_dir)
     hasher = SubjectHasher(*settings.audit_key())
     cursor_key = settings.cursor_secret()
     if settings.demo:
@@ -158,6 +174,11 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         for name, options in drop_options.items()
     }
     freshness = FreshnessWatch(current, sources, stagings)
+    applications = ApplicationStore(store, policy_source.grants, calendar)
+    notifier = None
+    if settings.application_webhooks:
+        outbox = Outbox(store, applications, frozenset(settings.application_webhooks))
+        notifier = Notifier.from_settings(settings, outbox)
     executor = Executor(
         policy_source,
         cursor_key=cursor_key,
@@ -175,8 +196,11 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         sources,
         store,
         freshness,
+        calendar,
+        applications,
         announcements,
         folders,
+        notifier,
     )
 
 

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from errors import ConfigurationError
@@ -48,6 +48,13 @@ SECRETS = (
 )
 
 
+class WebhookTarget(BaseModel):
+    """Where a department system hears of its applications, and the key it checks them by."""
+
+    url: str = Field(pattern=r"^https?://[^\s]+$")
+    secret: SecretStr = Field(min_length=16)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__")
 
@@ -56,6 +63,9 @@ class Settings(BaseSettings):
     data_dir: Path = ROOT / "var"
     catalog_dir: Path = ROOT / "catalog" / "departments"
     policy_dir: Path = ROOT / "policies"
+    # The city's working-day calendar overrides (workdays/overrides.py): one holiday-cn
+    # JSON file per year, for local adjustments and the years `chinese-calendar` lacks.
+    calendar_dir: Path = ROOT / "workdays" / "overrides"
     platform_store_url: str | None = None
     # Source name -> its URL, or an object of options with a `url` (connectors/kinds.py):
     # checked against its kind's options at start-up.
@@ -160,6 +170,20 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=12, gt=0)
     max_aliases: int = Field(default=30, gt=0)
     max_tokens: int = Field(default=5000, gt=0)
+
+    # Department systems told of their applications (Art. 8: new, answered, escalated, due
+    # soon, a grant ending soon) by signed webhooks, as a JSON object keyed by department
+    # code, or `coordination_office` for the office: '{"11410581005000005D": {"url":
+    # "https://…/hooks", "secret": "…"}}' (notifications/). The secret signs each body.
+    application_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    # A failed delivery is tried again after this, doubled at each attempt, up to
+    # `webhook_attempts` attempts; then it is dead-lettered (`python -m notifications`).
+    webhook_retry_seconds: float = Field(default=30.0, gt=0)
+    webhook_attempts: int = Field(default=6, gt=0, le=20)
+    # How long before an answer's deadline, and before a grant's end, a reminder goes out.
+    reminder_hours: float = Field(default=2.0, gt=0)
+    # How often the notifier looks for new steps, reminders and deliveries due.
+    notify_seconds: float = Field(default=5.0, gt=0)
 
     # GraphiQL at GET /graphql for browsers, from the project's own files. None: on in demo
     # mode only.

@@ -27,6 +27,7 @@ from errors import ConfigurationError
 from policies import load_rules
 from settings import SECRETS, Settings, read_settings, record_run_mode
 from store import upgrade
+from workdays import load_calendar
 
 # The exit status of a server that cannot start for its configuration.
 CONFIGURATION_ERROR = 2
@@ -63,6 +64,10 @@ def check(settings: Settings) -> None:
     problems += _url_problems(settings)
     try:
         load_rules(settings.policy_dir, load_catalog(settings.catalog_dir))
+    except ConfigurationError as problem:
+        problems.append(problem)
+    try:
+        load_calendar(settings.calendar_dir)
     except ConfigurationError as problem:
         problems.append(problem)
     if problems:

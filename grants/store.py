@@ -50,48 +50,77 @@ class GrantStore:
     async def add(self, grant: Grant, catalog: Catalog, *, operator: str, reason: str) -> Grant:
         """Raises GrantRefused, storing nothing, for a grant the catalog cannot permit or
         a change that names no operator or reason."""
+        async with self.engine.begin() as connection:
+            added, sequence = await self.add_within(
+                connection, grant, catalog, operator=operator, reason=reason
+            )
+        await self.announce(sequence)
+        return added
+
+    async def add_within(
+        self,
+        connection: AsyncConnection,
+        grant: Grant,
+        catalog: Catalog,
+        *,
+        operator: str,
+        reason: str,
+    ) -> tuple[Grant, int]:
+        """`add` in the caller's transaction (an approved application becomes its grant
+        in the approval's own): the grant and the sequence it moved to, which the caller
+        announces once the transaction has committed."""
         _accountable(operator, reason)
         grant = checked(grant, catalog)
         now = datetime.datetime.now(datetime.UTC)
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                grants_table.insert().values(
-                    consumer=grant.consumer,
-                    resource_id=grant.resource_id,
-                    items=list(grant.items),
-                    action=grant.action.value,
-                    purposes=[purpose.value for purpose in grant.purposes],
-                    scope=grant.scope,
-                    valid_from=grant.valid_from,
-                    valid_until=grant.valid_until,
-                    reference=grant.reference,
-                    created_at=now,
-                    changed_at=now,
-                )
+        result = await connection.execute(
+            grants_table.insert().values(
+                consumer=grant.consumer,
+                resource_id=grant.resource_id,
+                items=list(grant.items),
+                action=grant.action.value,
+                purposes=[purpose.value for purpose in grant.purposes],
+                scope=grant.scope,
+                valid_from=grant.valid_from,
+                valid_until=grant.valid_until,
+                reference=grant.reference,
+                created_at=now,
+                changed_at=now,
             )
-            assert result.inserted_primary_key is not None
-            grant_id = int(result.inserted_primary_key[0])
-            sequence = await _moved(connection)
-            await _record(connection, grant_id, Change.GRANTED, (operator, reason), now, sequence)
-        await self._announce(sequence)
-        return Grant(**{**grant.__dict__, "id": grant_id, "created_at": now})
+        )
+        assert result.inserted_primary_key is not None
+        grant_id = int(result.inserted_primary_key[0])
+        sequence = await _moved(connection)
+        await _record(connection, grant_id, Change.GRANTED, (operator, reason), now, sequence)
+        return Grant(**{**grant.__dict__, "id": grant_id, "created_at": now}), sequence
 
     async def revoke(self, grant_id: int, *, operator: str, reason: str) -> bool:
         """True if a grant in force was revoked; revoking twice changes nothing."""
+        async with self.engine.begin() as connection:
+            sequence = await self.revoke_within(
+                connection, grant_id, operator=operator, reason=reason
+            )
+        if sequence is None:
+            return False
+        await self.announce(sequence)
+        return True
+
+    async def revoke_within(
+        self, connection: AsyncConnection, grant_id: int, *, operator: str, reason: str
+    ) -> int | None:
+        """`revoke` in the caller's transaction: the sequence it moved to, for the caller
+        to announce once committed; None if the grant was not in force."""
         _accountable(operator, reason)
         now = datetime.datetime.now(datetime.UTC)
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                grants_table.update()
-                .where(grants_table.c.id == grant_id, grants_table.c.revoked_at.is_(None))
-                .values(revoked_at=now, changed_at=now)
-            )
-            if not result.rowcount:
-                return False
-            sequence = await _moved(connection)
-            await _record(connection, grant_id, Change.REVOKED, (operator, reason), now, sequence)
-        await self._announce(sequence)
-        return True
+        result = await connection.execute(
+            grants_table.update()
+            .where(grants_table.c.id == grant_id, grants_table.c.revoked_at.is_(None))
+            .values(revoked_at=now, changed_at=now)
+        )
+        if not result.rowcount:
+            return None
+        sequence = await _moved(connection)
+        await _record(connection, grant_id, Change.REVOKED, (operator, reason), now, sequence)
+        return sequence
 
     async def listed(self, *, include_revoked: bool = False) -> list[Grant]:
         statement = sa.select(grants_table).order_by(grants_table.c.id)
@@ -171,7 +200,8 @@ class GrantStore:
             return GrantChanges(made, revoked, before)
         raise GrantsChanging("the grants changed at every read; the next reload tries again")
 
-    async def _announce(self, sequence: int) -> None:
+    async def announce(self, sequence: int) -> None:
+        """Tell the other instances a change committed (nothing without announcements)."""
         if self.announcements is not None:
             await self.announcements.announce(sequence)
 

@@ -22,7 +22,8 @@ class Role(StrEnum):
     """What a person signed in through the city's single sign-on may do beyond asking for
     data (a person with none of these is a plain user). Recorded and carried by the
     caller; `policy_admin` is checked by the policy admins' operations (`web/admin.py`),
-    the others by the tools for applications and accountability to come."""
+    `provider_approver` and `coordination_office` by the applications'
+    (`policies/application_access.py`), `auditor` by the auditors' tools."""
 
     POLICY_ADMIN = "policy_admin"
     PROVIDER_APPROVER = "provider_approver"

@@ -260,3 +260,96 @@ unknown_operations = sa.Table(
     sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Applications for conditional items and their steps (0014_applications, applications/).
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("consumer", sa.String(140), nullable=False),
+    sa.Column("consumer_department", sa.String(18), nullable=False),
+    sa.Column("applicant", sa.String(100)),
+    sa.Column("provider_code", sa.String(18), nullable=False),
+    sa.Column("resource_id", sa.String(64), nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("purpose", sa.String(40), nullable=False),
+    sa.Column("business_reason", sa.String(500), nullable=False),
+    sa.Column("case_reference", sa.String(200), nullable=False),
+    sa.Column("scope", sa.String(400), nullable=False, server_default=""),
+    sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+    # The use conditions the applicant acknowledged (Art. 11), by their version.
+    sa.Column("acknowledged", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True)),
+    sa.Column("grant_id", sa.Integer, sa.ForeignKey("grants.id")),
+    # When the approval's grant ends (the approved validity, not the one applied for).
+    sa.Column("granted_until", sa.DateTime(timezone=True)),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_applications_provider_state", applications.c.provider_code, applications.c.state)
+sa.Index("ix_applications_consumer_state", applications.c.consumer_department, applications.c.state)
+
+# Each item of each open application, once: what refuses a duplicate, even at once.
+application_open_items = sa.Table(
+    "application_open_items",
+    metadata,
+    sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("consumer", sa.String(140), nullable=False),
+    sa.Column("resource_id", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.String(40), nullable=False),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.UniqueConstraint(
+        "consumer", "resource_id", "purpose", "item", name="uq_application_open_items"
+    ),
+)
+sa.Index("ix_application_open_items_application", application_open_items.c.application_id)
+
+application_steps = sa.Table(
+    "application_steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("step", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("department", sa.String(18)),
+    sa.Column("person", sa.String(100), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("terms", sa.JSON, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_application_steps_application", application_steps.c.application_id)
+
+# Webhook deliveries to department systems (0014_applications, notifications/): one row per
+# (event, recipient), made once (`dedupe`), tried until delivered or dead.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dedupe", sa.String(120), nullable=False, unique=True),
+    sa.Column("recipient", sa.String(40), nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("application_id", sa.Integer, sa.ForeignKey("applications.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)
+sa.Index(
+    "ix_webhook_deliveries_due", webhook_deliveries.c.state, webhook_deliveries.c.next_attempt_at
+)
+
+# How far the notifier has read the application steps (one row).
+notification_cursor = sa.Table(
+    "notification_cursor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("step_id", sa.Integer, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_notification_cursor_one_row"),
+)

@@ -43,7 +43,21 @@ def _isolated_data_dir() -> Path:
         del os.environ[name]
     directory = Path(tempfile.mkdtemp(prefix="gov-share-tests-"))
     os.environ["GOV_SHARE_DATA_DIR"] = str(directory)
+    os.environ["GOV_SHARE_CALENDAR_DIR"] = str(_calendar_of_known_years(directory))
     return directory
+
+
+def _calendar_of_known_years(directory: Path) -> Path:
+    """A working-day calendar that knows the years after `chinese-calendar`'s (weekends
+    only, no holidays), so that whether a server is ready does not depend on the day the
+    tests run: from the last days of a year whose successor nobody has published, a real
+    server says `degraded` (the calendar is provisional), and a test of something else
+    would fail for it. The calendar's own tests give their files, or none."""
+    calendar = directory / "calendar"
+    calendar.mkdir()
+    for year in range(2027, 2041):
+        (calendar / f"{year}.json").write_text(f'{{"year": {year}, "days": []}}')
+    return calendar
 
 
 DATA_DIR = _isolated_data_dir()

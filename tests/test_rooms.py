@@ -34,7 +34,17 @@ MIGRATIONS = "store.migrations"
 
 FRAMEWORKS = ("strawberry", "graphql", "starlette", "uvicorn")
 CATALOG_NEVER = (*FRAMEWORKS, "httpx", "sqlalchemy")
-STORE_BACKED = ("store", "grants", "quota", "audit", "auth", "documents", "inventory")
+STORE_BACKED = (
+    "store",
+    "grants",
+    "quota",
+    "audit",
+    "auth",
+    "documents",
+    "inventory",
+    "applications",
+    "notifications",
+)
 """The rooms that read or write the platform store."""
 FORBIDDEN: Mapping[str, frozenset[str]] = {
     "policies": frozenset({"resolvers", "schema", "web", "server"}),

@@ -32,6 +32,7 @@ from platform_setup import Platform, build_platform
 from settings import Settings
 from web.admin import administer, administers
 from web.answering import answered, headers_of, identify
+from web.applying import answer_applications, applies
 from web.auditing import audit_operation, audits
 from web.cors import cors
 from web.exchange import Exchange
@@ -119,6 +120,9 @@ async def _exchange(request: Request, platform: Platform, exchange: Exchange) ->
     exchange.document_id = called.document.document_id if called.document else None
     if administers(graphql, platform.settings.max_tokens):
         exchange.outcome = await administer(exchange.graphql, caller, platform, trusted)
+        return
+    if applies(graphql, platform.settings.max_tokens):
+        exchange.outcome = await answer_applications(exchange.graphql, caller, platform)
         return
     if audits(graphql, platform.settings.max_tokens):
         exchange.outcome = await audit_operation(exchange.graphql, caller, platform)

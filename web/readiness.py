@@ -6,7 +6,9 @@ states: `ready` (the store and every source answer), `degraded` (still served, a
 the body says what is wrong: the store and some sources answer; or a reload of the
 rule or catalog files failed, and the last good policy is in force; or grant changes
 are not announced to this server, which then follows them by polling; or Redis does
-not answer, and this server counts rate limits alone until it does) and
+not answer, and this server counts rate limits alone until it does; or the working-day
+calendar does not know the year an answer due now falls in, so deadlines are
+provisional) and
 `not_ready` (no store, so nothing can be audited, or no source at all: 503, take it
 out of rotation). A source whose circuit is open (`connectors.circuit`) is not asked:
 it is down, and the problem says why.
@@ -15,6 +17,7 @@ it is down, and the problem says why.
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import Awaitable
 
 from starlette.requests import Request
@@ -51,6 +54,9 @@ async def readyz(request: Request) -> Response:
     throttle: Throttle = request.app.state.throttle
     if throttle.problem is not None:
         problems.append(throttle.problem)
+    calendar = platform.calendar.provisional_problem(datetime.datetime.now(datetime.UTC))
+    if calendar is not None:
+        problems.append(calendar)
     if not store:
         problems.insert(0, "the platform store does not answer: nothing can be audited")
     if not store or len(down) == len(sources):
@@ -70,6 +76,7 @@ async def readyz(request: Request) -> Response:
         "rate_limits": throttle.counting.value,
         "problems": problems,
         "freshness": _freshness(platform),
+        "calendar": "provisional" if calendar is not None else "known",
     }
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
 

@@ -653,9 +653,11 @@ async def test_the_command_line_refuses_a_malformed_scope(store: Store) -> None:
 
 
 @pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has no roles
-async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: Store) -> None:
+async def test_the_servers_writer_role_makes_grants_but_cannot_erase_them(store: Store) -> None:
     """On PostgreSQL the server logs in with the writer role only: it follows grants and
-    counts verification checks, and a grant can only come from the platform's admins."""
+    counts verification checks, and since an approved application becomes a grant in
+    the approval's transaction (0012_applications), it makes and revokes grants too.
+    What it never does is erase one, or rewrite a grant's history."""
     made = await store.grants.add(
         Grant(
             consumer=ENROLMENT,
@@ -678,13 +680,19 @@ async def test_the_servers_writer_role_reads_grants_but_cannot_make_them(store: 
         quota = VerificationQuota(writer, per_day=2)
         caller = Caller(EDUCATION, "林州市教育局", "school-enrolment")
         assert [await quota.spend(caller) for _ in range(3)] == [True, True, False]
-        with pytest.raises(DBAPIError, match="permission denied"):
-            await as_writer.add(
-                dataclasses.replace(made, id=None), CATALOG, operator="gs-admin", reason="test"
-            )
-        with pytest.raises(DBAPIError, match="permission denied"):
-            assert made.id is not None
-            await as_writer.revoke(made.id, operator="gs-admin", reason="test")
+        second = await as_writer.add(
+            dataclasses.replace(made, id=None), CATALOG, operator="wangwu", reason="approved"
+        )
+        assert second.id is not None
+        assert await as_writer.revoke(second.id, operator="wangwu", reason="ended early")
+        for statement in (
+            "DELETE FROM grants",
+            "DELETE FROM grant_changes",
+            "UPDATE grant_changes SET reason = 'rewritten'",
+        ):
+            with pytest.raises(DBAPIError, match="permission denied"):
+                async with writer.begin() as connection:
+                    await connection.exec_driver_sql(statement)
     finally:
         await writer.dispose()
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from audit import AuditLog
 from settings import Settings
 from tests.conftest import SOURCES, Gateway, serving
+from workdays import WorkingCalendar
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +86,18 @@ async def test_not_ready_when_the_store_does_not_answer(gateway: Gateway, tmp_pa
     body = ready.json()
     assert body["status"] == "not_ready" and body["store"] == "unavailable"
     assert body["problems"][0] == "the platform store does not answer: nothing can be audited"
+
+
+async def test_degraded_while_answer_deadlines_are_provisional(gateway: Gateway) -> None:
+    """A year the calendar does not know is counted on weekends alone: still served (an
+    application is never refused for it), and said in /readyz until the year is added."""
+    known = gateway.platform.calendar
+    gateway.platform.calendar = WorkingCalendar(schedule=lambda day: None)
+    try:
+        body = (await gateway.client.get("/readyz")).json()
+    finally:
+        gateway.platform.calendar = known
+    assert body["status"] == "degraded" and body["calendar"] == "provisional"
+    [problem] = body["problems"]
+    assert problem.startswith("the working-day calendar does not know ")
+    assert (await gateway.client.get("/readyz")).json()["calendar"] == "known"
