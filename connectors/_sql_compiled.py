@@ -37,10 +37,23 @@ class CompiledRead:
     binders: tuple[Processor | None, ...]
     constants: Mapping[str, Any]
     labels: tuple[str, ...]
-    converters: tuple[tuple[str, Processor], ...]
+    types: tuple[sa.types.TypeEngine[Any], ...]
+    """The selected columns' types, for their result processors."""
+    converters: tuple[tuple[str, Processor], ...] | None
+    """What SQLAlchemy does to each column's values; None until the driver has described
+    the columns (`described`): PostgreSQL's numerics are converted by their type code."""
 
     @classmethod
-    def of(cls, statement: sa.Select[Any], dialect: sa.Dialect, named: dict[str, Any]) -> Self:
+    def of(
+        cls,
+        statement: sa.Select[Any],
+        dialect: sa.Dialect,
+        named: dict[str, Any],
+        *,
+        described: bool = True,
+    ) -> Self:
+        """`described=False`: the converters are made from the first result's column
+        type codes (`described`); SQLite's need none."""
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup or ())
         # The names of `parameters` must be where the statement binds these values.
@@ -52,13 +65,21 @@ class CompiledRead:
             if name not in named
         }
         columns = statement.selected_columns
-        converters = [
-            (label, converter)
-            for label, column in zip(columns.keys(), columns, strict=True)
-            if (converter := column.type.dialect_impl(dialect).result_processor(dialect, None))
-        ]
         labels = tuple(columns.keys())
-        return cls(str(compiled), names, binders, constants, labels, tuple(converters))
+        types = tuple(column.type for column in columns)
+        made = cls(str(compiled), names, binders, constants, labels, types, None)
+        if described:
+            made.described(dialect, [None] * len(types))
+        return made
+
+    def described(self, dialect: sa.Dialect, type_codes: Sequence[Any]) -> None:
+        """The converters for columns of these driver type codes (a cursor's
+        `description`), as SQLAlchemy makes them for a result."""
+        self.converters = tuple(
+            (label, converter)
+            for label, type_, code in zip(self.labels, self.types, type_codes, strict=True)
+            if (converter := type_.dialect_impl(dialect).result_processor(dialect, code))
+        )
 
     def values(self, named: Mapping[str, Any]) -> tuple[Any, ...]:
         constants = self.constants
@@ -78,6 +99,7 @@ class CompiledRead:
         # Each driver row has one value per label (the statement selects them): a strict
         # zip would cost ~0.15 µs more per row, a third of building it.
         rows = [dict(zip(self.labels, values, strict=False)) for values in fetched]
+        assert self.converters is not None, "described before its first rows"
         for label, converter in self.converters:
             for row in rows:
                 row[label] = converter(row[label])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -136,7 +136,7 @@ class SqlConnector:
         compiled = self._statements.get(key)
         if compiled is None:
             statement = build(await self._table(read.table), read, self.dialect)
-            compiled = CompiledRead.of(statement, self.engine.dialect, named)
+            compiled = CompiledRead.of(statement, self.engine.dialect, named, described=False)
             if len(self._statements) >= COMPILED_SHAPES:
                 del self._statements[next(iter(self._statements))]
             self._statements[key] = compiled
@@ -146,10 +146,13 @@ class SqlConnector:
         values = compiled.values(named)
         async with self.engine.connect() as connection:
             try:
-                return await connection.run_sync(_driver_rows, compiled.sql, values)
+                fetched, description = await connection.run_sync(_driver_rows, compiled.sql, values)
             except BaseException:
                 await connection.invalidate()
                 raise
+        if compiled.converters is None:
+            compiled.described(self.engine.dialect, [column[1] for column in description])
+        return fetched
 
     async def _table(self, name: str) -> sa.Table:
         """Reflect the table once, so values come back in the source's own types."""
@@ -161,15 +164,18 @@ class SqlConnector:
         return self._tables[name]
 
 
-def _driver_rows(connection: sa.Connection, sql: str, values: tuple[Any, ...]) -> Fetched:
+def _driver_rows(
+    connection: sa.Connection, sql: str, values: tuple[Any, ...]
+) -> tuple[Fetched, Sequence[Sequence[Any]]]:
     """The driver's own rows (asyncpg's records, asyncmy's tuples): SQLAlchemy's Row
-    objects would only be copied into dicts."""
+    objects would only be copied into dicts; and the cursor's description of them."""
     result = connection.exec_driver_sql(sql, values)
     try:
         fetched: Fetched = result.cursor.fetchall()
+        description = result.cursor.description
     finally:
         result.close()
-    return fetched
+    return fetched, description
 
 
 def _engine_options(url: str, timeout_seconds: float) -> dict[str, Any]:

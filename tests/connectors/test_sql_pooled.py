@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,17 @@ async def postgres_table() -> AsyncIterator[str]:
     async for url in postgres_database():
         engine = create_async_engine(url)
         async with engine.begin() as connection:
-            await connection.execute(sa.text("CREATE TABLE item (id int PRIMARY KEY, parent int)"))
             await connection.execute(
-                sa.text("INSERT INTO item SELECT n, n % 7 FROM generate_series(1, 70) AS n")
+                sa.text(
+                    "CREATE TABLE item (id int PRIMARY KEY, parent int, "
+                    "area numeric(10, 2), ratio double precision, share real)"
+                )
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO item SELECT n, n % 7, n * 1.25, n / 8.0, n / 4.0 "
+                    "FROM generate_series(1, 70) AS n"
+                )
             )
         await engine.dispose()
         yield url
@@ -147,6 +156,28 @@ async def test_postgresql_prepares_a_shape_once_whatever_the_number_of_keys(
     reads = [sql for sql in sent if "item" in sql]
     assert len(reads) == 3 and len(set(reads)) == 1
     assert [row["statement"] for row in prepared].count(reads[0]) == 1
+
+
+async def test_numbers_come_back_in_the_types_sqlalchemy_gives(postgres_table: str) -> None:
+    """PostgreSQL's numerics are converted by the type code the driver reports (a
+    compiled shape learns them from its first result): numeric as Decimal, double
+    precision and real as float."""
+    connector = SqlConnector("items", postgres_table)
+    try:
+        columns = ("id", "area", "ratio", "share")
+        for _ in range(2):  # the first read describes the columns, the second reuses it
+            [rows] = await connector.read(Read("item", columns, "id", page=Page(2)), CONTEXT)
+            assert rows[0] == {
+                "id": 1,
+                "area": Decimal("1.25"),
+                "ratio": 0.125,
+                "share": 0.25,
+            }
+            assert isinstance(rows[0]["area"], Decimal) and isinstance(rows[0]["share"], float)
+        [counts] = [await connector.count(Read("item", ("id",), "id", "parent", (1, 2)), CONTEXT)]
+        assert counts == [10, 10]
+    finally:
+        await connector.close()
 
 
 async def test_pool_sizes_come_from_the_source_settings(postgres_table: str) -> None:
