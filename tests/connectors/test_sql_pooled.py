@@ -16,8 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from catalog import load_catalog
-from connectors import SqlConnector
-from connectors.base import Page, Read, ReadContext
+from connectors import MemoryConnector, SqlConnector
+from connectors.base import Comparison, Operator, OrderKey, Page, Read, ReadContext
 from demo import DemoScale, generate_demo_data
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
@@ -176,6 +176,59 @@ async def test_numbers_come_back_in_the_types_sqlalchemy_gives(postgres_table: s
             assert isinstance(rows[0]["area"], Decimal) and isinstance(rows[0]["share"], float)
         [counts] = [await connector.count(Read("item", ("id",), "id", "parent", (1, 2)), CONTEXT)]
         assert counts == [10, 10]
+    finally:
+        await connector.close()
+
+
+async def test_postgresql_pages_per_parent_answer_as_the_memory_connector(
+    postgres_table: str,
+) -> None:
+    """Per-parent pages on PostgreSQL are read through a LATERAL join, one index probe
+    per distinct key (`_sql_query._lateral_pages`): the same rows, in the same order,
+    as the in-memory reference, for repeated and unknown keys, orderings on nullable
+    and descending columns, filters and a page's keyset."""
+    connector = SqlConnector("items", postgres_table)
+    try:
+        async with connector.engine.begin() as connection:
+            await connection.execute(sa.text("UPDATE item SET area = NULL WHERE id % 5 = 0"))
+        [everything] = await connector.read(
+            Read("item", ("id", "parent", "area", "ratio"), "id"), CONTEXT
+        )
+        memory = MemoryConnector("items", {"item": everything})
+        keys = (3, 1, 3, 99, 0)
+        reads = [
+            Read("item", ("id", "parent"), "id", "parent", keys, Page(3)),
+            Read(
+                "item",
+                ("id", "parent", "area"),
+                "id",
+                "parent",
+                keys,
+                Page(4),
+                order=(OrderKey("area", descending=True),),
+            ),
+            Read(
+                "item",
+                ("id", "parent", "area"),
+                "id",
+                "parent",
+                keys,
+                Page(2),
+                order=(OrderKey("area"),),
+            ),
+            Read(
+                "item",
+                ("id", "parent", "ratio"),
+                "id",
+                "parent",
+                keys,
+                Page(3),
+                predicate=Comparison("id", Operator.GT, 30),
+            ),
+            Read("item", ("id", "parent"), "id", "parent", (2,), Page(2, (30,))),
+        ]
+        for read in reads:
+            assert await connector.read(read, CONTEXT) == await memory.read(read, CONTEXT), read
     finally:
         await connector.close()
 
