@@ -238,7 +238,7 @@ async def test_pool_sizes_come_from_the_source_settings(postgres_table: str) -> 
     default = SqlConnector("items", postgres_table)
     try:
         assert (sized.engine.pool.size(), sized.engine.pool._max_overflow) == (3, 2)  # type: ignore[attr-defined]
-        assert default.engine.pool.size() == 10
+        assert default.engine.pool.size() == 20
     finally:
         await sized.close()
         await default.close()
