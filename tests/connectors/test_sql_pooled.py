@@ -19,6 +19,7 @@ from catalog import load_catalog
 from connectors import MemoryConnector, SqlConnector
 from connectors.base import Comparison, Operator, OrderKey, Page, Read, ReadContext
 from demo import DemoScale, generate_demo_data
+from errors import SourceUnavailable
 from settings import ROOT, Settings
 from tests.conftest import SEED, SOURCES, Gateway, serving
 from tests.engines import mariadb_database, postgres_database
@@ -229,6 +230,27 @@ async def test_postgresql_pages_per_parent_answer_as_the_memory_connector(
         ]
         for read in reads:
             assert await connector.read(read, CONTEXT) == await memory.read(read, CONTEXT), read
+    finally:
+        await connector.close()
+
+
+async def test_a_read_past_its_timeout_is_stopped_and_the_pool_still_serves(
+    postgres_table: str,
+) -> None:
+    """The timeout is kept: the read fails as the source unavailable, and the one pooled
+    connection (invalidated if the read was cut short mid-statement) serves the next."""
+    connector = SqlConnector(
+        "items", postgres_table, timeout_seconds=1, pool_size=1, max_overflow=0
+    )
+    try:
+        async with connector.engine.begin() as connection:
+            await connection.execute(
+                sa.text("CREATE VIEW slow_item AS SELECT item.* FROM item, pg_sleep(5)")
+            )
+        with pytest.raises(SourceUnavailable):
+            await connector.read(Read("slow_item", ("id",), "id", page=Page(1)), CONTEXT)
+        [rows] = await connector.read(Read("item", ("id",), "id", page=Page(1)), CONTEXT)
+        assert rows == [{"id": 1}, {"id": 2}]
     finally:
         await connector.close()
 
