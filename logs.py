@@ -47,3 +47,10 @@ def _plain(value: object) -> str:
     if isinstance(value, BaseException):
         return type(value).__name__
     return str(value)
+
+
+def log_as_json() -> None:
+    """The server's logging, in its process and in each of its workers (`workers.py`)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])

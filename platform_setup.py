@@ -129,18 +129,48 @@ class Platform:
                 await task
 
 
-async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Platform:
-    """The platform the settings describe; `kinds` are the kinds of source it can read
-    (a test adds its own, such as the in-memory connector)."""
+async def prepare_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> None:
+    """What is done once per data directory and store, not once per process: the demo
+    data made, the store migrated, the demo keys seeded. Several workers (`workers.py`)
+    each building their platform would race at it (two generating the same SQLite
+    files, two seeding the same keys), so the server does it before they start, and
+    they build theirs `prepared`; the demo's file deliveries are loaded here too, once,
+    not by every worker at the same moment."""
     catalog = load_catalog(settings.catalog_dir)
-    calendar = load_calendar(settings.calendar_dir)
-    hasher = SubjectHasher(*settings.audit_key())
-    cursor_key = settings.cursor_secret()
+    await _prepare_store(settings, catalog)
+    if settings.demo:
+        store = store_engine(settings.store_url())
+        try:
+            await KeyRegistry(store, demo=True).seed_demo_keys(settings.seed)
+        finally:
+            await store.dispose()
+        for name, options in _drop_options(settings, catalog, kinds).items():
+            if settings.demo_delivered(name):
+                folder = DropFolder(name, options, lambda: catalog)
+                await folder.prepare()
+                await folder.load_waiting()
+
+
+async def _prepare_store(settings: Settings, catalog: Catalog) -> None:
     if settings.demo:
         await asyncio.to_thread(_ensure_demo_data, settings, catalog)
     if settings.platform_store_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(upgrade, settings.store_url())
+
+
+async def build_platform(
+    settings: Settings, kinds: SourceKinds = SOURCE_KINDS, *, prepared: bool = False
+) -> Platform:
+    """The platform the settings describe; `kinds` are the kinds of source it can read
+    (a test adds its own, such as the in-memory connector). `prepared`: by
+    `prepare_platform`, once for all the server's workers."""
+    catalog = load_catalog(settings.catalog_dir)
+    calendar = load_calendar(settings.calendar_dir)
+    hasher = SubjectHasher(*settings.audit_key())
+    cursor_key = settings.cursor_secret()
+    if not prepared:
+        await _prepare_store(settings, catalog)
     store = store_engine(settings.store_url())
     announcements = Announcements.from_settings(settings)
     sources = _sources(settings, catalog, kinds)
@@ -158,7 +188,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         cache_seconds=settings.auth_cache_seconds,
         tokens=TokenVerifier.from_settings(settings),
     )
-    if settings.demo:
+    if settings.demo and not prepared:
         await keys.seed_demo_keys(settings.seed)
 
     def current() -> Catalog:
@@ -167,7 +197,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
     folders = [DropFolder(name, options, current) for name, options in drop_options.items()]
     for folder in folders:
         await folder.prepare()
-        if settings.demo_delivered(folder.source):  # the demo set-up's files, written whole
+        if settings.demo_delivered(folder.source) and not prepared:  # the demo's, whole
             await folder.load_waiting()
     stagings = {
         name: Staging(options.staging_url.get_secret_value())

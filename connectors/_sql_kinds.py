@@ -18,7 +18,11 @@ from connectors.sqlite import SqliteConnector
 
 class SqlOptions(SourceOptions):
     pool_size: int | None = Field(default=None, gt=0)
-    """Connections kept open to the database; by default SQLAlchemy's (5)."""
+    """Connections kept open to the database; by default `sql.POOL_SIZE` (PostgreSQL,
+    MariaDB) or SQLAlchemy's (SQLite files)."""
+    max_overflow: int | None = Field(default=None, ge=0)
+    """Connections opened beyond the pool in a burst and closed after; by default
+    `sql.MAX_OVERFLOW` (PostgreSQL, MariaDB) or SQLAlchemy's (SQLite files)."""
 
     @field_validator("url")
     @classmethod
@@ -42,6 +46,7 @@ def _kind(connector: type[SqlConnector | SqliteConnector]) -> SourceKind[SqlOpti
             options.url.get_secret_value(),
             timeout_seconds=options.timeout_seconds,
             pool_size=options.pool_size,
+            max_overflow=options.max_overflow,
         )
 
     return SourceKind(SqlOptions, opened)

@@ -16,10 +16,11 @@ from typing import Any
 from connectors.base import And, Comparison, Not, Operator, Or, Predicate, Read
 
 
-def parameters(read: Read) -> dict[str, Any]:
-    """The values of `read` by the names its statement binds them under (the keys as
-    one `keys` array on PostgreSQL are not among them)."""
-    named: dict[str, Any] = in_names("match", read.match_values or ())
+def parameters(read: Read, *, array_keys: bool = False) -> dict[str, Any]:
+    """The values of `read` by the names its statement binds them under; with
+    `array_keys` (PostgreSQL: `_sql_query._match`) the keys as one `keys` array."""
+    keys = read.match_values or ()
+    named: dict[str, Any] = {"keys": list(keys)} if array_keys else in_names("match", keys)
     named.update(_values("where", read.predicate))
     for index, computed in enumerate(read.computed):
         named.update(_values(f"computed_{index}", computed.condition))
@@ -44,9 +45,10 @@ def rows_bound(read: Read) -> int:
     return len(read.match_values) * read.page.limit + 1
 
 
-def shape(read: Read) -> Hashable:
+def shape(read: Read, *, array_keys: bool = False) -> Hashable:
     """What the text of `read`'s statements depends on: everything but the values
-    `parameters` names, of which only how many there are and which are NULL."""
+    `parameters` names, of which only how many there are and which are NULL (not how
+    many keys, with `array_keys`: they are one parameter)."""
     page = None
     if read.page is not None:
         page = (read.page.after is None, tuple(v is None for v in read.page.after or ()))
@@ -60,7 +62,7 @@ def shape(read: Read) -> Hashable:
     )
     return (
         valueless,
-        None if read.match_values is None else len(read.match_values),
+        None if read.match_values is None or array_keys else len(read.match_values),
         _predicate_shape(read.predicate),
         tuple(_predicate_shape(computed.condition) for computed in read.computed),
         tuple((flag.label, _predicate_shape(flag.condition)) for flag in read.flags),

@@ -30,6 +30,8 @@ def select_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any
     limit = sa.bindparam("limit", read.page.limit, type_=sa.Integer)
     if read.match_column is None:
         return statement.order_by(*_order_by(table, read.sort_keys)).limit(limit)
+    if dialect == "postgresql":
+        return _lateral_pages(table, read, limit)
     position = sa.func.row_number().over(
         partition_by=table.c[read.match_column], order_by=_order_by(table, read.sort_keys)
     )
@@ -38,6 +40,33 @@ def select_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any
         sa.select(*[ranked.c[name] for name in read.labels])
         .where(ranked.c["_position"] <= limit)
         .order_by(ranked.c[read.match_column], ranked.c["_position"])
+    )
+
+
+def _lateral_pages(table: sa.Table, read: Read, limit: sa.BindParameter[int]) -> sa.Select[Any]:
+    """Per-parent pages on PostgreSQL: for each distinct key, its page read through the
+    index on the match column (`LATERAL ... ORDER BY ... LIMIT`), as PostGraphile does.
+    The window of `select_statement` filters every row of every key and sorts them
+    all: for the side-by-side's licences of 100 holders the planner chose a sequential
+    scan, 7.2 ms against 0.6 ms (EXPLAIN ANALYZE, 16,000 licences). A page's position
+    orders the rows within each key, as the window's does."""
+    assert read.match_column is not None
+    match = table.c[read.match_column]
+    values = list(read.match_values or ())
+    keys_array = sa.bindparam("keys", values, type_=sa.ARRAY(match.type))
+    keys = sa.select(sa.func.unnest(keys_array).label("key")).distinct().subquery("keys")
+    position = sa.func.row_number().over(order_by=_order_by(table, read.sort_keys))
+    page = (
+        _filtered(table, read, "postgresql", match=match == keys.c.key)
+        .add_columns(position.label("_position"))
+        .order_by(*_order_by(table, read.sort_keys))
+        .limit(limit)
+        .lateral("page")
+    )
+    return (
+        sa.select(*[page.c[name] for name in read.labels])
+        .select_from(keys.join(page, sa.true()))
+        .order_by(keys.c.key, page.c["_position"])
     )
 
 
@@ -52,10 +81,13 @@ def bounded_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[An
     return statement.order_by(match, *_order_by(table, read.sort_keys)).limit(bound)
 
 
-def _filtered(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]:
-    """The selected columns of the rows that match, past the page's keyset if any."""
+def _filtered(
+    table: sa.Table, read: Read, dialect: str, *, match: Condition | None = None
+) -> sa.Select[Any]:
+    """The selected columns of the rows that match, past the page's keyset if any;
+    `match` in place of the condition on the match values (a lateral page's key)."""
     statement = sa.select(*_selected(table, read, dialect)).where(
-        *_conditions(table, read, dialect)
+        *_conditions(table, read, dialect, match=match)
     )
     if read.page is not None and read.page.after is not None:
         statement = statement.where(_after(table, read.sort_keys, read.page.after))
@@ -98,9 +130,13 @@ def count_statement(table: sa.Table, read: Read, dialect: str) -> sa.Select[Any]
     return sa.select(match, sa.func.count()).where(*conditions).group_by(match)
 
 
-def _conditions(table: sa.Table, read: Read, dialect: str) -> list[Condition]:
+def _conditions(
+    table: sa.Table, read: Read, dialect: str, *, match: Condition | None = None
+) -> list[Condition]:
     conditions = []
-    if read.match_column is not None:
+    if match is not None:
+        conditions.append(match)
+    elif read.match_column is not None:
         conditions.append(
             _match(table.c[read.match_column], list(read.match_values or ()), dialect)
         )

@@ -33,13 +33,14 @@ import contextlib
 import datetime
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors._sql_compiled import COMPILED_SHAPES, Build, CompiledRead, Fetched
 from connectors._sql_names import bounded_parameters, parameters, shape
 from connectors._sql_query import bounded_statement, count_statement, select_statement
 from connectors._sql_rows import counts_per_match, group_rows, source_unavailable
@@ -47,9 +48,6 @@ from connectors.base import Read, ReadContext, Row
 from connectors.capabilities import Capabilities, require_capabilities
 from connectors.updates import UpdateSign, as_utc
 
-Build = Callable[[sa.Table, Read, str], sa.Select[Any]]
-Processor = Callable[[Any], Any]
-Fetched = Sequence[Sequence[Any]]
 FAILURES = (SQLAlchemyError, sqlite3.Error, OSError)
 STEP = 1000
 """SQLite calls the progress handler every STEP virtual-machine instructions."""
@@ -58,8 +56,6 @@ INLINE_AFTER = 20
 (a fraction of a millisecond)..."""
 INLINE_LIMIT = 200
 """...and goes back to the worker thread when a read of it would take more."""
-COMPILED_SHAPES = 512
-"""Shapes kept per source; past that the oldest is compiled again when next read."""
 
 
 class SqliteConnector:
@@ -67,11 +63,19 @@ class SqliteConnector:
     dialect = "sqlite"
 
     def __init__(
-        self, name: str, url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+        self,
+        name: str,
+        url: str,
+        *,
+        timeout_seconds: float = 5.0,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
     ) -> None:
         self.name = name
         self.timeout_seconds = timeout_seconds
-        sized = {} if pool_size is None else {"pool_size": pool_size}
+        sized: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
+        if max_overflow is not None:
+            sized["max_overflow"] = max_overflow
         # Never wait for a lock on the event loop: only `_connection(wait=True)` does.
         self.sync_engine = sa.create_engine(
             sa.make_url(url).set(drivername="sqlite"), connect_args={"timeout": 0}, **sized
@@ -237,71 +241,10 @@ class _Progress:
 
 
 @dataclass
-class _Compiled:
-    """One shape's statement as SQLite takes it, with what SQLAlchemy would do to the
-    values on the way in (dates to text) and out (text to dates, to Decimal)."""
+class _Compiled(CompiledRead):
+    """A shape's statement as SQLite takes it, and where it is read."""
 
-    sql: str
-    names: tuple[str, ...]
-    """The parameter of each `?`, in order: a name `parameters` gives, or a constant."""
-    binders: tuple[Processor | None, ...]
-    constants: Mapping[str, Any]
-    labels: tuple[str, ...]
-    converters: tuple[tuple[str, Processor], ...]
     inline: bool = False
     """Read on the event loop: see the module docstring."""
     spills: bool = False
     """A `bounded_statement` that came back full once: its shape is read by the window."""
-
-    @classmethod
-    def of(cls, statement: sa.Select[Any], dialect: sa.Dialect, named: dict[str, Any]) -> _Compiled:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        # The names of `parameters` must be where the statement binds these values.
-        assert all(compiled.params[name] == named[name] for name in names if name in named)
-        binders = tuple(_bind_processor(compiled.binds[name], dialect) for name in names)
-        constants = {
-            name: _processed(binder, compiled.params[name])
-            for name, binder in zip(names, binders, strict=True)
-            if name not in named
-        }
-        columns = statement.selected_columns
-        converters = [
-            (label, converter)
-            for label, column in zip(columns.keys(), columns, strict=True)
-            if (converter := column.type.dialect_impl(dialect).result_processor(dialect, None))
-        ]
-        labels = tuple(columns.keys())
-        return cls(str(compiled), names, binders, constants, labels, tuple(converters))
-
-    def values(self, named: Mapping[str, Any]) -> tuple[Any, ...]:
-        constants = self.constants
-        # Inline, not `_processed`: a call per value took 15 µs for 100 keys, this 9.
-        return tuple(
-            [
-                constants[name]
-                if name in constants
-                else named[name]
-                if binder is None
-                else binder(named[name])
-                for name, binder in zip(self.names, self.binders, strict=True)
-            ]
-        )
-
-    def rows(self, fetched: Fetched) -> list[Row]:
-        # Each driver row has one value per label (the statement selects them): a strict
-        # zip would cost ~0.15 µs more per row, a third of building it.
-        rows = [dict(zip(self.labels, values, strict=False)) for values in fetched]
-        for label, converter in self.converters:
-            for row in rows:
-                row[label] = converter(row[label])
-        return rows
-
-
-def _bind_processor(bind: sa.BindParameter[Any], dialect: sa.Dialect) -> Processor | None:
-    processor: Processor | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor
-
-
-def _processed(binder: Processor | None, value: Any) -> Any:
-    return value if binder is None else binder(value)

@@ -48,6 +48,15 @@ def run(
 def serving(*arguments: str, env: dict[str, str], log: Path) -> Iterator[str]:
     """`python server.py <arguments>` on a free port until ready; its base URL. Stopped
     with SIGTERM, as an operator would, so it signs its last checkpoint."""
+    with server_process(*arguments, env=env, log=log) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(
+    *arguments: str, env: dict[str, str], log: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`serving`, with the server's process (whose children its workers are)."""
     port = free_port()
     with log.open("w") as sink:
         process = subprocess.Popen(
@@ -68,10 +77,10 @@ def serving(*arguments: str, env: dict[str, str], log: Path) -> Iterator[str]:
                     time.sleep(0.2)
             else:
                 raise AssertionError("the server did not become ready: " + log.read_text())
-            yield base
+            yield base, process
         finally:
             process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            process.wait(timeout=60)
 
 
 @contextlib.contextmanager

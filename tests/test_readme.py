@@ -869,6 +869,46 @@ def _benchmarks(reader: Reader, example: Example) -> None:
     assert re.search(r"^  100   16  text .* 1\.000 ", persisted.stdout, re.M), persisted.stdout
 
 
+def _workers(reader: Reader, example: Example) -> None:
+    """Two workers beside the walkthrough's server, on the same data directory: both
+    start (the store and demo keys made once before them), both answer, and both stop
+    cleanly on SIGTERM."""
+    [command] = _commands(example.body)
+    port = free_port()
+    log = reader.clone.parent / "workers.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            ["bash", "-c", f"exec {command} --port {port}"],
+            cwd=reader.clone,
+            env=_readers_environment(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while log.read_text().count("Application startup complete.") < 2:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+            headers = {
+                "Authorization": f"Bearer {demo_key(SEED, 'marriage-registry')}",
+                "X-Purpose": "administrative_basis",
+            }
+            for _ in range(8):  # a connection each: the kernel spreads them
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/graphql",
+                    json={"query": "{ enterprises(first: 1) { edges { node { name } } } }"},
+                    headers=headers,
+                    timeout=30,
+                )
+                assert response.status_code == 200 and "errors" not in response.json()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    text = log.read_text()
+    assert text.count("Application shutdown complete.") == 2 and "workers stopped" in text, text
+    assert '"level": "ERROR"' not in text and "Traceback" not in text, text
+
+
 CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "vendor-check": _vendor_check,
     "graphiql-headers": _graphiql_headers,
@@ -913,6 +953,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "audit": _audit,
     "audit-search": _audit_search,
     "audit-graphql": _audit_graphql,
+    "workers": _workers,
     "inventory": _inventory,
     "benchmarks": _benchmarks,
 }

@@ -179,7 +179,7 @@ def test_a_source_of_no_known_kind_or_option_is_said_before_serving(tmp_path: Pa
         "",
         "  setting: GOV_SHARE_SOURCES (civil_affairs)",
         "  problem: unknown option 'pool_sise': this kind of source takes url, timeout_seconds, "
-        "circuit, retries, pool_size",
+        "circuit, retries, pool_size, max_overflow",
         "",
         "  setting: GOV_SHARE_SOURCES (taxation)",
         "  problem: no kind of source reads ftp:// URLs (known: file://, graphql+http://, "

@@ -48,13 +48,16 @@ from web.traffic import Traffic
 logger = logging.getLogger("gov_share.server")  # the name its log lines have always had
 
 
-def create_app(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) -> Starlette:
+def create_app(
+    settings: Settings, kinds: SourceKinds = SOURCE_KINDS, *, prepared: bool = False
+) -> Starlette:
     """The app the settings describe; `kinds` are the kinds of source it can read (a
-    test adds its own, such as the in-memory connector)."""
+    test adds its own, such as the in-memory connector). `prepared`: the store and demo
+    set-up done once for several workers (`platform_setup.prepare_platform`)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.platform = await build_platform(settings, kinds)
+        app.state.platform = await build_platform(settings, kinds, prepared=prepared)
         app.state.documents = TrustedDocuments(app.state.platform.store, settings)
         app.state.throttle = throttle_for(settings)
         app.state.traffic = Traffic()

@@ -4,7 +4,6 @@ GraphQL over HTTP gives it, and the audit record it leaves."""
 from __future__ import annotations
 
 import datetime
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from errors import RequestError
 from platform_setup import Platform
 from policies import Caller, Purpose
 from resolvers import ExecutionOutcome, GraphQLRequest, RecordsServed
+from web.encoding import encoded
 from web.media import GRAPHQL_RESPONSE, JSON
 
 STRUCTURE = "structure"
@@ -61,8 +61,7 @@ class Exchange:
     def response(self) -> tuple[int, bytes]:
         """The status and body GraphQL over HTTP gives this exchange in its media type."""
         status, body = self._response()
-        content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return status, content.encode()
+        return status, encoded(body)
 
     def _response(self) -> tuple[int, dict[str, Any]]:
         extensions: dict[str, Any] = {"requestId": self.request_id}
@@ -157,10 +156,11 @@ def sealed(hasher: SubjectHasher, served: Mapping[str, RecordsServed], public_he
 def _record_hashes(
     hasher: SubjectHasher, served: Mapping[str, RecordsServed]
 ) -> dict[str, dict[str, list[str]]]:
+    known: dict[str, str] = {}  # each distinct value hashed once per request
     return {
         resource: {
-            "keys": hasher.hash_all(records.keys),
-            "subjects": hasher.hash_all(records.subjects),
+            "keys": hasher.hash_all(records.keys, known),
+            "subjects": hasher.hash_all(records.subjects, known),
         }
         for resource, records in served.items()
     }

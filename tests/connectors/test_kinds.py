@@ -118,9 +118,9 @@ def test_unknown_options_and_bad_values_are_each_named() -> None:
     assert problem == (
         "timeout_seconds: Input should be greater than 0; "
         "unknown option 'pool_sise': this kind of source takes url, timeout_seconds, circuit, "
-        "retries, pool_size; "
+        "retries, pool_size, max_overflow; "
         "unknown option 'password': this kind of source takes url, timeout_seconds, circuit, "
-        "retries, pool_size"
+        "retries, pool_size, max_overflow"
     )
     assert refused(
         {
