@@ -162,6 +162,7 @@ async def build_platform(settings: Settings, kinds: SourceKinds = SOURCE_KINDS) 
         limits=limits_of(settings),
         quota=VerificationQuota(store, settings.verification_quota_per_day),
         stale=freshness.stale,
+        compiled=settings.compiled,
     )
     return Platform(
         settings,

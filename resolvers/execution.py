@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, Va
 from policies import Caller, Purpose
 from policies.decision import Denial
 from quota import Quota, Unlimited
+from resolvers.compiled import Program
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
@@ -53,7 +55,11 @@ from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Plan, Selection, plan_operation
 from resolvers.result import account, report
 from resolvers.served import InForce, PolicyInForce, Served
+from resolvers.shaping import run
+from resolvers.template import Template
 from store import StoreUnavailable
+
+logger = logging.getLogger("gov_share.execution")
 
 
 @dataclass(frozen=True)
@@ -112,9 +118,12 @@ class Executor:
         limits: Limits,
         quota: Quota | None = None,
         stale: Callable[[], Iterable[str]] = tuple,
+        compiled: bool = True,
     ) -> None:
-        """`stale` tells the resources found stale now (`freshness.FreshnessWatch.stale`)."""
+        """`stale` tells the resources found stale now (`freshness.FreshnessWatch.stale`);
+        `compiled` False has graphql-core execute every document (the reference)."""
         self.policy_source = policy_source
+        self.compiled = compiled
         self.stale = stale
         self.cursor_key = cursor_key
         self.limits = limits
@@ -140,22 +149,28 @@ class Executor:
             )
             return self._refused(prepared, in_force, [error])
         try:
-            plan, governance, deciding = self._govern(
+            template, governance, deciding = self._govern(
                 remembered.governed, in_force, caller, purpose, schema, prepared, operation, request
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
+        plan = template.plan
         context = self._context(caller, purpose, in_force, plan, governance, request)
-        result = execute(
-            schema,
-            prepared.document,
-            context_value=context,
-            variable_values=dict(request.variables),
-            operation_name=request.operation_name,
-        )
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        result = None
+        if self.compiled and isinstance(template.program, Program):
+            result = await _shaped(template.program, context)
+            if result is None:  # graphql-core reports what went wrong, from the start
+                context = self._context(caller, purpose, in_force, plan, governance, request)
+        if result is None:
+            executed = execute(
+                schema,
+                prepared.document,
+                context_value=context,
+                variable_values=dict(request.variables),
+                operation_name=request.operation_name,
+            )
+            result = executed if isinstance(executed, ExecutionResult) else await executed
         context.loaders.release()
         _end_on_store_outage(result.errors or ())
         accounting = account(result.data, plan, governance)
@@ -232,7 +247,7 @@ class Executor:
         prepared: _Prepared,
         operation: OperationDefinitionNode,
         request: GraphQLRequest,
-    ) -> tuple[Plan, Governance, float]:
+    ) -> tuple[Template, Governance, float]:
         """Plan the operation and decide every coordinate it touches, once, before
         execution (or find what was, for the same document, caller and purpose); and
         how long deciding took."""
@@ -271,6 +286,19 @@ class _Remembered:
     def __init__(self, parse_and_validate: Callable[[GraphQLSchema, str], _Prepared]) -> None:
         self.prepare = functools.lru_cache(maxsize=PREPARED)(parse_and_validate)
         self.governed = Governed()
+
+
+async def _shaped(program: Program, context: RequestContext) -> ExecutionResult | None:
+    """The response shaped by the compiled program; None when something went wrong
+    that graphql-core reports as an error (a source failing, a refused cursor, a value
+    that does not serialize): the request is then executed by graphql-core afresh, with
+    new loaders, so what it reports and accounts is what it always would. A source is
+    then read twice for that request."""
+    try:
+        return ExecutionResult(await run(program, context), None)
+    except Exception as error:
+        logger.debug("compiled execution gave way", extra={"error": type(error).__name__})
+        return None
 
 
 def _end_on_store_outage(execution_errors: Sequence[GraphQLError]) -> None:

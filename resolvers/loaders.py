@@ -109,12 +109,7 @@ class Loaders:
         if loader is None:
 
             async def batch(keys: list[Hashable]) -> list[Record | None]:
-                read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
-                row_sets = await self.connectors[resource.id].read(read, self.context)
-                firsts = [rows[0] for rows in row_sets if rows]
-                self.accessed.record(resource, firsts)
-                records = iter(self._records(resource, firsts))
-                return [next(records) if rows else None for rows in row_sets]
+                return await self.read_singles(resource, match, keys)
 
             loader = self._singles[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return loader
@@ -136,10 +131,7 @@ class Loaders:
         if loader is None:
 
             async def batch(keys: list[Hashable]) -> list[list[Record]]:
-                read = self._read(resource, match.column, tuple(keys), page, query)
-                row_sets = await self.connectors[resource.id].read(read, self.context)
-                self.accessed.record(resource, [r for rows in row_sets for r in rows[: page.first]])
-                return [self._records(resource, rows) for rows in row_sets]
+                return await self.read_related(resource, match, page, query, keys)
 
             loader = self._loaders[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return loader
@@ -153,11 +145,42 @@ class Loaders:
         if counter is None:
 
             async def batch(keys: list[Hashable]) -> list[int]:
-                read = self._read(resource, match.column, tuple(keys), None, query)
-                return await self.connectors[resource.id].count(read, self.context)
+                return await self.read_related_counts(resource, match, query, keys)
 
             counter = self._counters[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return counter
+
+    async def read_singles(
+        self, resource: Resource, match: DataItem, keys: list[Hashable]
+    ) -> list[Record | None]:
+        """One batch of `single`: one statement for `keys`, a record or None for each."""
+        read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
+        row_sets = await self.connectors[resource.id].read(read, self.context)
+        firsts = [rows[0] for rows in row_sets if rows]
+        self.accessed.record(resource, firsts)
+        records = iter(self._records(resource, firsts))
+        return [next(records) if rows else None for rows in row_sets]
+
+    async def read_related(
+        self,
+        resource: Resource,
+        match: DataItem,
+        page: Page,
+        query: ConnectionQuery,
+        keys: list[Hashable],
+    ) -> list[list[Record]]:
+        """One batch of `related`: one statement for `keys`, a page of records for each."""
+        read = self._read(resource, match.column, tuple(keys), page, query)
+        row_sets = await self.connectors[resource.id].read(read, self.context)
+        self.accessed.record(resource, [r for rows in row_sets for r in rows[: page.first]])
+        return [self._records(resource, rows) for rows in row_sets]
+
+    async def read_related_counts(
+        self, resource: Resource, match: DataItem, query: ConnectionQuery, keys: list[Hashable]
+    ) -> list[int]:
+        """One batch of `related_counts`: one statement for `keys`, a count for each."""
+        read = self._read(resource, match.column, tuple(keys), None, query)
+        return await self.connectors[resource.id].count(read, self.context)
 
     async def page(self, resource: Resource, page: Page, query: ConnectionQuery) -> list[Record]:
         """A page of the records of `resource` that match, in the query's order; its
