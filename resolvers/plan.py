@@ -137,7 +137,8 @@ class _Walk:
         described = f"{parent.name}.{name}"
         selection = None
         if into is None or name.startswith("__"):
-            self.plan.meta.add(name)
+            if name.startswith("__"):
+                self.plan.meta.add(name)
             coerce_arguments(definition, node, self.variables, described)
         else:
             key = node.alias.value if node.alias else name
