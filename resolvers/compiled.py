@@ -61,9 +61,12 @@ class Join:
 
 @dataclass(frozen=True)
 class Node:
-    """A record's object: its children in response order."""
+    """A record's object: its response keys in order, then its items and relationships
+    apart, so shaping a record makes no choice per key."""
 
-    children: tuple[Leaf | Join, ...]
+    keys: tuple[str, ...]
+    leaves: tuple[Leaf, ...]
+    joins: tuple[Join, ...]
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,9 @@ class _Compiler:
                 children.append(self.join(child, meaning))
             else:
                 raise _Refused(f"field {'.'.join(child.coordinate)}")
-        return Node(tuple(children))
+        leaves = tuple(child for child in children if isinstance(child, Leaf))
+        joins = tuple(child for child in children if isinstance(child, Join))
+        return Node(tuple(child.key for child in children), leaves, joins)
 
     def leaf(self, selection: Selection, meaning: ItemField) -> Leaf:
         type_name, name = selection.coordinate

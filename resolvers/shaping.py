@@ -23,7 +23,7 @@ from typing import Any
 
 from catalog import DataItem, Resource
 from connectors import Page
-from resolvers.compiled import Connection, Join, Leaf, Node, Program, Unshaped
+from resolvers.compiled import Connection, Join, Node, Program, Unshaped
 from resolvers.context import Listing, RequestContext
 from resolvers.fields import cursor_of, listing_of
 from resolvers.filters import ConnectionQuery
@@ -190,18 +190,14 @@ class _Run:
     # ---- shaping --------------------------------------------------------------------
 
     def _node(self, node: Node, record: Record) -> Json:
-        shaped: Json = {}
-        for child in node.children:
-            if type(child) is Leaf:
-                leaf = child
-                value = record.get(leaf.name)
-                if value is not None and not (leaf.text and value.__class__ is str):
-                    value = leaf.serialize(value)
-                shaped[leaf.key] = value
-                continue
-            assert type(child) is Join
-            join = child
-            shaped[join.key] = None
+        shaped: Json = dict.fromkeys(node.keys)  # in response order; every value set below
+        get = record.get
+        for leaf in node.leaves:
+            value = get(leaf.name)
+            if value is not None and not (leaf.text and value.__class__ is str):
+                value = leaf.serialize(value)
+            shaped[leaf.key] = value
+        for join in node.joins:
             if join.coordinate not in self.allowed:
                 continue
             value = record.hidden.get(join.from_column)
