@@ -9,7 +9,9 @@ registered document called by id is prepared once and then goes straight to its 
 in caches of its own that free text sent once cannot empty. The plan and every
 decision are made after validation and before the request's loaders, which read only
 what was decided; what comes out is a finished `ExecutionOutcome` (`outcome.py`): plain
-data for the edge to send and to map to an audit record.
+data for the edge to send and to map to an audit record. A document whose plan
+compiles (`compiled.py`) is shaped from its records without graphql-core
+(`shaping.py`); graphql-core's execution is the reference, and executes the rest.
 
 What a request is served by — the policy, and the schemas, meanings and sources of
 the catalog — is one value (`InForce`) that a reload replaces whole: a request reads
@@ -50,7 +52,7 @@ from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Governance
 from resolvers.governed import Governed
-from resolvers.loaders import Accessed, Loaders
+from resolvers.loaders import Accessed, Asked, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Plan, Selection, plan_operation
 from resolvers.result import account, report
@@ -156,12 +158,15 @@ class Executor:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
         plan = template.plan
-        context = self._context(caller, purpose, in_force, plan, governance, request)
         result = None
         if self.compiled and isinstance(template.program, Program):
+            asked = Asked()
+            context = self._context(caller, purpose, in_force, plan, governance, request, asked)
             result = await _shaped(template.program, context)
             if result is None:  # graphql-core reports what went wrong, from the start
-                context = self._context(caller, purpose, in_force, plan, governance, request)
+                context = self._context(caller, purpose, in_force, plan, governance, request, asked)
+        else:
+            context = self._context(caller, purpose, in_force, plan, governance, request)
         if result is None:
             executed = execute(
                 schema,
@@ -213,6 +218,7 @@ class Executor:
         plan: Plan,
         governance: Governance,
         request: GraphQLRequest,
+        asked: Asked | None = None,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -222,6 +228,7 @@ class Executor:
             accessed,
             governance.projections,
             read_context(caller, purpose, request.request_id, request.purpose_reference),
+            asked,
         )
         return RequestContext(
             caller=caller,
@@ -292,8 +299,8 @@ async def _shaped(program: Program, context: RequestContext) -> ExecutionResult 
     """The response shaped by the compiled program; None when something went wrong
     that graphql-core reports as an error (a source failing, a refused cursor, a value
     that does not serialize): the request is then executed by graphql-core afresh, with
-    new loaders, so what it reports and accounts is what it always would. A source is
-    then read twice for that request."""
+    new loaders, so what it reports and accounts is what it always would; the reads it
+    repeats are answered with what the sources answered the first time (`Asked`)."""
     try:
         return ExecutionResult(await run(program, context), None)
     except Exception as error:

@@ -63,6 +63,8 @@ class Extras:
     typename: bool
     lookup: str | None
     """A person looked up by this ID number, with the enterprises they represent."""
+    include: bool | None
+    """The value of `$on` in `@include(if: $on)` on one more field; None: no variable."""
 
 
 extras = st.builds(
@@ -73,10 +75,12 @@ extras = st.builds(
     cursor=st.booleans(),
     typename=st.integers(0, 9).map(lambda n: n == 0),
     lookup=st.none() | st.sampled_from(PEOPLE[:3]),
+    include=st.none() | st.booleans(),
 )
 
 
 def document(scenario: Scenario, extra: Extras) -> str:
+    """The sharing test's document, with `extra` asked besides."""
     root = scenario[0]
     query = render(root, True, root.resource.list_field, "root")
     query = query.replace("first: 50", f"first: {extra.first}")
@@ -96,7 +100,11 @@ def document(scenario: Scenario, extra: Extras) -> str:
             " e: representedEnterprises(first: 3) { totalCount edges { node { creditCode"
             " industry p: legalRepresentative { idNumber phone } } } } }"
         )
-    return "{ " + query + " }"
+    if extra.include is None:
+        return "{ " + query + " }"
+    key = root.resource.key_item
+    query = query.replace("node { ", f"node {{ i: {key} @include(if: $on) ", 1)
+    return "query Q($on: Boolean!) { " + query + " }"
 
 
 def _opaque(value: Any) -> Any:
@@ -178,21 +186,22 @@ def differ(
     pinned = Pinned(SharingPolicy(CATALOG, rules), served)
     limits = Limits(max_first=100, batch_bound=3, max_tokens=5000)  # batches split often
     query = document(scenario, extra)
+    request = GraphQLRequest(query, {} if extra.include is None else {"on": extra.include})
     compiled, reference = (
         Executor(pinned, cursor_key=bytes(16), limits=limits, compiled=on) for on in (True, False)
     )
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="gov_share.execution"):
-        shaped = asyncio.run(compiled.execute(GraphQLRequest(query), caller, purpose))
+        shaped = asyncio.run(compiled.execute(request, caller, purpose))
     gave_way = [r for r in caplog.records if r.getMessage() == "compiled execution gave way"]
     assert not gave_way, [getattr(r, "error", None) for r in gave_way]
-    executed = asyncio.run(reference.execute(GraphQLRequest(query), caller, purpose))
+    executed = asyncio.run(reference.execute(request, caller, purpose))
     assert _compared(shaped) == _compared(executed), query
     if not extra.typename:
-        assert isinstance(_program(query), Program), query
+        assert isinstance(_program(request), Program), query
 
 
-def _program(query: str) -> Program | str:
-    operation = parse(query).definitions[0]
-    plan = plan_operation(SCHEMA._schema, operation, {}, {})  # type: ignore[arg-type]
+def _program(request: GraphQLRequest) -> Program | str:
+    operation = parse(request.query).definitions[0]
+    plan = plan_operation(SCHEMA._schema, operation, {}, request.variables)  # type: ignore[arg-type]
     return compile_plan(plan, MEANINGS, SCHEMA._schema)

@@ -9,7 +9,7 @@ import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from bench.workload import query as bench_query
-from connectors import MemoryConnector
+from connectors import MemoryConnector, Read, ReadContext, Row
 from resolvers import ExecutionOutcome
 from resolvers.compiled import Program, compile_plan
 from resolvers.plan import plan_operation
@@ -111,21 +111,35 @@ def test_fields_skipped_by_a_variable_are_not_in_the_program() -> None:
         assert list(node.node.keys) == keys
 
 
+class Asked(MemoryConnector):
+    """Counts what it is asked, answered or not."""
+
+    asked = 0
+
+    async def read(self, read: Read, context: ReadContext) -> list[list[Row]]:
+        self.asked += 1
+        return await super().read(read, context)
+
+
 def _without_deciding(outcome: ExecutionOutcome) -> tuple[Any, ...]:
     records = {r: (set(s.keys), set(s.subjects)) for r, s in outcome.records.items()}
     return outcome.data, outcome.errors, outcome.fields, records
 
 
 async def test_a_source_failing_is_reported_as_graphql_core_reports_it(
-    people: MemoryConnector, licences: MemoryConnector
+    people: MemoryConnector,
 ) -> None:
-    """Shaping gives way, and the request is executed afresh by graphql-core."""
-    licences.down = True
+    """Shaping gives way, and the request is executed afresh by graphql-core, its reads
+    answered as the first time: the failing source is asked once."""
+    failing = Asked("licence_office", {"licence": []})
+    failing.down = True
     query = "{ persons(first: 4) { edges { node { name licences { edges { node { licenceNumber } } } } } } }"
-    gateway = executor(people, licences)
+    gateway = executor(people, failing)
     shaped = await run(gateway, query)
+    assert (len(people.reads), failing.asked) == (1, 1)
     gateway.compiled = False
     executed = await run(gateway, query)
+    assert (len(people.reads), failing.asked) == (2, 2)
     assert shaped.error_codes == ["SOURCE_UNAVAILABLE"]
     assert _without_deciding(shaped) == _without_deciding(executed)
 
