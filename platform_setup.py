@@ -215,6 +215,7 @@ async def build_platform(
         limits=limits_of(settings),
         quota=VerificationQuota(store, settings.verification_quota_per_day),
         stale=freshness.stale,
+        compiled=settings.compiled,
     )
     return Platform(
         settings,

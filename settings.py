@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     # system set persisted-only (`python -m documents mode`) never does, whatever this says.
     apq_registering_systems: list[str] | None = None
 
+    # Documents whose plan the compiled executor can shape (resolvers/compiled.py) are
+    # answered by it; false: graphql-core executes every document, as the reference.
+    compiled: bool = True
     max_first: int = Field(default=1000, gt=0)
     batch_bound: int = Field(default=1000, gt=0)
     statement_timeout_seconds: float = Field(default=5.0, gt=0)

@@ -1,5 +1,6 @@
-"""(c), (d), (e): the real platform, in-process, end-to-end through ASGI, and with
-governance switched off by the one off switch there is: a policy only this code passes.
+"""(c), (d), (e), (f): the real platform, in-process (graphql-core's execution, the
+reference, and the compiled executor), end-to-end through ASGI, and with governance
+switched off by the one off switch there is: a policy only this code passes.
 
 All three share one platform's connectors, so they read through the same pools; a
 `before_cursor_execute` listener on each connector's engine counts backend statements.
@@ -111,8 +112,9 @@ class GovernedInProcess:
     name = "(c) governed in-process"
 
     def __init__(self, running: Running, executor: Executor | None = None) -> None:
+        """Without `executor`: the platform's, with graphql-core executing every document."""
         self.running = running
-        self.executor = executor or running.platform.executor
+        self.executor = executor or _executor(running.platform, compiled=False)
         self.purpose = Purpose(PURPOSE)
 
     @property
@@ -129,6 +131,13 @@ class GovernedInProcess:
 
     async def close(self) -> None:
         return None
+
+
+class CompiledInProcess(GovernedInProcess):
+    name = "(f) compiled in-process"
+
+    def __init__(self, running: Running) -> None:
+        super().__init__(running, _executor(running.platform, compiled=True))
 
 
 class GovernanceOffInProcess(GovernedInProcess):
@@ -172,11 +181,28 @@ class GovernedEndToEnd:
         return None
 
 
+def _executor(platform: Platform, *, compiled: bool) -> Executor:
+    """The platform's own executor, with or without its compiled path."""
+    running = platform.executor
+    return Executor(
+        platform.policy_source,
+        cursor_key=running.cursor_key,
+        limits=running.limits,
+        quota=running.quota,
+        stale=running.stale,
+        compiled=compiled,
+    )
+
+
 def _ungoverned_executor(platform: Platform) -> Executor:
     """The platform's own executor, with the policy replaced: the policy source given to
-    `Executor` is the only off switch, and only this benchmark passes one like it."""
+    `Executor` is the only off switch, and only this benchmark passes one like it. As
+    (c), graphql-core executes, so (c)/(e) is the cost of decisions alone."""
     running = platform.executor
     served = platform.policy_source.current.served
     return Executor(
-        Pinned(GovernanceOff(), served), cursor_key=running.cursor_key, limits=running.limits
+        Pinned(GovernanceOff(), served),
+        cursor_key=running.cursor_key,
+        limits=running.limits,
+        compiled=False,
     )

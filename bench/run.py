@@ -6,9 +6,10 @@
 Variants, all on the same synthetic SQLite city generated into a temp dir:
   (a) SQL floor          hand-written batched SQL on aiosqlite, no GraphQL
   (b) plain graphql-core the platform's SDL, plain resolvers, DataLoaders over rows in memory
-  (c) governed           Executor.execute: plan + decide + SQL + execution + accounting
+  (c) governed           Executor.execute: plan + decide + SQL + graphql-core + accounting
   (d) end-to-end         the ASGI app through httpx: auth, execution, audit commit
   (e) governance off     like (c), with a bench-only policy that clears everything
+  (f) compiled           like (c), the response shaped by the compiled executor
 
 Nothing is written into the repository: data, platform store and audit log live in a
 temp dir removed at exit.
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
 import os
@@ -36,7 +38,13 @@ from typing import Any
 from graphql import print_schema
 
 from bench.floor import SqlFloor
-from bench.governed import GovernanceOffInProcess, GovernedEndToEnd, GovernedInProcess, Running
+from bench.governed import (
+    CompiledInProcess,
+    GovernanceOffInProcess,
+    GovernedEndToEnd,
+    GovernedInProcess,
+    Running,
+)
 from bench.measure import Budget, Stats, Variant, measure
 from bench.options import budget, timing_parser
 from bench.plain import PlainGraphQL, Rows
@@ -47,11 +55,17 @@ LEGEND = """\
   (a) SQL floor            the same 4 batched statements, hand-written, raw aiosqlite, no GraphQL
   (b) plain graphql-core   the platform's SDL, plain resolvers, per-request DataLoaders over
                            rows in memory; no SQL; parsed and validated once per query text
-  (c) governed in-process  Executor.execute: plan + decide + SQL + execution + accounting
-  (d) governed end-to-end  the ASGI app via httpx: auth, (c), response, audit commit
-  (e) governance off       (c) with a bench-only policy that clears every item"""
+  (c) governed in-process  Executor.execute: plan + decide + SQL + graphql-core's execution
+                           + accounting (the interpretive executor, the reference)
+  (d) governed end-to-end  the ASGI app via httpx: auth, (f), response, audit commit
+  (e) governance off       (c) with a bench-only policy that clears every item
+  (f) compiled in-process  (c) with the response shaped by the compiled executor"""
 TARGET = 1.5
 TARGET_NS = (100, 1000)
+COMPILED_TARGET = 0.7
+"""(f) over (b) at N=100 and N=1000 (issue 17)."""
+INTERPRETIVE_TARGET = 5.0
+"""(c) over (f) at N=1000 (issue 17)."""
 QUICK = Budget(seconds=0.5, warmup=2, min_requests=3, rounds=1)
 FULL = Budget(seconds=5.0, warmup=5, min_requests=20, rounds=4)
 Results = dict[tuple[str, int, int], Stats]
@@ -93,6 +107,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
         "c": GovernedInProcess(running),
         "d": GovernedEndToEnd(running),
         "e": GovernanceOffInProcess(running),
+        "f": CompiledInProcess(running),
     }
     try:
         _header(args, empty)
@@ -102,8 +117,9 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
         gc.freeze()  # as the server does after start-up: set-up objects stay out of GC passes
         if args.profile:
             n = max(args.n)
-            print(f"\n(c) governed in-process, N={n}")
-            print(await profile(lambda: variants["c"].run(n), args.profile))
+            for key in ("c", "f"):
+                print(f"\n{variants[key].name}, N={n}")
+                print(await profile(functools.partial(variants[key].run, n), args.profile))
             return 0
         results: Results = {}
         for n in args.n:
@@ -129,7 +145,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
 
 
 def _header(args: argparse.Namespace, empty: Sequence[str]) -> None:
-    print("gov-share benchmark: one governed query, five ways, measured in the same run")
+    print("gov-share benchmark: one governed query, six ways, measured in the same run")
     print(f"query (N = {', '.join(map(str, args.n))}):  {query_one_line('N')}")
     print(f"caller: demo system {SYSTEM} ({DEPARTMENT}), X-Purpose: {PURPOSE}")
     print(
@@ -170,7 +186,7 @@ async def _same_answers(variants: Mapping[str, Variant], ns: Sequence[int]) -> b
             for e in edges
         )
         print(
-            f"checked N={n}: (a)-(e) return identical data"
+            f"checked N={n}: (a)-(f) return identical data"
             f" ({len(reference)} bytes of JSON, {n} enterprises, {nested} nested nodes)"
         )
     return True
@@ -214,7 +230,7 @@ def _table(
 
 def _ratios(results: Results, ns: Sequence[int], concurrencies: Sequence[int]) -> None:
     """X/Y = time per request of X over that of Y (= Y's req/s over X's); p50s in brackets."""
-    pairs = (("c", "b"), ("d", "b"), ("c", "e"), ("b", "a"), ("c", "a"))
+    pairs = (("c", "b"), ("f", "b"), ("c", "f"), ("d", "b"), ("c", "e"), ("b", "a"), ("f", "a"))
     print("ratios: time per request X/Y from req/s (p50 ratio in brackets)")
     print(f"{'N':>5} {'conc':>4}  " + "".join(f"{x + '/' + y:>16}" for x, y in pairs))
     for n in ns:
@@ -224,8 +240,9 @@ def _ratios(results: Results, ns: Sequence[int], concurrencies: Sequence[int]) -
                 f"{n:>5} {concurrency:>4}  "
                 + "".join(f"{f'{r:.2f} ({p:.2f})':>16}" for r, p in cells)
             )
-    print("  c/b: governed vs plain execution   d/b: plus HTTP, auth and audit")
-    print("  c/e: cost of policy decisions      b/a, c/a: GraphQL over the SQL floor")
+    print("  c/b: governed vs plain execution   f/b: compiled vs plain execution")
+    print("  c/f: interpretive over compiled    d/b: plus HTTP, auth and audit")
+    print("  c/e: cost of policy decisions      b/a, f/a: over the SQL floor")
     print(
         f"\ntarget: (c) governed in-process <= {TARGET} x (b) at N=100 and N=1000, SQLite,"
         " concurrency 1"
@@ -239,6 +256,28 @@ def _ratios(results: Results, ns: Sequence[int], concurrencies: Sequence[int]) -
         ratio, _ = _ratio(results, "c", "b", n, 1)
         verdicts.append(ratio <= TARGET)
         print(f"  N={n}: c/b = {ratio:.2f}  {'PASS' if ratio <= TARGET else 'FAIL'}")
+    overall = "FAIL" if False in verdicts else "NOT DETERMINED" if None in verdicts else "PASS"
+    print(f"  overall: {overall}")
+    _compiled_targets(results)
+
+
+def _compiled_targets(results: Results) -> None:
+    print(
+        f"\ntargets (issue 17), concurrency 1: (f) compiled <= {COMPILED_TARGET} x (b) at"
+        f" N=100 and N=1000; (c) interpretive >= {INTERPRETIVE_TARGET} x (f) at N=1000"
+    )
+    verdicts: list[bool | None] = []
+    checks = [("f", "b", n, COMPILED_TARGET, True) for n in TARGET_NS]
+    checks.append(("c", "f", 1000, INTERPRETIVE_TARGET, False))
+    for x, y, n, bound, at_most in checks:
+        if (x, n, 1) not in results:
+            print(f"  N={n}: {x}/{y} not measured (--n with {n}, --concurrency with 1)")
+            verdicts.append(None)
+            continue
+        ratio, _ = _ratio(results, x, y, n, 1)
+        met = ratio <= bound if at_most else ratio >= bound
+        verdicts.append(met)
+        print(f"  N={n}: {x}/{y} = {ratio:.2f}  {'PASS' if met else 'FAIL'}")
     overall = "FAIL" if False in verdicts else "NOT DETERMINED" if None in verdicts else "PASS"
     print(f"  overall: {overall}")
 

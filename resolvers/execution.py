@@ -9,7 +9,9 @@ registered document called by id is prepared once and then goes straight to its 
 in caches of its own that free text sent once cannot empty. The plan and every
 decision are made after validation and before the request's loaders, which read only
 what was decided; what comes out is a finished `ExecutionOutcome` (`outcome.py`): plain
-data for the edge to send and to map to an audit record.
+data for the edge to send and to map to an audit record. A document whose plan
+compiles (`compiled.py`) is shaped from its records without graphql-core
+(`shaping.py`); graphql-core's execution is the reference, and executes the rest.
 
 What a request is served by — the policy, and the schemas, meanings and sources of
 the catalog — is one value (`InForce`) that a reload replaces whole: a request reads
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,17 +46,22 @@ from errors import BadUserInput, DenialReason, ParseFailed, UnknownOperation, Va
 from policies import Caller, Purpose
 from policies.decision import Denial
 from quota import Quota, Unlimited
+from resolvers.compiled import Program
 from resolvers.context import RequestContext, read_context
 from resolvers.coordinates import ItemField
 from resolvers.cursor import CursorCodec, audience
 from resolvers.governance import Governance
 from resolvers.governed import Governed
-from resolvers.loaders import Accessed, Loaders
+from resolvers.loaders import Accessed, Asked, Loaders
 from resolvers.outcome import ExecutionOutcome, field_accounts, records_served
 from resolvers.plan import Plan, Selection, plan_operation
 from resolvers.result import account, report
 from resolvers.served import InForce, PolicyInForce, Served
+from resolvers.shaping import run
+from resolvers.template import Template
 from store import StoreUnavailable
+
+logger = logging.getLogger("gov_share.execution")
 
 
 @dataclass(frozen=True)
@@ -112,9 +120,12 @@ class Executor:
         limits: Limits,
         quota: Quota | None = None,
         stale: Callable[[], Iterable[str]] = tuple,
+        compiled: bool = True,
     ) -> None:
-        """`stale` tells the resources found stale now (`freshness.FreshnessWatch.stale`)."""
+        """`stale` tells the resources found stale now (`freshness.FreshnessWatch.stale`);
+        `compiled` False has graphql-core execute every document (the reference)."""
         self.policy_source = policy_source
+        self.compiled = compiled
         self.stale = stale
         self.cursor_key = cursor_key
         self.limits = limits
@@ -140,22 +151,31 @@ class Executor:
             )
             return self._refused(prepared, in_force, [error])
         try:
-            plan, governance, deciding = self._govern(
+            template, governance, deciding = self._govern(
                 remembered.governed, in_force, caller, purpose, schema, prepared, operation, request
             )
         except BadUserInput as exc:
             error = {"message": exc.message, "extensions": exc.as_extensions()}
             return self._refused(prepared, in_force, [error])
-        context = self._context(caller, purpose, in_force, plan, governance, request)
-        result = execute(
-            schema,
-            prepared.document,
-            context_value=context,
-            variable_values=dict(request.variables),
-            operation_name=request.operation_name,
-        )
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        plan = template.plan
+        result = None
+        if self.compiled and isinstance(template.program, Program):
+            asked = Asked()
+            context = self._context(caller, purpose, in_force, plan, governance, request, asked)
+            result = await _shaped(template.program, context)
+            if result is None:  # graphql-core reports what went wrong, from the start
+                context = self._context(caller, purpose, in_force, plan, governance, request, asked)
+        else:
+            context = self._context(caller, purpose, in_force, plan, governance, request)
+        if result is None:
+            executed = execute(
+                schema,
+                prepared.document,
+                context_value=context,
+                variable_values=dict(request.variables),
+                operation_name=request.operation_name,
+            )
+            result = executed if isinstance(executed, ExecutionResult) else await executed
         context.loaders.release()
         _end_on_store_outage(result.errors or ())
         accounting = account(result.data, plan, governance)
@@ -198,6 +218,7 @@ class Executor:
         plan: Plan,
         governance: Governance,
         request: GraphQLRequest,
+        asked: Asked | None = None,
     ) -> RequestContext:
         """The loaders are made with the decided projections, which they never change."""
         accessed = Accessed()
@@ -207,6 +228,7 @@ class Executor:
             accessed,
             governance.projections,
             read_context(caller, purpose, request.request_id, request.purpose_reference),
+            asked,
         )
         return RequestContext(
             caller=caller,
@@ -232,7 +254,7 @@ class Executor:
         prepared: _Prepared,
         operation: OperationDefinitionNode,
         request: GraphQLRequest,
-    ) -> tuple[Plan, Governance, float]:
+    ) -> tuple[Template, Governance, float]:
         """Plan the operation and decide every coordinate it touches, once, before
         execution (or find what was, for the same document, caller and purpose); and
         how long deciding took."""
@@ -271,6 +293,19 @@ class _Remembered:
     def __init__(self, parse_and_validate: Callable[[GraphQLSchema, str], _Prepared]) -> None:
         self.prepare = functools.lru_cache(maxsize=PREPARED)(parse_and_validate)
         self.governed = Governed()
+
+
+async def _shaped(program: Program, context: RequestContext) -> ExecutionResult | None:
+    """The response shaped by the compiled program; None when something went wrong
+    that graphql-core reports as an error (a source failing, a refused cursor, a value
+    that does not serialize): the request is then executed by graphql-core afresh, with
+    new loaders, so what it reports and accounts is what it always would; the reads it
+    repeats are answered with what the sources answered the first time (`Asked`)."""
+    try:
+        return ExecutionResult(await run(program, context), None)
+    except Exception as error:
+        logger.debug("compiled execution gave way", extra={"error": type(error).__name__})
+        return None
 
 
 def _end_on_store_outage(execution_errors: Sequence[GraphQLError]) -> None:

@@ -13,11 +13,13 @@ argument conversion would otherwise rebuild `where` and `orderBy` once per paren
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, cast
 
 import strawberry
+from aiodataloader import DataLoader
 from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
@@ -28,7 +30,7 @@ from resolvers.context import Listing, RequestContext
 from resolvers.coordinates import RelationshipField
 from resolvers.denials import field_denied
 from resolvers.filters import ConnectionQuery
-from resolvers.loaders import Record
+from resolvers.loaders import Loaders, Record
 
 Connection = dict[str, Any]
 Resolver = Callable[..., Any]
@@ -50,7 +52,9 @@ def list_resolver(resource: Resource, default_first: int, where: type, order: ty
             return None
         listing = _listing(context, info, resource, first, after)
         records = await context.loaders.page(resource, listing.page, listing.query)
-        count = context.loaders.count(resource, listing.query) if listing.counted else None
+        count = None
+        if listing.counted:
+            count = functools.partial(_count, context.loaders, resource, listing.query)
         return _connection(context, resource, records, listing, count)
 
     return _typed(_named(resolve, f"list_{resource.id}"), where, order)
@@ -133,7 +137,9 @@ def to_many_resolver(
         records = await loaders.related(target, to_item, listing.page, listing.query).load(value)
         count = None
         if listing.counted:
-            count = loaders.related_counts(target, to_item, listing.query).load(value)
+            count = functools.partial(
+                _related_count, loaders.related_counts(target, to_item, listing.query), value
+            )
         return _connection(context, target, records, listing, count)
 
     name = f"many_{meaning.resource.id}_{meaning.relationship.name}"
@@ -155,24 +161,37 @@ def _listing(
     node = id(cast("GraphQLResolveInfo[RequestContext]", info).field_nodes[0])
     listing = context.listings.get(node)
     if listing is None:
-        query = context.governance.query(_response_path(info.path))
-        names = resource.names
-        sort_columns = (
-            *(key.column for key in query.order),
-            resource.item(resource.key_item).column,
-        )
-        listing = context.listings[node] = Listing(
-            page=_page(context, resource, first, after, query),
-            query=query,
-            sort_columns=sort_columns,
-            # Cursors are encrypted (~10 µs each): made only where the operation asks.
-            edge_cursors=_selected(context, names.edge, "cursor"),
-            page_info=_selected(context, names.connection, "pageInfo"),
-            start_cursor=_selected(context, naming.PAGE_INFO, "startCursor"),
-            end_cursor=_selected(context, naming.PAGE_INFO, "endCursor"),
-            counted=_selected(context, names.connection, "totalCount"),
-        )
+        path = _response_path(info.path)
+        listing = context.listings[node] = listing_of(context, resource, path, first, after)
     return listing
+
+
+def listing_of(
+    context: RequestContext,
+    resource: Resource,
+    path: tuple[str, ...],
+    first: int,
+    after: str | None,
+) -> Listing:
+    """How the connection selection at response path `path` reads and renders; the
+    compiled executor (`compiled.py`) makes it the same way."""
+    query = context.governance.query(path)
+    names = resource.names
+    sort_columns = (
+        *(key.column for key in query.order),
+        resource.item(resource.key_item).column,
+    )
+    return Listing(
+        page=_page(context, resource, first, after, query),
+        query=query,
+        sort_columns=sort_columns,
+        # Cursors are encrypted (~10 µs each): made only where the operation asks.
+        edge_cursors=_selected(context, names.edge, "cursor"),
+        page_info=_selected(context, names.connection, "pageInfo"),
+        start_cursor=_selected(context, naming.PAGE_INFO, "startCursor"),
+        end_cursor=_selected(context, naming.PAGE_INFO, "endCursor"),
+        counted=_selected(context, names.connection, "totalCount"),
+    )
 
 
 def _page(
@@ -204,12 +223,12 @@ def _connection(
     resource: Resource,
     records: list[Record],
     listing: Listing,
-    count: Awaitable[int] | None,
+    count: Counting | None,
 ) -> Connection:
     """Only what the operation selects: this runs once per parent row."""
     shown = records[: listing.page.first]
     if listing.edge_cursors:
-        edges = [{"node": r, "cursor": _cursor(context, resource, listing, r)} for r in shown]
+        edges = [{"node": r, "cursor": cursor_of(context, resource, listing, r)} for r in shown]
     else:
         edges = [{"node": record} for record in shown]
     connection: Connection = {"edges": edges}
@@ -218,6 +237,28 @@ def _connection(
     if count is not None:
         connection["totalCount"] = count
     return connection
+
+
+Counting = Callable[[GraphQLResolveInfo[RequestContext]], Awaitable[int]]
+"""A connection's totalCount, read only when graphql-core resolves it (its default
+resolver calls a callable value): `counted` says some connection of the type asks
+for it, not that this one does, and a count made and never awaited would be a read
+for nothing."""
+
+
+async def _count(
+    loaders: Loaders,
+    resource: Resource,
+    query: ConnectionQuery,
+    _info: GraphQLResolveInfo[RequestContext],
+) -> int:
+    return await loaders.count(resource, query)
+
+
+def _related_count(
+    counter: DataLoader[Hashable, int], value: Hashable, _info: GraphQLResolveInfo[RequestContext]
+) -> Awaitable[int]:
+    return counter.load(value)
 
 
 def _page_info(
@@ -231,17 +272,19 @@ def _page_info(
         "hasNextPage": len(records) > len(shown),
         "hasPreviousPage": listing.page.after is not None,
         "startCursor": (
-            _cursor(context, resource, listing, shown[0])
+            cursor_of(context, resource, listing, shown[0])
             if shown and listing.start_cursor
             else None
         ),
         "endCursor": (
-            _cursor(context, resource, listing, shown[-1]) if shown and listing.end_cursor else None
+            cursor_of(context, resource, listing, shown[-1])
+            if shown and listing.end_cursor
+            else None
         ),
     }
 
 
-def _cursor(context: RequestContext, resource: Resource, listing: Listing, record: Record) -> str:
+def cursor_of(context: RequestContext, resource: Resource, listing: Listing, record: Record) -> str:
     values = [record.hidden[column] for column in listing.sort_columns]
     return context.cursors.encode(resource.id, values, listing.query.signature)
 

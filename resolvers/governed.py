@@ -62,7 +62,7 @@ class Governed:
         self._entries = entries
         self._documents = documents
         self._for: object = None
-        self._known: OrderedDict[Key, tuple[Plan, Governance, str | None]] = OrderedDict()
+        self._known: OrderedDict[Key, tuple[Template, Governance, str | None]] = OrderedDict()
         self._templates: OrderedDict[Key, Template] = OrderedDict()
 
     def govern(
@@ -72,8 +72,8 @@ class Governed:
         caller: Caller,
         purpose: Purpose | None,
         plan: Callable[[], Plan],
-    ) -> tuple[Plan, Governance, float]:
-        """The plan of `document` (its id, operation name and variables) and what is
+    ) -> tuple[Template, Governance, float]:
+        """The template of `document` (its id, operation name and variables) and what is
         decided on it for `caller` and `purpose`, found or made (`plan` plans it); and
         how long deciding took: all of this but planning."""
         started = time.perf_counter()
@@ -89,7 +89,8 @@ class Governed:
             deciding = time.perf_counter() - started
             planned = plan()
             started = time.perf_counter()
-            template = template_of(planned, in_force.served.meanings)
+            served = in_force.served
+            template = template_of(planned, served.meanings, served.schema_for(caller.is_public))
             if keys is not None:
                 _keep(self._templates, keys[0], template, self._documents)
         else:
@@ -97,19 +98,19 @@ class Governed:
         governance = govern(template, in_force.policy, caller, purpose, now)
         if keys is not None:
             until = in_force.policy.stable_until(now)
-            _keep(self._known, keys[1], (template.plan, governance, until), self._entries)
-        return template.plan, governance, deciding + time.perf_counter() - started
+            _keep(self._known, keys[1], (template, governance, until), self._entries)
+        return template, governance, deciding + time.perf_counter() - started
 
-    def _decided(self, key: Key, now: str) -> tuple[Plan, Governance] | None:
+    def _decided(self, key: Key, now: str) -> tuple[Template, Governance] | None:
         """What was decided for `key`, if it still holds at `now` (the model's format)."""
         known = _recent(self._known, key)
         if known is None:
             return None
-        plan, governance, until = known
+        template, governance, until = known
         if until is not None and now >= until:
             del self._known[key]
             return None
-        return plan, governance
+        return template, governance
 
 
 def _recent(remembered: OrderedDict[Key, V], key: Key) -> V | None:

@@ -7,10 +7,10 @@ every batch reads the request's projection for that resource and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -72,6 +72,48 @@ class Accessed:
         self.subjects.setdefault(resource.id, set()).update(identifiers)
 
 
+T = TypeVar("T")
+
+
+class Asked:
+    """What the sources answered to the reads of one request, failures included, by
+    read. When the compiled executor gives way (`execution.py`), graphql-core executes
+    the request afresh: a read it repeats is answered from here, so a source is asked
+    once, its failures are counted once, and a slow one costs its time once."""
+
+    def __init__(self) -> None:
+        self._answers: dict[Hashable, Any] = {}
+
+    async def answer(
+        self,
+        key: Hashable,
+        ask: Callable[[Read, ReadContext], Awaitable[T]],
+        read: Read,
+        context: ReadContext,
+    ) -> T:
+        try:
+            known = self._answers.get(key, _UNASKED)
+        except TypeError:  # a value in the read that cannot be told apart by hash
+            return await ask(read, context)
+        if known is _UNASKED:
+            try:
+                known = await ask(read, context)
+            except Exception as error:
+                self._answers[key] = _Failed(error)
+                raise
+            self._answers[key] = known
+        elif isinstance(known, _Failed):
+            raise known.error
+        return known  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+
+
+_UNASKED = object()
+
 LoaderKey = tuple[str, str, Page | None, Predicate | None, tuple[OrderKey, ...]]
 
 
@@ -86,8 +128,12 @@ class Loaders:
         accessed: Accessed,
         projections: Mapping[str, Projection],
         context: ReadContext,
+        asked: Asked | None = None,
     ) -> None:
+        """`asked`: what the sources answered to an earlier attempt at this request,
+        answered again from it, not asked twice (`Asked`)."""
         self.connectors = connectors
+        self.asked = asked
         self.bound = bound
         self.accessed = accessed
         self.projections = projections
@@ -113,12 +159,7 @@ class Loaders:
         if loader is None:
 
             async def batch(keys: list[Hashable]) -> list[Record | None]:
-                read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
-                row_sets = await self.connectors[resource.id].read(read, self.context)
-                firsts = [rows[0] for rows in row_sets if rows]
-                self.accessed.record(resource, firsts, self._accounted(resource))
-                records = iter(self._records(resource, firsts))
-                return [next(records) if rows else None for rows in row_sets]
+                return await self.read_singles(resource, match, keys)
 
             loader = self._singles[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return loader
@@ -140,11 +181,7 @@ class Loaders:
         if loader is None:
 
             async def batch(keys: list[Hashable]) -> list[list[Record]]:
-                read = self._read(resource, match.column, tuple(keys), page, query)
-                row_sets = await self.connectors[resource.id].read(read, self.context)
-                served = [r for rows in row_sets for r in rows[: page.first]]
-                self.accessed.record(resource, served, self._accounted(resource))
-                return [self._records(resource, rows) for rows in row_sets]
+                return await self.read_related(resource, match, page, query, keys)
 
             loader = self._loaders[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return loader
@@ -158,17 +195,49 @@ class Loaders:
         if counter is None:
 
             async def batch(keys: list[Hashable]) -> list[int]:
-                read = self._read(resource, match.column, tuple(keys), None, query)
-                return await self.connectors[resource.id].count(read, self.context)
+                return await self.read_related_counts(resource, match, query, keys)
 
             counter = self._counters[cache_key] = DataLoader(batch, max_batch_size=self.bound)
         return counter
+
+    async def read_singles(
+        self, resource: Resource, match: DataItem, keys: list[Hashable]
+    ) -> list[Record | None]:
+        """One batch of `single`: one statement for `keys`, a record or None for each."""
+        read = self._read(resource, match.column, tuple(keys), None, UNFILTERED)
+        row_sets = await self._rows(resource, read)
+        firsts = [rows[0] for rows in row_sets if rows]
+        self.accessed.record(resource, firsts, self._accounted(resource))
+        records = iter(self._records(resource, firsts))
+        return [next(records) if rows else None for rows in row_sets]
+
+    async def read_related(
+        self,
+        resource: Resource,
+        match: DataItem,
+        page: Page,
+        query: ConnectionQuery,
+        keys: list[Hashable],
+    ) -> list[list[Record]]:
+        """One batch of `related`: one statement for `keys`, a page of records for each."""
+        read = self._read(resource, match.column, tuple(keys), page, query)
+        row_sets = await self._rows(resource, read)
+        served = [r for rows in row_sets for r in rows[: page.first]]
+        self.accessed.record(resource, served, self._accounted(resource))
+        return [self._records(resource, rows) for rows in row_sets]
+
+    async def read_related_counts(
+        self, resource: Resource, match: DataItem, query: ConnectionQuery, keys: list[Hashable]
+    ) -> list[int]:
+        """One batch of `related_counts`: one statement for `keys`, a count for each."""
+        read = self._read(resource, match.column, tuple(keys), None, query)
+        return await self._counts(resource, read)
 
     async def page(self, resource: Resource, page: Page, query: ConnectionQuery) -> list[Record]:
         """A page of the records of `resource` that match, in the query's order; its
         first `page.first` are served, and accounted for."""
         read = self._read(resource, None, None, page, query)
-        [rows] = await self.connectors[resource.id].read(read, self.context)
+        [rows] = await self._rows(resource, read)
         self.accessed.record(resource, rows[: page.first], self._accounted(resource))
         return self._records(resource, rows)
 
@@ -187,18 +256,34 @@ class Loaders:
             flags=(Flag("_matches", check.condition),),
             endpoint=resource.endpoint,
         )
-        [rows] = await self.connectors[resource.id].read(read, self.context)
+        [rows] = await self._rows(resource, read)
         self.accessed.record(resource, rows, accounted)
         self.accessed.checked(resource, check.identifiers)
         return bool(rows) and bool(rows[0]["_matches"])
 
     async def count(self, resource: Resource, query: ConnectionQuery) -> int:
         read = self._read(resource, None, None, None, query)
-        [total] = await self.connectors[resource.id].count(read, self.context)
+        [total] = await self._counts(resource, read)
         return total
 
     def _accounted(self, resource: Resource) -> tuple[str, ...]:
         return self.projections[resource.id].accounted
+
+    async def _rows(self, resource: Resource, read: Read) -> list[list[Row]]:
+        connector = self.connectors[resource.id]
+        if self.asked is None:
+            return await connector.read(read, self.context)
+        return await self.asked.answer(
+            ("read", resource.id, read), connector.read, read, self.context
+        )
+
+    async def _counts(self, resource: Resource, read: Read) -> list[int]:
+        connector = self.connectors[resource.id]
+        if self.asked is None:
+            return await connector.count(read, self.context)
+        return await self.asked.answer(
+            ("count", resource.id, read), connector.count, read, self.context
+        )
 
     def _read(
         self,

@@ -66,6 +66,9 @@ class Selection:
 class Plan:
     root: dict[str, Selection]
     touched: dict[Coordinate, list[Selection]]
+    meta: set[str] = field(default_factory=set)
+    """The meta fields (`__typename`, `__schema`, `__type`) the operation selects: graphql-core
+    answers them; they are in neither `root` nor `touched`."""
 
     def selected(self, coordinate: Coordinate) -> bool:
         return coordinate in self.touched
@@ -134,6 +137,8 @@ class _Walk:
         described = f"{parent.name}.{name}"
         selection = None
         if into is None or name.startswith("__"):
+            if name.startswith("__"):
+                self.plan.meta.add(name)
             coerce_arguments(definition, node, self.variables, described)
         else:
             key = node.alias.value if node.alias else name

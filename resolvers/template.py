@@ -6,8 +6,10 @@ caller changes: the plan, what each coordinate means, each connection's argument
 translated, and the projections its decisions lead to. A template holds that part,
 made once per document, operation, variables and schema (the public's or the
 departments') within one value in force, so a new caller makes only its own
-decisions (`governance.govern`). It holds no decision, so it never outlives one:
-a grant still starts and ends at its exact time, and a reload starts afresh.
+decisions (`governance.govern`); and, compiled from the plan, the shape of the
+response (`compiled.py`), which every caller's decisions fill. It holds no decision,
+so it never outlives one: a grant still starts and ends at its exact time, and a
+reload starts afresh.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from graphql import GraphQLSchema
+
 from catalog import naming
+from resolvers.compiled import Program, compile_plan
 from resolvers.connections import ConnectionRead, connection_reads
 from resolvers.coordinates import ItemField, Meaning, RelationshipField, VerifyField
 from resolvers.plan import Coordinate, Plan, Selection
@@ -41,9 +46,14 @@ class Template:
     steps: tuple[Step, ...]
     """In plan order: denials are reported in the order the document touches them."""
     projector: Projector
+    program: Program | str
+    """The response's shape compiled (`compiled.py`), or why graphql-core executes it."""
 
 
-def template_of(plan: Plan, meanings: Mapping[Coordinate, Meaning]) -> Template:
+def template_of(
+    plan: Plan, meanings: Mapping[Coordinate, Meaning], schema: GraphQLSchema
+) -> Template:
+    """`schema`: the one `plan` was made on (the public's or the departments')."""
     steps = tuple(
         Step(
             coordinate,
@@ -55,7 +65,8 @@ def template_of(plan: Plan, meanings: Mapping[Coordinate, Meaning]) -> Template:
         for coordinate, selections in plan.touched.items()
         if (meaning := meanings.get(coordinate)) is not None
     )
-    return Template(plan, steps, Projector([(step.coordinate, step.meaning) for step in steps]))
+    projector = Projector([(step.coordinate, step.meaning) for step in steps])
+    return Template(plan, steps, projector, compile_plan(plan, meanings, schema))
 
 
 def _field_name(coordinate: Coordinate, meaning: Meaning) -> str:

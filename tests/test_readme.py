@@ -856,7 +856,7 @@ def _inventory(reader: Reader, example: Example) -> None:
 
 def _benchmarks(reader: Reader, example: Example) -> None:
     run, audit_cost, propagation, decisions, persisted = reader.shell(example)
-    assert "checked N=100: (a)-(e) return identical data" in run.stdout, run.stdout
+    assert "checked N=100: (a)-(f) return identical data" in run.stdout, run.stdout
     assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
     measured = re.findall(
         r"^(with Redis|polling only) +(rule edit|grant) +\d+ ", propagation.stdout, re.M

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from catalog import load_catalog
 from connectors import MemoryConnector, SqlConnector
 from connectors.base import Comparison, Operator, OrderKey, Page, Read, ReadContext
+from connectors.sql import POOL_SIZE
 from demo import DemoScale, generate_demo_data
 from errors import SourceUnavailable
 from settings import ROOT, Settings
@@ -260,7 +261,7 @@ async def test_pool_sizes_come_from_the_source_settings(postgres_table: str) -> 
     default = SqlConnector("items", postgres_table)
     try:
         assert (sized.engine.pool.size(), sized.engine.pool._max_overflow) == (3, 2)  # type: ignore[attr-defined]
-        assert default.engine.pool.size() == 20
+        assert default.engine.pool.size() == POOL_SIZE == 10
     finally:
         await sized.close()
         await default.close()
