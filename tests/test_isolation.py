@@ -35,8 +35,10 @@ def test_a_process_a_test_starts_resolves_outside_the_checkout() -> None:
 
 
 def test_the_developers_own_settings_do_not_reach_the_tests() -> None:
-    """Only the data directory is set, by tests/conftest.py: a GOV_SHARE_DEMO or
-    GOV_SHARE_PLATFORM_STORE_URL left in the shell would make tests pass or fail by it."""
+    """Only the data directory and the working-day calendar are set, by
+    tests/conftest.py: a GOV_SHARE_DEMO or GOV_SHARE_PLATFORM_STORE_URL left in the shell
+    would make tests pass or fail by it."""
     assert [name for name in os.environ if name.upper().startswith("GOV_SHARE_")] == [
-        "GOV_SHARE_DATA_DIR"
+        "GOV_SHARE_DATA_DIR",
+        "GOV_SHARE_CALENDAR_DIR",
     ]
