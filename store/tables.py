@@ -81,8 +81,8 @@ for _name, _column in {
 }.items():
     sa.Index(_name, _column, audit_records.c.occurred_at)
 
-# What sits inside a record's JSON, one row per (record, facet, value), made by a
-# trigger as the record is inserted (0013_audit_search): s subject hash, r resource,
+# What sits inside a record's JSON, one row per (record, facet, value), filed by the
+# writer with the record (audit.facets, 0015): s subject hash, r resource,
 # i item, d decision, g grant basis.
 audit_facets = sa.Table(
     "audit_facets",
