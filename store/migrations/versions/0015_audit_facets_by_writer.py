@@ -22,10 +22,17 @@ whose facets differ (`FacetsDiffer`).
 
 The removal trigger of 0013 (facets go with a record removed past retention) stays.
 
+Fewer b-trees per record too: `audit_facets` is keyed by (record_id, facet, value)
+(WITHOUT ROWID on SQLite), so a record's facets append at the end of the key and the
+value index is the only other one written; the record-id index goes. The filters on
+columns most records leave empty (person, purpose reference, document id) get partial
+indexes over the records that hold a value: an equality filter implies one.
+
 Revision ID: 0015
 Revises: 0014
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 from store.roles import role_prefix
@@ -36,16 +43,63 @@ branch_labels = None
 depends_on = None
 
 
+PARTIAL = {
+    "ix_audit_records_person": "person",
+    "ix_audit_records_reference": "purpose_reference",
+    "ix_audit_records_document": "document_id",
+}
+
+
+def _indexes(partial: bool) -> None:
+    for name, column in PARTIAL.items():
+        op.drop_index(name, "audit_records")
+        held = sa.text(f"{column} IS NOT NULL") if partial else None
+        op.create_index(
+            name,
+            "audit_records",
+            [column, "occurred_at"],
+            sqlite_where=held,
+            postgresql_where=held,
+        )
+
+
+def _sqlite_facets_table(keyed: bool) -> None:
+    """Make audit_facets again, keyed by record or not, with what it holds."""
+    run = op.get_bind().exec_driver_sql
+    run("DROP TRIGGER audit_records_facets_removed")
+    key = ", PRIMARY KEY (record_id, facet, value)) WITHOUT ROWID" if keyed else ")"
+    run(
+        "CREATE TABLE audit_facets_made (record_id BIGINT NOT NULL, facet VARCHAR(1) NOT NULL,"
+        f" value TEXT NOT NULL{key}"
+    )
+    run("INSERT INTO audit_facets_made SELECT record_id, facet, value FROM audit_facets")
+    run("DROP TABLE audit_facets")
+    run("ALTER TABLE audit_facets_made RENAME TO audit_facets")
+    run("CREATE INDEX ix_audit_facets_value ON audit_facets (facet, value, record_id)")
+    if not keyed:
+        run("CREATE INDEX ix_audit_facets_record ON audit_facets (record_id)")
+    run(
+        """CREATE TRIGGER audit_records_facets_removed AFTER DELETE ON audit_records
+        BEGIN
+            DELETE FROM audit_facets WHERE record_id = OLD.id;
+        END"""
+    )
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     run = bind.exec_driver_sql
+    _indexes(partial=True)
     if bind.dialect.name == "postgresql":
         schema = run("SELECT current_schema()").scalar_one()
         run(f'DROP TRIGGER audit_records_facets ON "{schema}".audit_records')
         run(f'DROP FUNCTION "{schema}".audit_facets_inserted()')
+        run(f'ALTER TABLE "{schema}".audit_facets ADD PRIMARY KEY (record_id, facet, value)')
+        run(f'DROP INDEX "{schema}".ix_audit_facets_record')
         run(f'GRANT INSERT ON "{schema}".audit_facets TO "{role_prefix()}_writer"')
         return
     run("DROP TRIGGER audit_records_facets")
+    _sqlite_facets_table(keyed=True)
     columns = [
         name
         for (name,) in run("SELECT name FROM pragma_table_info('audit_records') ORDER BY cid")
@@ -70,10 +124,13 @@ def downgrade() -> None:
     """Back to 0013's trigger; the facets filed meanwhile stay (they are the same)."""
     bind = op.get_bind()
     run = bind.exec_driver_sql
+    _indexes(partial=False)
     if bind.dialect.name == "postgresql":
         schema = run("SELECT current_schema()").scalar_one()
         prefix = role_prefix()
         run(f'REVOKE INSERT ON "{schema}".audit_facets FROM "{prefix}_writer"')
+        run(f'ALTER TABLE "{schema}".audit_facets DROP CONSTRAINT audit_facets_pkey')
+        run(f'CREATE INDEX ix_audit_facets_record ON "{schema}".audit_facets (record_id)')
         run(
             f"""CREATE FUNCTION "{schema}".audit_facets_inserted() RETURNS trigger
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, "{schema}" AS $$
@@ -91,6 +148,7 @@ def downgrade() -> None:
         return
     run("DROP TRIGGER audit_appends_insert")
     run("DROP VIEW audit_appends")
+    _sqlite_facets_table(keyed=False)
     run(
         f"""CREATE TRIGGER audit_records_facets AFTER INSERT ON audit_records
         BEGIN
