@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     signal_off_hours_requests: int = Field(default=3, gt=0)
     # One purpose reference used for this many distinct data subjects.
     signal_reference_subjects: int = Field(default=20, gt=1)
-    # A caller's refused requests or denied fields in the period.
+    # A caller's refused or forbidden requests, or ones with fields denied, in the period.
     signal_denied_attempts: int = Field(default=5, gt=0)
     # Reads through a grant in its last hours: this many.
     signal_grant_end_hours: float = Field(default=24.0, gt=0)

@@ -34,6 +34,8 @@ from workdays.calendar import SHANGHAI, WorkingCalendar
 
 KINDS = ("volume", "off_hours", "reference", "denied", "grant_end", "verification")
 VERIFICATION = "data_verification"
+DENIED_OUTCOMES = ("refused", "forbidden")
+"""A request refused as a whole: no grant or rule for it, or a role it lacks."""
 _LONGEST_PERIOD = datetime.timedelta(days=92)
 
 Caller = tuple[str | None, str | None, str | None]
@@ -99,7 +101,10 @@ class _Finder:
         for caller, count in await _counts(connection, self.in_period):
             mean = usual.get(caller, 0) / s.signal_baseline_days
             rate = count / days
-            if rate >= s.signal_volume_floor and rate >= s.signal_volume_factor * mean:
+            # A period shorter than a day still needs a day's floor: two requests in an
+            # hour are no burst.
+            enough = count >= s.signal_volume_floor * max(days, 1)
+            if enough and rate >= s.signal_volume_factor * mean:
                 detail = f"{rate:.1f} records a day against {mean:.1f} before the period"
                 found.append(await self._signal(connection, "volume", caller, detail, count))
         return found
@@ -141,7 +146,7 @@ class _Finder:
     async def denied(self, connection: AsyncConnection) -> list[Signal]:
         c, f = audit_records.c, audit_facets.c
         denied_field = sa.select(f.record_id).where(f.facet == "d", f.value == "denied")
-        denied = sa.or_(c.outcome == "refused", c.id.in_(denied_field))
+        denied = sa.or_(c.outcome.in_(DENIED_OUTCOMES), c.id.in_(denied_field))
         found = []
         for caller, count in await _counts(connection, sa.and_(self.in_period, denied)):
             if count >= self.settings.signal_denied_attempts:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from audit import AuditLog, FieldAccount
+from audit.__main__ import main
 from audit.signals import Signal, misuse_signals
 from errors import BadUserInput
 from settings import Settings
@@ -162,3 +163,26 @@ async def test_a_period_must_be_zoned_forwards_and_bounded(sqlite_store: Store) 
     ):
         with pytest.raises(BadUserInput):
             await misuse_signals(sqlite_store.engine, settings, CALENDAR, start, end)
+
+
+async def test_the_command_line_lists_signals_on_record(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused = [by("prober", at(1, 10, n), outcome="forbidden", http_status=403) for n in range(5)]
+    log = AuditLog(sqlite_store.engine)
+    await asyncio.gather(*(log.write(record) for record in refused))
+    await log.close()
+    monkeypatch.setenv("GOV_SHARE_DATA_DIR", str(sqlite_store.tmp_path))
+    monkeypatch.setenv("GOV_SHARE_AUDIT_KEY_ID", "k1")
+    monkeypatch.setenv("GOV_SHARE_AUDIT_KEYS", '{"k1": "the key in use"}')
+    period = ["--from", START.isoformat(), "--until", END.isoformat()]
+    arguments = ["signals", "--store-url", sqlite_store.url, "--auditor", "审计员 刘", *period]
+    assert await asyncio.to_thread(main, arguments) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("denied  11410581005000006G/prober: 5 requests refused")
+    assert printed.endswith("1 signals\n") and printed.count(" forbidden ") == 5
+    rows = await sqlite_store.rows()
+    assert rows[-1]["operator"] == "审计员 刘" and rows[-1]["operation_name"] == "audit signals"
+    with pytest.raises(SystemExit):
+        main([*arguments[:-1], "2026-03-10"])
+    assert "needs a time zone" in capsys.readouterr().err
