@@ -6,7 +6,7 @@ facets' INSERT takes, the facets passed as three arrays (seq, facet, value) for 
 whole batch, so the statement's text depends on the row count only. On SQLite, which
 has no such WITH, the rows go into the view `audit_appends` (0015): its INSTEAD OF
 trigger inserts each record and then its facets, given as a JSON array of
-facet-and-value strings in the view's `facets` column, under the record's new rowid;
+facet-and-value strings in the view's `facets` column, under the record's new id;
 nothing but the record is stored in the log.
 
 A batch is one multi-row INSERT (in parts only past the driver's parameter limit):
