@@ -12,6 +12,7 @@ demo's exactly when the server's were (`tool_settings`).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import ipaddress
 import json
@@ -88,6 +89,29 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=183, ge=180)
     # PostgreSQL roles made by the migrations: <prefix>_owner, _writer, _retention, _auditor.
     audit_role_prefix: str = Field(default="gov_share_audit", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+
+    # Misuse signals for auditors (audit/signals.py, Art. 11): what makes a pattern worth
+    # a look. A caller's records a day at least `factor` times its own daily mean over
+    # the `baseline_days` before the period, and at least `floor` a day.
+    signal_volume_factor: float = Field(default=5.0, gt=1)
+    signal_volume_floor: float = Field(default=20.0, ge=0)
+    signal_baseline_days: int = Field(default=28, gt=0)
+    # A person's requests outside working hours (Asia/Shanghai, on China's working days):
+    # this many in the period.
+    signal_work_starts: datetime.time = datetime.time(8, 30)
+    signal_work_ends: datetime.time = datetime.time(18, 0)
+    signal_off_hours_requests: int = Field(default=3, gt=0)
+    # One purpose reference used for this many distinct data subjects.
+    signal_reference_subjects: int = Field(default=20, gt=1)
+    # A caller's refused or forbidden requests, or ones with fields denied, in the period.
+    signal_denied_attempts: int = Field(default=5, gt=0)
+    # Reads through a grant in its last hours: this many.
+    signal_grant_end_hours: float = Field(default=24.0, gt=0)
+    signal_grant_end_reads: int = Field(default=10, gt=0)
+    # Distinct data subjects one caller checked through verification in the period.
+    signal_verification_subjects: int = Field(default=50, gt=1)
+    # The records listed behind one signal, newest first (its count says how many in all).
+    signal_records: int = Field(default=20, gt=0, le=500)
 
     # The longest a running server goes without checking the grant store's change sequence
     # and the rule and catalog files: what a file watcher or a Redis message missed

@@ -6,6 +6,7 @@
     python -m audit retain [--store-url URL]
     python -m audit search --auditor NAME [--subject ID] [filters ...] [--format csv|jsonl]
     python -m audit report --auditor NAME --subject ID [--from T] [--until T] > report.html
+    python -m audit signals --auditor NAME [--from T] [--until T]
     python -m audit sealing-key --private-key PATH     (prints the public half)
     python -m audit subjects --auditor NAME --private-key PATH --request-id ID
 
@@ -39,7 +40,14 @@ from audit.checkpoint import (
 from audit.export import BrokenSegment, verify_export
 from audit.listing import add_key_arguments, add_listing_arguments, list_subjects, make_key_pair
 from audit.retention import retain
-from audit.searching import add_arguments, add_report_arguments, report_command, search_command
+from audit.searching import (
+    add_arguments,
+    add_report_arguments,
+    add_signal_arguments,
+    report_command,
+    search_command,
+    signals_command,
+)
 from audit.verify import verify
 from errors import ConfigurationError, GovShareError
 from settings import Settings, tool_settings
@@ -80,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return INTACT
         if arguments.command == "report":
             print(asyncio.run(report_command(url, arguments, settings)), end="")
+            return INTACT
+        if arguments.command == "signals":
+            print(asyncio.run(signals_command(url, arguments, settings)), end="")
             return INTACT
         return asyncio.run(_retain(url, settings))
     except (ConfigurationError, ValueError, OSError, GovShareError) as error:
@@ -207,6 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_report_arguments(
         commands.add_parser("report", help="a subject access report as printable HTML (Chinese)")
+    )
+    add_signal_arguments(
+        commands.add_parser("signals", help="misuse signals of a period, with their records")
     )
     return parser
 

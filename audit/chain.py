@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from audit.facets import facets_of
 from audit.record import AuditRecord
 
 FORMAT = 1
@@ -139,6 +140,8 @@ class Prepared:
 
     row: dict[str, Any]
     pieces: tuple[str, str, str]
+    facets: list[tuple[str, str]]
+    """What the search finds the record by (`audit.facets`), inserted with it."""
 
     def canonical(self, chain_id: str, seq: int) -> bytes:
         before_chain, before_seq, after_seq = self.pieces
@@ -160,6 +163,7 @@ def prepare(record: AuditRecord) -> Prepared:
     row["http_status"] = int(row["http_status"])
     row["duration_ms"] = float(row["duration_ms"])
     _string_keys(row["records"])
+    facets = facets_of(record)
     for name in JSON_COLUMNS:
         row[name] = _ENCODE(row[name])
     members = (
@@ -169,7 +173,7 @@ def prepare(record: AuditRecord) -> Prepared:
     )
     # No member holds a NUL: JSON escapes control characters in every string.
     before_chain, before_seq, after_seq = ("{" + ",".join(members) + "}").split("\0")
-    return Prepared(row, (before_chain, before_seq, after_seq))
+    return Prepared(row, (before_chain, before_seq, after_seq), facets)
 
 
 def _member(name: str, row: Mapping[str, Any]) -> str:

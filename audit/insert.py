@@ -1,4 +1,13 @@
-"""The INSERTs that append prepared records to audit_records, as driver SQL.
+"""The INSERTs that append prepared records to audit_records, with their facets
+(`audit.facets`), as driver SQL: one statement a batch either way.
+
+On PostgreSQL the records' INSERT is a data-modifying WITH whose RETURNING ids the
+facets' INSERT takes, the facets passed as three arrays (seq, facet, value) for the
+whole batch, so the statement's text depends on the row count only. On SQLite, which
+has no such WITH, the rows go into the view `audit_appends` (0015): its INSTEAD OF
+trigger inserts each record and then its facets, given as a JSON array of
+facet-and-value strings in the view's `facets` column, under the record's new id;
+nothing but the record is stored in the log.
 
 A batch is one multi-row INSERT (in parts only past the driver's parameter limit):
 `insert().values(rows)` would be compiled anew for every batch, and compiling 23
@@ -18,39 +27,53 @@ snapshot holds the same seq, and the unique (chain_id, seq) refuses the batch.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from audit.chain import JSON_COLUMNS
+from audit.chain import JSON_COLUMNS, Prepared
 from store.tables import audit_records
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SQLITE_APPENDS = "audit_appends"
+_EXTRA = 5
+"""Parameters a statement takes beside its rows: the guard's two, the facet arrays' three."""
 
-def insert(connection: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert linked rows, in as few statements as the parameter limit allows; call
-    inside `audit.lock.locked()`."""
+
+def insert(connection: sa.Connection, entries: Sequence[Prepared]) -> None:
+    """Insert linked records and their facets, in as few statements as the parameter
+    limit allows; call inside `audit.lock.locked()`."""
     statements = _statements(connection.dialect)
-    for start in range(0, len(rows), statements.rows_per_statement):
-        part = rows[start : start + statements.rows_per_statement]
+    for start in range(0, len(entries), statements.rows_per_statement):
+        part = entries[start : start + statements.rows_per_statement]
         connection.exec_driver_sql(statements.insert(len(part)), statements.parameters(part))
 
 
 def fits_one_statement(connection: sa.Connection, rows: int) -> bool:
-    """Whether `insert_if_head` can take this many rows (its guard takes two parameters)."""
-    return rows <= _statements(connection.dialect).rows_per_guarded_statement
+    """Whether `insert_if_head` can take this many rows."""
+    return rows <= _statements(connection.dialect).rows_per_statement
 
 
-def insert_if_head(
-    connection: sa.Connection, rows: Sequence[Mapping[str, Any]], head_hash: str
-) -> bool:
-    """Insert rows linked after the record hashed `head_hash` if that is still the
-    newest record of their chain, in one statement; False (and nothing inserted) if it
-    is not. The connection must be in autocommit: the statement is the transaction."""
+def insert_if_head(connection: sa.Connection, entries: Sequence[Prepared], head_hash: str) -> bool:
+    """Insert linked records (and their facets) after the record hashed `head_hash` if
+    that is still the newest record of their chain, in one statement; False (and
+    nothing inserted) if it is not. The connection must be in autocommit: the
+    statement is the transaction."""
     statements = _statements(connection.dialect)
-    parameters = (*statements.parameters(rows), rows[0]["chain_id"], head_hash)
-    result = connection.exec_driver_sql(statements.guarded(len(rows)), parameters)
-    return result.rowcount == len(rows)
+    guard = (entries[0].row["chain_id"], head_hash)
+    if statements.sqlite:
+        # Rows inserted by the view's trigger are not counted in the statement's
+        # rowcount; the connection's total (read without a statement) counts them.
+        raw = connection.connection.dbapi_connection
+        before = raw.total_changes  # type: ignore[union-attr]
+        parameters = (*statements.parameters(entries), *guard)
+        connection.exec_driver_sql(statements.guarded(len(entries)), parameters)
+        return bool(raw.total_changes > before)  # type: ignore[union-attr]
+    parameters = statements.parameters(entries, guard)
+    inserted = connection.exec_driver_sql(statements.guarded(len(entries)), parameters)
+    return bool(inserted.scalar_one() == len(entries))
 
 
 class _Statements:
@@ -61,20 +84,21 @@ class _Statements:
         if dialect.paramstyle not in ("qmark", "numeric_dollar"):
             raise ValueError(f"no audit insert for paramstyle {dialect.paramstyle}")
         self._dialect = dialect
+        self.sqlite = dialect.paramstyle == "qmark"
         self.columns = tuple(column for column in audit_records.c if not column.primary_key)
-        limit = dialect.insertmanyvalues_max_parameters
-        self.rows_per_statement = limit // len(self.columns)
-        self.rows_per_guarded_statement = (limit - 2) // len(self.columns)
+        self._width = len(self.columns) + (1 if self.sqlite else 0)
+        self.rows_per_statement = (dialect.insertmanyvalues_max_parameters - _EXTRA) // self._width
         self._texts: dict[tuple[int, bool], str] = {}
         self._processors = tuple(
             (column.name, None if column.name in JSON_COLUMNS else _processor(column, dialect))
             for column in self.columns
         )
         quote = dialect.identifier_preparer.quote
-        self._into = (
-            f"INSERT INTO {quote(audit_records.name)}"
-            f" ({', '.join(quote(column.name) for column in self.columns)})"
-        )
+        names = [quote(column.name) for column in self.columns]
+        if self.sqlite:
+            self._into = f"INSERT INTO {_SQLITE_APPENDS} ({', '.join([*names, 'facets'])})"
+        else:
+            self._into = f"INSERT INTO {quote(audit_records.name)} ({', '.join(names)})"
         table, c = audit_records.name, audit_records.c
         self._newest = (
             f"SELECT {c.record_hash.name} FROM {table} WHERE {c.chain_id.name} = {{chain}}"
@@ -95,39 +119,78 @@ class _Statements:
 
     def _made(self, rows: int, guarded: bool) -> str:
         values = self._values(rows)
-        if not guarded:
-            return f"{self._into} VALUES {values}"
-        n = rows * len(self.columns)
-        chain = self._placeholder(n, audit_records.c.chain_id)
-        head = self._placeholder(n + 1, audit_records.c.record_hash)
-        newest = self._newest.format(chain=chain)
-        return f"{self._into} SELECT * FROM (VALUES {values}) AS batch WHERE ({newest}) = {head}"
+        n = rows * self._width
+        if guarded:
+            chain = self._placeholder(n, self._type(audit_records.c.chain_id))
+            head = self._placeholder(n + 1, self._type(audit_records.c.record_hash))
+            newest = self._newest.format(chain=chain)
+            records = (
+                f"{self._into} SELECT * FROM (VALUES {values}) AS batch WHERE ({newest}) = {head}"
+            )
+            n += 2
+        else:
+            records = f"{self._into} VALUES {values}"
+        if self.sqlite:
+            return records
+        seqs, facets, texts = (
+            self._placeholder(n + i, kind)
+            for i, kind in enumerate(("bigint[]", "varchar[]", "text[]"))
+        )
+        return (
+            f"WITH appended AS ({records} RETURNING id, seq), "
+            "filed AS (INSERT INTO audit_facets (record_id, facet, value)"
+            " SELECT appended.id, f.facet, f.value FROM appended"
+            f" JOIN unnest({seqs}, {facets}, {texts}) AS f(seq, facet, value)"
+            " ON f.seq = appended.seq) "
+            "SELECT count(*) FROM appended"
+        )
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
-        """A tuple, row after row: exec_driver_sql would take a list for executemany."""
+    def parameters(
+        self, entries: Sequence[Prepared], guard: tuple[str, str] | tuple[()] = ()
+    ) -> tuple[Any, ...]:
+        """A tuple, row after row (exec_driver_sql would take a list for executemany),
+        then the guard's, then on PostgreSQL the batch's facets as three arrays."""
         values: list[Any] = []
-        for row in rows:
+        for entry in entries:
+            row = entry.row
             values.extend(
                 row[name] if process is None else process(row[name])
                 for name, process in self._processors
             )
+            if self.sqlite:
+                values.append(_ENCODE([facet + value for facet, value in entry.facets]))
+        values.extend(guard)
+        if not self.sqlite:
+            seqs: list[int] = []
+            facets: list[str] = []
+            texts: list[str] = []
+            for entry in entries:
+                seq = entry.row["seq"]
+                for facet, value in entry.facets:
+                    seqs.append(seq)
+                    facets.append(facet)
+                    texts.append(value)
+            values.extend((seqs, facets, texts))
         return tuple(values)
 
     def _values(self, rows: int) -> str:
-        width = len(self.columns)
+        width = self._width
+        types = [self._type(column) for column in self.columns]
         return ", ".join(
             "("
-            + ", ".join(
-                self._placeholder(r * width + i, column) for i, column in enumerate(self.columns)
-            )
+            + ", ".join(self._placeholder(r * width + i, kind) for i, kind in enumerate(types))
+            + (", ?" if self.sqlite else "")
             + ")"
             for r in range(rows)
         )
 
-    def _placeholder(self, index: int, column: sa.Column[Any]) -> str:
-        if self._dialect.paramstyle == "qmark":
+    def _type(self, column: sa.Column[Any]) -> str:
+        return column.type.compile(dialect=self._dialect)
+
+    def _placeholder(self, index: int, kind: str) -> str:
+        if self.sqlite:
             return "?"
-        return f"${index + 1}::{column.type.compile(dialect=self._dialect)}"
+        return f"${index + 1}::{kind}"
 
 
 def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:

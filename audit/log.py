@@ -208,7 +208,7 @@ class AuditLog:
         """One statement, on a connection in autocommit; False if another writer has
         moved the head (nothing was inserted then)."""
         try:
-            inserted = insert_if_head(connection, [entry.row for entry in entries], head.hash)
+            inserted = insert_if_head(connection, entries, head.hash)
         except sa.exc.IntegrityError:  # PostgreSQL: a record took the seq meanwhile
             inserted = False
         connection.rollback()  # ends SQLAlchemy's own transaction; the database has none
@@ -219,7 +219,7 @@ class AuditLog:
             if self._chain_id is None:
                 self._chain_id = read_chain_id(connection)
             head = link_prepared(read_head(connection, self._chain_id), self._chain_id, entries)
-            insert(connection, [entry.row for entry in entries])
+            insert(connection, entries)
         return head
 
     def _checkpoint_due(self, head: Head) -> bool:

@@ -149,6 +149,21 @@ class ExportIncomplete:
         }[self.reason]
 
 
+@dataclass(frozen=True)
+class FacetsDiffer:
+    """The search's facets of a record are not what its chained content gives: filed
+    falsely, left out or removed (the facets are an index the writer files, not
+    evidence; audit.facets)."""
+
+    record_id: int
+
+    def __str__(self) -> str:
+        return (
+            f"the search facets of record id {self.record_id} differ from its chained "
+            "content: a search may miss it or find it falsely"
+        )
+
+
 Problem = (
     RecordAltered
     | RecordsRemoved
@@ -159,4 +174,5 @@ Problem = (
     | TailTruncated
     | CheckpointInvalid
     | ExportIncomplete
+    | FacetsDiffer
 )

@@ -1,5 +1,5 @@
-"""`python -m audit search` and `python -m audit report`: the auditors' search and the
-subject access report without a browser, on record.
+"""`python -m audit search`, `report` and `signals`: the auditors' search, the subject
+access report and the misuse signals without a browser, on record.
 
 The search itself is `audit.search`, the report `audit.subject_report`; this is their
 command line. Before anything found
@@ -29,9 +29,11 @@ from audit.search import (
     hashers_in_use,
     subject_identifier,
 )
+from audit.signals import misuse_signals
 from audit.subject_report import subject_access_report
 from settings import Settings
 from store import store_engine
+from workdays import load_calendar
 
 READ_LOG = "audit_records"
 SYSTEM = "audit-cli"
@@ -93,6 +95,42 @@ async def report_command(url: str, arguments: argparse.Namespace, settings: Sett
         await log.close()
         await engine.dispose()
     return report_html(report)
+
+
+def add_signal_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store-url", help="SQLAlchemy async URL (default: from settings)")
+    parser.add_argument("--auditor", required=True, help="who asks: on record")
+    parser.add_argument("--from", dest="occurred_from", type=_moment, help="ISO time, zoned")
+    parser.add_argument("--until", dest="occurred_until", type=_moment, help="exclusive")
+
+
+async def signals_command(url: str, arguments: argparse.Namespace, settings: Settings) -> str:
+    """The signals of the period (default: the 30 days to now), once the request for
+    them is on record."""
+    started = time.perf_counter()
+    until = arguments.occurred_until or datetime.datetime.now(datetime.UTC)
+    since = arguments.occurred_from or until - datetime.timedelta(days=30)
+    calendar = load_calendar(settings.calendar_dir)
+    engine = store_engine(url)
+    log = AuditLog(engine)
+    try:
+        found = await misuse_signals(engine, settings, calendar, since, until)
+        read = [one.record.request_id for signal in found for one in signal.records]
+        current = SubjectHasher(*settings.audit_key())
+        reading = reading_record(arguments.auditor, [], read, current, started)
+        reading.fields = [FieldAccount("misuseSignals", len(found), "clear", "command line")]
+        reading.operation_name = "audit signals"
+        await log.write(reading)
+    finally:
+        await log.close()
+        await engine.dispose()
+    if not found:
+        return "no misuse signal\n"
+    lines = []
+    for signal in found:
+        lines.append(f"{signal.kind}  {signal.subject}: {signal.detail} ({signal.count} records)")
+        lines.extend("    " + line for line in table(signal.records).splitlines()[:-1])
+    return "\n".join(lines) + f"\n{len(found)} signals\n"
 
 
 def _moment(text: str) -> datetime.datetime:

@@ -22,11 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.chain import Head, record_hash
 from audit.checkpoint import Checkpoint, CheckpointFile
+from audit.facets import first_differing
 from audit.problems import (
     AnchorMismatch,
     AnchorUnverified,
     CheckpointInvalid,
     CheckpointMismatch,
+    FacetsDiffer,
     Problem,
     RecordAltered,
     RecordInserted,
@@ -155,6 +157,8 @@ async def verify(
             problem = await _walk(connection, walk)
         if problem is None and latest is not None and latest.seq > walk.head.seq:
             problem = TailTruncated(latest.seq, latest.time, walk.head.seq)
+        if problem is None and (differing := await first_differing(connection)) is not None:
+            problem = FacetsDiffer(differing)
     return Verification(
         chain_id, anchor, walk.head, walk.records, len(checkpoints), latest, problem
     )

@@ -41,5 +41,5 @@ def _append_after(
     entry = prepare(record)
     chain_id = read_chain_id(connection)
     link_prepared(read_head(connection, chain_id), chain_id, [entry])
-    insert(connection, [entry.row])
+    insert(connection, [entry])
     return result

@@ -31,12 +31,15 @@ from audit.search import (
     search,
     subject_identifier,
 )
+from audit.signals import Signal, misuse_signals
 from audit.subject_report import subject_access_report
 from errors import BadUserInput
 from policies import Caller
 from schema.subject_access import SubjectAccessReport, report_of
+from settings import Settings
+from workdays.calendar import WorkingCalendar
 
-AUDIT_FIELDS = frozenset({"auditRecords", "auditExport", "subjectAccessReport"})
+AUDIT_FIELDS = frozenset({"auditRecords", "auditExport", "subjectAccessReport", "misuseSignals"})
 """The auditors' root fields: an operation selecting one is the auditors'."""
 READ_LOG = "audit_records"
 """The resource an auditor's own record says was read."""
@@ -48,6 +51,9 @@ class AuditContext:
     caller: Caller
     engine: AsyncEngine
     hashers: list[SubjectHasher]
+    settings: Settings
+    """The misuse signals' thresholds."""
+    calendar: WorkingCalendar
     read: set[Hashable] = field(default_factory=set)
     """Request ids of the records this request returned."""
     subjects: set[Hashable] = field(default_factory=set)
@@ -248,6 +254,58 @@ async def _subject_access_report(
     return report_of(report)
 
 
+@strawberry.type(description="A caller's department, system and person as the records name them.")
+class SignalCaller:
+    department: str | None
+    system: str | None
+    person: str | None
+
+
+@strawberry.type(description="A pattern worth a look (Art. 11), with the records behind it.")
+class MisuseSignal:
+    kind: str = strawberry.field(
+        description="volume, off_hours, reference, denied, grant_end or verification."
+    )
+    caller: SignalCaller | None = strawberry.field(
+        description="The caller it concerns; null for a purpose reference or a grant."
+    )
+    subject: str = strawberry.field(description="What it is about: caller, reference or grant.")
+    detail: str
+    count: int = strawberry.field(description="The records behind it in the period.")
+    records: list[AuditRecordNode] = strawberry.field(
+        description="The newest of them (GOV_SHARE_SIGNAL_RECORDS at most)."
+    )
+
+
+def signal_of(signal: Signal) -> MisuseSignal:
+    caller = None
+    if signal.caller is not None:
+        department, system, person = signal.caller
+        caller = SignalCaller(department=department, system=system, person=person)
+    return MisuseSignal(
+        kind=signal.kind,
+        caller=caller,
+        subject=signal.subject,
+        detail=signal.detail,
+        count=signal.count,
+        records=[node_of(one.record) for one in signal.records],
+    )
+
+
+async def _misuse_signals(
+    info: strawberry.Info[AuditContext, Any],
+    occurredFrom: datetime.datetime,
+    occurredUntil: datetime.datetime,
+) -> list[MisuseSignal]:
+    context = info.context
+    found = await misuse_signals(
+        context.engine, context.settings, context.calendar, occurredFrom, occurredUntil
+    )
+    for signal in found:
+        context.returned(signal.records)
+    return [signal_of(signal) for signal in found]
+
+
 @strawberry.type(name="Query")
 class AuditQuery:
     auditRecords: AuditRecordConnection = strawberry.field(
@@ -258,6 +316,11 @@ class AuditQuery:
         resolver=_subject_access_report,
         description="Every access to one subject's records across departments, by consumer "
         "and purpose (an ID number or credit code).",
+    )
+    misuseSignals: list[MisuseSignal] = strawberry.field(
+        resolver=_misuse_signals,
+        description="Patterns worth a look in [occurredFrom, occurredUntil) (92 days at "
+        "most), by kind: thresholds are the GOV_SHARE_SIGNAL_* settings.",
     )
     auditExport: str = strawberry.field(
         resolver=_audit_export,

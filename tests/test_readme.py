@@ -844,6 +844,18 @@ def _audit_graphql(reader: Reader, example: Example) -> None:
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
+def _audit_signals(reader: Reader, example: Example) -> None:
+    signals, found = reader.shell(example)
+    assert re.search(
+        r"^denied  11410581005000006G/marriage-registry: \d+ requests refused", signals.stdout, re.M
+    ), signals.stdout
+    rows = list(csv.DictReader(io.StringIO(found.stdout)))
+    assert rows and {(row["caller_system"], row["outcome"]) for row in rows} == {
+        ("marriage-registry", "forbidden")
+    }, found.stdout
+    assert rows[0]["request_id"] in signals.stdout, signals.stdout  # the newest, listed
+
+
 def _inventory(reader: Reader, example: Example) -> None:
     table, printed = reader.shell(example)
     header, *rows = table.stdout.splitlines()
@@ -953,6 +965,8 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "audit": _audit,
     "audit-search": _audit_search,
     "audit-graphql": _audit_graphql,
+    "audit-signals": _audit_signals,
+    "audit-signals-graphql": _audit_graphql,
     "workers": _workers,
     "inventory": _inventory,
     "benchmarks": _benchmarks,

@@ -34,7 +34,13 @@ async def audit_operation(
         raise Forbidden("reading the audit log takes a person signed in with the role auditor")
     in_force = platform.policy_source.current
     versions = (graphql.document_id, in_force.policy.version, in_force.served.catalog_version)
-    context = AuditContext(caller, platform.store, hashers_in_use(platform.settings))
+    context = AuditContext(
+        caller,
+        platform.store,
+        hashers_in_use(platform.settings),
+        platform.settings,
+        platform.calendar,
+    )
     outcome = await run(AUDIT_SCHEMA._schema, graphql, context, versions)
     if not outcome.executed:
         return outcome

@@ -1,5 +1,5 @@
 """The auditors' search: each filter, on SQLite and PostgreSQL, through the indexes the
-migration makes (facets filled by the store's trigger as records are inserted)."""
+migration makes (facets filed by the writer with each record, 0015)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from audit import AuditLog, FieldAccount, SubjectHasher
 from audit.__main__ import main
+from audit.problems import FacetsDiffer
 from audit.search import AuditFilter, as_csv, as_jsonl, every_match, search
+from audit.verify import verify
 from errors import BadUserInput
 from store.tables import audit_facets
 from tests.audit.conftest import NOW, Store, make_record
@@ -173,9 +175,12 @@ async def test_exports_carry_every_match(store: Store) -> None:
     assert len(lines) == 2 and ZHANG not in as_jsonl(found)
 
 
-async def test_the_writer_appends_facets_it_cannot_touch_and_the_auditor_searches(
+async def test_the_writer_files_facets_it_cannot_change_and_verify_catches_a_forged_one(
     postgres_store: Store,
 ) -> None:
+    """The writer inserts a record's facets with it (0015) and can neither change nor
+    remove any; the auditor only reads them. A facet the writer files falsely is an
+    index entry, not evidence: `verify` recomputes the facets from the chained record."""
     writer = postgres_store.engine_as("writer")
     log = AuditLog(writer)
     await log.write(records()[1])
@@ -183,17 +188,29 @@ async def test_the_writer_appends_facets_it_cannot_touch_and_the_auditor_searche
     page = await search(auditor, AuditFilter(subject=ZHANG, grant=7), [NEW])
     assert len(page.records) == 1
     for engine in (writer, auditor):
-        with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
-            async with engine.begin() as connection:
-                await connection.execute(sa.text("DELETE FROM audit_facets"))
-        with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
-            async with engine.begin() as connection:
-                await connection.execute(
-                    sa.text("INSERT INTO audit_facets VALUES (1, 's', 'forged')")
-                )
+        for statement in ("DELETE FROM audit_facets", "UPDATE audit_facets SET value = 'x'"):
+            with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+                async with engine.begin() as connection:
+                    await connection.execute(sa.text(statement))
+    forge = "INSERT INTO audit_facets VALUES (:id, 's', 'forged')"
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+        async with auditor.begin() as connection:
+            await connection.execute(sa.text(forge), {"id": page.records[0].id})
     async with postgres_store.engine.connect() as connection:
         facets = (await connection.execute(sa.select(audit_facets.c.facet))).scalars().all()
     assert sorted(set(facets)) == ["d", "g", "i", "r", "s"]
+    assert (await verify(postgres_store.engine)).ok
+    async with writer.begin() as connection:
+        await connection.execute(sa.text(forge), {"id": page.records[0].id})
+    found = await verify(postgres_store.engine)
+    assert found.problem == FacetsDiffer(page.records[0].id)
+
+
+async def test_verify_names_a_record_whose_facets_were_left_out(store: Store) -> None:
+    ids = await written(store)
+    assert (await verify(store.engine)).ok
+    await store.tamper("DELETE FROM audit_facets WHERE record_id = :id", id=ids[2])
+    assert (await verify(store.engine)).problem == FacetsDiffer(ids[2])
 
 
 async def test_the_command_line_searches_on_record(

@@ -18,16 +18,19 @@ from tests.audit.conftest import Store, checkpointer, keys_of, make_record, writ
 
 pytestmark = pytest.mark.anyio
 
+APPENDS = ("INSERT INTO audit_appends", "WITH appended AS (INSERT INTO audit_records")
+"""The statement appending a batch: SQLite's through the view, PostgreSQL's WITH."""
+
 
 async def test_a_failed_insert_fails_every_caller_of_the_batch(store: Store) -> None:
-    """A batch after the first is one INSERT (it commits itself): that INSERT fails."""
+    """A batch after the first is one statement (it commits itself): that statement fails."""
     log = AuditLog(store.engine)
     await log.write(make_record())
     failing = [True]
 
     @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
     def _insert_fails(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if failing[0] and statement.startswith("INSERT INTO audit_records"):
+        if failing[0] and statement.startswith(APPENDS):
             failing[0] = False
             raise sa.exc.OperationalError(statement, {}, Exception("disk I/O error"))
 

@@ -3,6 +3,7 @@ the role auditor; reading it is on record."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -181,3 +182,48 @@ async def test_a_subject_access_report_through_graphql(signed: tuple[Gateway, Si
     assert own["records"]["audit_records"]["subjects"] == [
         gateway.platform.hasher.hash(representative)
     ]
+
+
+SIGNALS = """query Signals($from: DateTime!, $until: DateTime!) {
+  misuseSignals(occurredFrom: $from, occurredUntil: $until) {
+    kind subject detail count caller { department system person }
+    records { requestId outcome callerSystem }
+  }
+}"""
+
+
+async def test_misuse_signals_through_graphql_are_on_record(
+    settings: Settings, tmp_path: Path
+) -> None:
+    sign_on = SignOn({"rsa-1": rsa_key()})
+    jwks = str(sign_on.write(tmp_path / "jwks.json"))
+    changed = settings.model_copy(
+        update={
+            "sso_issuer": ISSUER,
+            "sso_audience": AUDIENCE,
+            "sso_jwks": jwks,
+            "signal_denied_attempts": 2,
+        }
+    )
+    async with serving(changed) as gateway:
+        refused = [await gateway.query(SEARCH) for _ in range(2)]  # a key may not read the log
+        assert all(response.status_code == 403 for response in refused)
+        now = datetime.datetime.now(datetime.UTC)
+        period = {
+            "from": (now - datetime.timedelta(hours=1)).isoformat(),
+            "until": (now + datetime.timedelta(minutes=1)).isoformat(),
+        }
+        found = await as_auditor(gateway, sign_on, SIGNALS, period)
+        assert found.status_code == 200, found.text
+        [denied] = [s for s in found.json()["data"]["misuseSignals"] if s["kind"] == "denied"]
+        assert denied["caller"]["system"] == "marriage-registry" and denied["count"] == 2
+        assert {r["requestId"] for r in denied["records"]} == {
+            response.headers["x-request-id"] for response in refused
+        }
+        own = await gateway.audit(found)
+        assert own["person"] == "shenji-0007"
+        assert own["records"]["audit_records"]["keys"] == gateway.platform.hasher.hash_all(
+            response.headers["x-request-id"] for response in refused
+        )
+        bad = await as_auditor(gateway, sign_on, SIGNALS, {**period, "until": period["from"]})
+        assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
