@@ -102,6 +102,7 @@ async def _bench(args: argparse.Namespace, directory: Path) -> int:
             if answers["c"] != answers["d"]:
                 print(f"N={n}: (c) and (d) differ", file=sys.stderr)
                 return 2
+            print(f"checked N={n}: (c) and (d) return identical data")
         # The floor answers what (d) answers, byte for byte in size.
         body = json.dumps({"data": answers["d"], "extensions": {"requestId": "0" * 36}})
         variants["h"] = HttpFloor(body.encode())
