@@ -51,6 +51,11 @@ SERVING: dict[str, Any] = {
     "access_log": False,
     "proxy_headers": False,  # the app trusts GOV_SHARE_TRUSTED_PROXIES only (web/app.py)
     "timeout_graceful_shutdown": 30,  # drain in-flight requests, never hang on idle clients
+    # The C event loop and HTTP parser, named rather than left to "auto", so a missing
+    # one fails at start instead of silently costing every request its CPU again
+    # (issue 17: the pure-Python loop and h11 were a fifth of a small request's CPU).
+    "loop": "uvloop",
+    "http": "httptools",
 }
 """uvicorn's options, for one process (server.py) and for each worker alike."""
 

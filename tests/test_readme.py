@@ -867,7 +867,7 @@ def _inventory(reader: Reader, example: Example) -> None:
 
 
 def _benchmarks(reader: Reader, example: Example) -> None:
-    run, audit_cost, propagation, decisions, persisted = reader.shell(example)
+    run, audit_cost, propagation, decisions, persisted, edge = reader.shell(example)
     assert "checked N=100: (a)-(f) return identical data" in run.stdout, run.stdout
     assert "chain verified intact" in audit_cost.stdout, audit_cost.stdout
     measured = re.findall(
@@ -879,6 +879,8 @@ def _benchmarks(reader: Reader, example: Example) -> None:
     assert "checked N=100: persisted, text, miss return identical data" in persisted.stdout
     assert "than the text call in every cell: " in persisted.stdout
     assert re.search(r"^  100   16  text .* 1\.000 ", persisted.stdout, re.M), persisted.stdout
+    assert "checked N=1: (c) and (d) return identical data" in edge.stdout, edge.stdout
+    assert re.search(r"edge = d - c - h: [\d.-]+ CPU ms/req", edge.stdout), edge.stdout
 
 
 def _workers(reader: Reader, example: Example) -> None:

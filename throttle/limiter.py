@@ -25,11 +25,12 @@ from typing import TypeVar
 
 import redis.asyncio as redis
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from throttle.rates import Rates
+from throttle.window import LocalWindows
 
 logger = logging.getLogger("gov_share.throttle")
 
@@ -40,6 +41,9 @@ _TIMEOUT_SECONDS = 0.5
 _CHECK_SECONDS = 1.0
 
 T = TypeVar("T")
+
+# Redis through the library, or this server's memory: the same three calls.
+Tally = MovingWindowRateLimiter | LocalWindows
 
 
 class Limit(StrEnum):
@@ -76,7 +80,7 @@ class Throttle:
         self.refusals: Counter[Limit] = Counter()
         self.problem: str | None = None
         """Why requests are counted by this server alone although Redis is configured."""
-        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._local = LocalWindows()
         self._pool: redis.ConnectionPool | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if redis_url is not None:
@@ -162,7 +166,7 @@ class Throttle:
         """Whether one more request would be admitted, spending nothing."""
         return await self._counted(lambda counter: counter.test(rate, *key))
 
-    async def _counted(self, count: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+    async def _counted(self, count: Callable[[Tally], Awaitable[T]]) -> T:
         """`count` in Redis while it answers, here otherwise."""
         if self._shared is not None and self.problem is None:
             try:

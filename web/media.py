@@ -6,6 +6,7 @@ Responses are always UTF-8: a range naming another charset does not match.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,8 +72,12 @@ def quality(ranges: Sequence[MediaRange], media_type: str, *, exact: bool = Fals
     return found
 
 
+@functools.lru_cache(maxsize=64)
 def negotiate(accept: str | None) -> str | None:
     """The response's media type, or None if the client accepts neither.
+
+    Remembered per Accept header text (a client sends the same one every time): it
+    depends on that text alone, never on who sends it.
 
     No Accept header means application/graphql-response+json (the specification's rule
     from 2025-01-01); on equal quality that type wins too."""

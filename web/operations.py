@@ -6,6 +6,7 @@ and executed against that schema, and its errors are worded as every other refus
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute, parse, validate
@@ -19,13 +20,23 @@ from web.roots import root_field_names
 def selects_any(graphql: GraphQLRequest, fields: frozenset[str], max_tokens: int) -> bool:
     """The operation selects one of `fields` at its root (parsed only when its text
     names one)."""
-    if not any(name in graphql.query for name in fields):
+    return _selects_any(graphql.query, graphql.operation_name, fields, max_tokens)
+
+
+@functools.lru_cache(maxsize=256)
+def _selects_any(
+    query: str, operation_name: str | None, fields: frozenset[str], max_tokens: int
+) -> bool:
+    """Remembered per document text and operation: every request asks it of three
+    field sets before anything runs, and the answer depends on the text alone, never
+    on who sends it."""
+    if not any(name in query for name in fields):
         return False
     try:
-        document = parse(graphql.query, no_location=True, max_tokens=max_tokens)
+        document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
         return False
-    operation = get_operation_ast(document, graphql.operation_name)
+    operation = get_operation_ast(document, operation_name)
     if operation is None:
         return False
     names = root_field_names(document, operation)
