@@ -168,7 +168,11 @@ class Reader:
         )
 
     def query(
-        self, example: Example, base: str | None = None, **overrides: str | None
+        self,
+        example: Example,
+        base: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **overrides: str | None,
     ) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
         purpose = overrides.get("purpose", example.purpose)
@@ -182,7 +186,7 @@ class Reader:
             headers["X-Purpose"] = purpose
         response = httpx.post(
             f"{base or self.base}/graphql",
-            json={"query": example.body},
+            json={"query": example.body, "variables": variables or {}},
             headers=headers,
             timeout=30,
         )
@@ -395,8 +399,20 @@ def _batch_download(reader: Reader, example: Example) -> None:
 
 
 def _register_documents(reader: Reader, example: Example) -> None:
-    [error] = reader.query(example)["errors"]
+    """The walkthrough's manifest, as `$manifest`, by the signed-in policy admin."""
+    variables = {"manifest": (reader.clone / "permits-manifest.json").read_text()}
+    [error] = reader.query(example, variables=variables, caller="marriage-registry")["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
+    body = reader.query(example, variables=variables)
+    assert "errors" not in body, body
+    registered = body["data"]["registerDocuments"]
+    assert registered["system"] == "11410581005000007K/planning-permits"
+    [operation] = registered["operations"]
+    assert operation["name"] == "PermitHolders"
+    denied = {"resource": "enterprise", "item": "legalRepIdNumber", "access": "denied"}
+    reports = {report["purpose"]: report["withheld"] for report in operation["report"]}
+    assert reports.keys() == {"administrative_basis", "work_reference"}, reports
+    assert all([{**denied, "code": "APPLICATION_REQUIRED"}] == w for w in reports.values())
 
 
 def _apply(reader: Reader, example: Example) -> None:
@@ -1012,6 +1028,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "persisted-documents": _persisted_documents,
     "trusted-documents": _trusted_documents,
     "batch-download": _batch_download,
+    "admin-token": _demo_token,
     "register-documents": _register_documents,
     "add-sql-source": _add_sql_source,
     "serve-sql-source": _serve_sql_source,
