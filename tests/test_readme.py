@@ -886,7 +886,7 @@ def _api_keys(reader: Reader, example: Example) -> None:
     registered, listed, rotated, revoked = reader.shell(example)
     first, second = registered.stdout.strip(), rotated.stdout.strip().splitlines()[-1]
     assert first.startswith("gsk_") and second.startswith("gsk_") and first != second
-    assert re.search(r"^6\s.*archive", listed.stdout, re.M), listed.stdout
+    assert re.search(r"^7\s.*archive", listed.stdout, re.M), listed.stdout
     assert revoked.returncode == 0
     stored = b"".join(path.read_bytes() for path in (reader.clone / "var").glob("platform.db*"))
     assert first.encode() not in stored and hash_key(first).encode() in stored, "stored hashed"
@@ -896,8 +896,8 @@ def _api_keys(reader: Reader, example: Example) -> None:
         query = {"query": "{ catalog { version } }"}
         return httpx.post(f"{reader.base}/graphql", json=query, headers=headers).status_code
 
-    assert status(first) == 200, "key 6 works through the overlap"
-    assert status(second) == 401, "key 7, revoked"
+    assert status(first) == 200, "key 7 works through the overlap"
+    assert status(second) == 401, "key 8, revoked"
 
 
 def _audit(reader: Reader, example: Example) -> None:
