@@ -132,7 +132,8 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=5.0, ge=0)
     # People signed in through the city's single sign-on (auth/tokens.py): the issuer its
     # tokens name, the audience they must be for, and its public keys, as a JWKS file path
-    # or an https URL. No issuer: bearer tokens that look like JWTs are refused.
+    # or an https URL. No issuer: bearer tokens that look like JWTs are refused, but for
+    # the demo sign-on's in demo mode (auth/demo_sign_on.py).
     sso_issuer: str | None = None
     sso_audience: str | None = None
     sso_jwks: str | None = None

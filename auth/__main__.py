@@ -5,11 +5,15 @@
     python -m auth keys
     python -m auth revoke ID --reason TEXT
     python -m auth rotate ID [--overlap 24h] [--expires WHEN]
+    python -m auth demo-token --person NAME --department CODE --role ROLE [--role ROLE ...]
 
 A new key is printed once, alone on stdout, and stored only as its hash. Every change
 is audited with the operator who made it (`--operator`, default the OS user). Times
 without a zone are Asia/Shanghai. Exit status: 0 done, 1 no such key to change,
 2 refused (the reason on stderr, one line each).
+
+`demo-token` prints a token of the demo sign-on (`auth.demo_sign_on`), for a demo
+server only: a person of a demo department with the roles given, for 15 minutes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from auth.demo_sign_on import demo_token
 from auth.lifecycle import (
     ApiKey,
     KeyChangeRefused,
@@ -36,7 +41,9 @@ from auth.lifecycle import (
     rotate,
 )
 from catalog import load_catalog
-from settings import Settings
+from errors import ConfigurationError
+from policies.caller import Role
+from settings import Settings, tool_settings
 from store.command_line import REFUSED, run_on_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -116,7 +123,45 @@ def _parser() -> argparse.ArgumentParser:
         help="how long the old key keeps working, e.g. 30m, 24h (default), 7d; 0m ends it now",
     )
     rotation.add_argument("--expires", type=_moment, help="when the new key stops working")
+    demo = commands.add_parser(
+        "demo-token", help="print a demo sign-on token for a person (demo mode only)"
+    )
+    demo.add_argument("--person", required=True, help="the person's id, e.g. '审批员 王'")
+    demo.add_argument("--department", required=True, help="a demo department's code")
+    demo.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        action="append",
+        default=[],
+        help="a role the person holds (again for more); none: a plain user",
+    )
     return parser
+
+
+def _demo_token(arguments: argparse.Namespace) -> int:
+    """The token on stdout; refused when the server on this data directory did not
+    start in demo mode, since only a demo server trusts the demo sign-on."""
+    settings = tool_settings()
+    if not settings.demo:
+        print(
+            "python -m auth demo-token: the server on this data directory is not a demo "
+            "server (python server.py --demo), and only a demo server trusts demo tokens",
+            file=sys.stderr,
+        )
+        return REFUSED
+    try:
+        token = demo_token(
+            settings.seed,
+            person=arguments.person,
+            department=arguments.department,
+            roles=frozenset(Role(name) for name in arguments.role),
+            claims=settings.sso_claims,
+        )
+    except ConfigurationError as wrong:
+        print(f"python -m auth demo-token: {wrong.problem}", file=sys.stderr)
+        return REFUSED
+    print(token)
+    return DONE
 
 
 async def _run(settings: Settings, engine: AsyncEngine, arguments: argparse.Namespace) -> int:
@@ -186,6 +231,8 @@ def _print_keys(keys: Sequence[ApiKey]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "demo-token":
+        return _demo_token(arguments)
     try:
         return run_on_store(
             "python -m auth", lambda settings, engine: _run(settings, engine, arguments)

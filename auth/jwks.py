@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -37,6 +39,16 @@ class KeySet:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._read_at: float | None = None
         self._reading = asyncio.Lock()
+
+    @classmethod
+    def holding(cls, document: dict[str, Any], *, source: str) -> KeySet:
+        """Keys known from the start and never read again (the demo sign-on's, derived
+        from the seed: there is nothing to fetch)."""
+        keys = cls(source, refresh_seconds=math.inf)
+        published = jwt.PyJWKSet.from_dict(document).keys
+        keys._keys = {key.key_id: key for key in published if key.key_id}
+        keys._read_at = keys._clock()
+        return keys
 
     @property
     def is_url(self) -> bool:

@@ -41,6 +41,9 @@ DEMO_SYSTEMS = (
         "义务教育招生入学系统",
         (("township", "开元街道"),),
     ),
+    # The city Administrative Service Center runs the platform: its coordination office
+    # decides escalations and its auditors read the log (the demo sign-on's people).
+    DemoSystem("114105810050000993", "林州市行政服务中心", "coordination", "共享协调系统"),
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import jwt
 
+from auth.demo_sign_on import DEMO_AUDIENCE, DEMO_ISSUER, demo_jwks
 from auth.jwks import KeySet
 from errors import ConfigurationError, Unauthenticated
 from policies.caller import Role
@@ -73,9 +74,20 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier | None:
-        """None when no sign-on is trusted; a ConfigurationError when one is half set."""
+        """None when no sign-on is trusted; a ConfigurationError when one is half set.
+
+        In demo mode without a sign-on of its own, the demo sign-on's (`auth.demo_sign_on`):
+        never outside demo mode."""
         if settings.sso_issuer is None:
-            return None
+            if not settings.demo:
+                return None
+            return cls(
+                issuer=DEMO_ISSUER,
+                audience=DEMO_AUDIENCE,
+                keys=KeySet.holding(demo_jwks(settings.seed), source="the demo sign-on"),
+                leeway_seconds=settings.sso_leeway_seconds,
+                claims=settings.sso_claims,
+            )
         if not settings.sso_audience or not settings.sso_jwks:
             raise ConfigurationError(
                 "settings",

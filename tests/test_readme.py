@@ -46,6 +46,8 @@ EXAMPLE = re.compile(
     r"<!-- example: (?P<meta>[^>]*?) -->\n```(?P<lang>\w+)\n(?P<body>.*?)\n```", re.S
 )
 RUNNABLE = ("sh", "graphql", "json")
+SIGNED_IN = "the token printed above"
+"""The caller of an example sent with the token the last `demo-token` command printed."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Example:
     lang: str
     body: str
     caller: str | None = None
-    """A demo system id; None is the public."""
+    """A demo system id, or SIGNED_IN (the person of the last demo token); None is the
+    public."""
     purpose: str | None = None
 
 
@@ -137,6 +140,8 @@ class Reader:
     """The README's ports beside the demo's (8001, …) and the free ones used instead."""
     others: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     """Servers the examples started beside the demo, by the README's port."""
+    token: str | None = None
+    """The last demo sign-on token a `demo-token` example printed."""
 
     @property
     def base(self) -> str:
@@ -163,18 +168,25 @@ class Reader:
         )
 
     def query(
-        self, example: Example, base: str | None = None, **overrides: str | None
+        self,
+        example: Example,
+        base: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **overrides: str | None,
     ) -> dict[str, Any]:
         caller = overrides.get("caller", example.caller)
         purpose = overrides.get("purpose", example.purpose)
         headers = {"Accept": "application/graphql-response+json"}
-        if caller is not None:
+        if caller == SIGNED_IN:
+            assert self.token is not None, "a demo-token example comes first"
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif caller is not None:
             headers["Authorization"] = f"Bearer {demo_key(SEED, caller)}"
         if purpose is not None:
             headers["X-Purpose"] = purpose
         response = httpx.post(
             f"{base or self.base}/graphql",
-            json={"query": example.body},
+            json={"query": example.body, "variables": variables or {}},
             headers=headers,
             timeout=30,
         )
@@ -387,8 +399,20 @@ def _batch_download(reader: Reader, example: Example) -> None:
 
 
 def _register_documents(reader: Reader, example: Example) -> None:
-    [error] = reader.query(example)["errors"]
+    """The walkthrough's manifest, as `$manifest`, by the signed-in policy admin."""
+    variables = {"manifest": (reader.clone / "permits-manifest.json").read_text()}
+    [error] = reader.query(example, variables=variables, caller="marriage-registry")["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
+    body = reader.query(example, variables=variables)
+    assert "errors" not in body, body
+    registered = body["data"]["registerDocuments"]
+    assert registered["system"] == "11410581005000007K/planning-permits"
+    [operation] = registered["operations"]
+    assert operation["name"] == "PermitHolders"
+    denied = {"resource": "enterprise", "item": "legalRepIdNumber", "access": "denied"}
+    reports = {report["purpose"]: report["withheld"] for report in operation["report"]}
+    assert reports.keys() == {"administrative_basis", "work_reference"}, reports
+    assert all([{**denied, "code": "APPLICATION_REQUIRED"}] == w for w in reports.values())
 
 
 def _apply(reader: Reader, example: Example) -> None:
@@ -414,8 +438,7 @@ def _my_applications(reader: Reader, example: Example) -> None:
 
 def _pending_work(reader: Reader, example: Example) -> None:
     work = reader.query(example)["data"]["pendingWork"]
-    assert [(mine["state"], mine["overdue"]) for mine in work["mine"]] == [("applied", False)]
-    assert work["toAnswer"] == work["toDecide"] == work["overdue"] == []
+    assert work == {"mine": [], "toAnswer": [], "toDecide": [], "overdue": []}, "all answered"
 
 
 def _notifications(reader: Reader, example: Example) -> None:
@@ -428,16 +451,74 @@ def _figures(reader: Reader, example: Example) -> None:
     [taxation] = list(csv.DictReader(io.StringIO(providers.stdout)))
     assert (taxation["provider_code"], taxation["applications"], taxation["answered"]) == (
         "11410581005000005D",
-        "1",
-        "0",
-    )
-    assert consumers.stdout == "consumer_department,approvals,used,never_used\n"
+        "2",
+        "2",
+    ), "the approval and the refusal"
+    assert consumers.stdout.splitlines() == [
+        "consumer_department,approvals,used,never_used",
+        "11410581005000006G,1,1,0",
+        "11410581005000007K,1,0,1",
+    ], consumers.stdout
 
 
-def _answer_refused(reader: Reader, example: Example) -> None:
-    """Sent with the tax bureau's key: answering takes a signed-in approver."""
-    [error] = reader.query(example)["errors"]
+def _demo_token(reader: Reader, example: Example) -> None:
+    [printed] = reader.shell(example)
+    reader.token = printed.stdout.strip()
+    assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", reader.token), printed.stdout
+
+
+def _refused_with_a_key(reader: Reader, example: Example, caller: str) -> None:
+    """What the person's token does, a system's key may not: FORBIDDEN."""
+    [error] = reader.query(example, caller=caller)["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+def _approve(reader: Reader, example: Example) -> None:
+    _refused_with_a_key(reader, example, "tax-admin")
+    approved = reader.query(example)["data"]["approveApplication"]
+    assert approved["state"] == "approved_narrower", "72 hours, not the validity asked for"
+    assert approved["grant"] is not None and approved["grantedUntil"]
+    assert approved["steps"][-1]["step"] == "approve"
+    assert approved["steps"][-1]["person"] == "审批员 王"
+    assert approved["steps"][-1]["department"] == "11410581005000005D"
+
+
+def _approved_query(reader: Reader, example: Example) -> None:
+    body = reader.query(example)
+    assert "errors" not in body, body
+    ratings = [
+        edge["node"]["taxRegistration"]["creditRating"]
+        for edge in body["data"]["enterprises"]["edges"]
+        if edge["node"]["taxRegistration"] is not None
+    ]
+    assert ratings and all(ratings), body
+
+
+def _apply_planning(reader: Reader, example: Example) -> None:
+    assert reader.query(example)["data"]["applyForAccess"] == {"id": 2, "state": "applied"}
+
+
+def _refuse(reader: Reader, example: Example) -> None:
+    _refused_with_a_key(reader, example, "tax-admin")
+    refused = reader.query(example)["data"]["refuseApplication"]
+    assert (refused["id"], refused["state"]) == (2, "refused") and refused["negotiation"]
+
+
+def _escalate(reader: Reader, example: Example) -> None:
+    escalated = reader.query(example)["data"]["escalateApplication"]
+    assert escalated == {"id": 2, "state": "escalated"}
+
+
+def _decide(reader: Reader, example: Example) -> None:
+    _refused_with_a_key(reader, example, "coordination")
+    decided = reader.query(example)["data"]["decideEscalation"]
+    assert decided["state"] == "approved_by_office" and decided["grant"] is not None
+    assert decided["steps"][-1] == {
+        "step": "decide",
+        "person": "协调员 赵",
+        "department": "114105810050000993",
+        "reason": "协调决定：准予，限规划许可审查",
+    }
 
 
 def _filters(reader: Reader, example: Example) -> None:
@@ -805,7 +886,7 @@ def _api_keys(reader: Reader, example: Example) -> None:
     registered, listed, rotated, revoked = reader.shell(example)
     first, second = registered.stdout.strip(), rotated.stdout.strip().splitlines()[-1]
     assert first.startswith("gsk_") and second.startswith("gsk_") and first != second
-    assert re.search(r"^6\s.*archive", listed.stdout, re.M), listed.stdout
+    assert re.search(r"^7\s.*archive", listed.stdout, re.M), listed.stdout
     assert revoked.returncode == 0
     stored = b"".join(path.read_bytes() for path in (reader.clone / "var").glob("platform.db*"))
     assert first.encode() not in stored and hash_key(first).encode() in stored, "stored hashed"
@@ -815,8 +896,8 @@ def _api_keys(reader: Reader, example: Example) -> None:
         query = {"query": "{ catalog { version } }"}
         return httpx.post(f"{reader.base}/graphql", json=query, headers=headers).status_code
 
-    assert status(first) == 200, "key 6 works through the overlap"
-    assert status(second) == 401, "key 7, revoked"
+    assert status(first) == 200, "key 7 works through the overlap"
+    assert status(second) == 401, "key 8, revoked"
 
 
 def _audit(reader: Reader, example: Example) -> None:
@@ -840,8 +921,14 @@ def _audit_search(reader: Reader, example: Example) -> None:
 
 
 def _audit_graphql(reader: Reader, example: Example) -> None:
-    [error] = reader.query(example)["errors"]
-    assert error["extensions"]["code"] == "FORBIDDEN"
+    _refused_with_a_key(reader, example, "marriage-registry")
+    body = reader.query(example)
+    assert "errors" not in body, body
+    report, records = body["data"]["subjectAccessReport"], body["data"]["auditRecords"]
+    assert report["total"] >= 1 and report["groups"], report
+    assert records["edges"] and all(
+        edge["node"]["callerSystem"] == "tax-admin" for edge in records["edges"]
+    ), records
 
 
 def _audit_signals(reader: Reader, example: Example) -> None:
@@ -935,8 +1022,14 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "grants": _grants,
     "apply": _apply,
     "my-applications": _my_applications,
-    "approve": _answer_refused,
-    "refuse": _answer_refused,
+    "approver-token": _demo_token,
+    "approve": _approve,
+    "approved-query": _approved_query,
+    "apply-planning": _apply_planning,
+    "refuse": _refuse,
+    "escalate": _escalate,
+    "office-token": _demo_token,
+    "decide": _decide,
     "figures": _figures,
     "notifications": _notifications,
     "pending-work": _pending_work,
@@ -949,6 +1042,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "persisted-documents": _persisted_documents,
     "trusted-documents": _trusted_documents,
     "batch-download": _batch_download,
+    "admin-token": _demo_token,
     "register-documents": _register_documents,
     "add-sql-source": _add_sql_source,
     "serve-sql-source": _serve_sql_source,
@@ -966,6 +1060,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "api-keys": _api_keys,
     "audit": _audit,
     "audit-search": _audit_search,
+    "auditor-token": _demo_token,
     "audit-graphql": _audit_graphql,
     "audit-signals": _audit_signals,
     "audit-signals-graphql": _audit_graphql,

@@ -320,8 +320,8 @@ def readme_example(name: str) -> str:
 async def test_the_readmes_requests_for_a_consumer_and_a_provider(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """The README's own texts: its consumer's application, and its approver's answers
-    sent as a signed-in approver (the walkthrough's demo has no sign-on)."""
+    """The README's own texts: its consumers' applications, and its approver's answers
+    sent as a signed-in approver of a sign-on other than the demo's."""
     running, sign_on = await serving_with_sign_on(settings, tmp_path)
     async with running as gateway:
         applied = (await gateway.query(readme_example("apply"))).json()
@@ -340,12 +340,10 @@ async def test_the_readmes_requests_for_a_consumer_and_a_provider(
             "myApplications"
         ]
         assert mine["grant"] == approved["grant"] and mine["state"] == "approved_narrower"
-        refused = await approver.send(readme_example("refuse"))
-        [error] = refused["errors"]
-        assert error["extensions"] == {
-            "code": "APPLICATION_STATE_CONFLICT",
-            "state": "approved_narrower",
-        }
+        planning = await gateway.query(readme_example("apply-planning"), system="planning-permits")
+        assert planning.json()["data"]["applyForAccess"] == {"id": 2, "state": "applied"}
+        refused = (await approver.send(readme_example("refuse")))["data"]["refuseApplication"]
+        assert (refused["id"], refused["state"]) == (2, "refused")
 
 
 async def test_an_approval_is_in_force_on_every_instance_at_once(

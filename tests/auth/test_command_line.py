@@ -281,7 +281,7 @@ async def test_demo_keys_are_listed_but_not_rotated_or_revoked(store: Store) -> 
     await KeyRegistry(store.engine, demo=True).seed_demo_keys(20201)
     code, out, _ = await store.auth("keys")
     keys = listing(out)
-    assert len(keys) == 5 and all(key[6] == "demo" for key in keys)
+    assert len(keys) == 6 and all(key[6] == "demo" for key in keys)
     code, _, err = await store.auth("rotate", keys[0][0])
     assert code == 2
     assert f"key {keys[0][0]} is a demo key" in err
