@@ -111,7 +111,10 @@ class _Finder:
 
     async def off_hours(self, connection: AsyncConnection) -> list[Signal]:
         c = audit_records.c
-        off = sa.or_(*(sa.and_(c.occurred_at >= a, c.occurred_at < b) for a, b in self._off()))
+        windows = [sa.and_(c.occurred_at >= a, c.occurred_at < b) for a, b in self._off()]
+        if not windows:  # a period within one working day's hours has no time off
+            return []
+        off = sa.or_(*windows)
         found = []
         for caller, count in await _counts(connection, sa.and_(off, c.person.is_not(None))):
             if count >= self.settings.signal_off_hours_requests:

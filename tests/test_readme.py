@@ -931,6 +931,14 @@ def _audit_graphql(reader: Reader, example: Example) -> None:
     ), records
 
 
+def _audit_signals_graphql(reader: Reader, example: Example) -> None:
+    _refused_with_a_key(reader, example, "marriage-registry")
+    body = reader.query(example)
+    assert "errors" not in body, body
+    kinds = {"volume", "off_hours", "reference", "denied", "grant_end", "verification"}
+    assert all(signal["kind"] in kinds for signal in body["data"]["misuseSignals"]), body
+
+
 def _audit_signals(reader: Reader, example: Example) -> None:
     signals, found = reader.shell(example)
     assert re.search(
@@ -1063,7 +1071,7 @@ CHECKS: dict[str, Callable[[Reader, Example], None]] = {
     "auditor-token": _demo_token,
     "audit-graphql": _audit_graphql,
     "audit-signals": _audit_signals,
-    "audit-signals-graphql": _audit_graphql,
+    "audit-signals-graphql": _audit_signals_graphql,
     "workers": _workers,
     "inventory": _inventory,
     "benchmarks": _benchmarks,

@@ -82,6 +82,17 @@ async def test_a_persons_requests_outside_working_hours(store: Store) -> None:
     assert {one.record.request_id for one in found[0].records} == {r.request_id for r in late}
 
 
+async def test_a_period_within_one_working_days_hours_has_no_time_off(store: Store) -> None:
+    """An auditor asking about one working morning: nothing lies outside working hours,
+    so nothing is raised (and the question is still answered)."""
+    morning = [by("desk", at(1, 9, n), person="li-1") for n in range(5)]
+    log = AuditLog(store.engine)
+    await asyncio.gather(*(log.write(record) for record in morning))
+    await log.close()
+    found = await misuse_signals(store.engine, Settings(), CALENDAR, at(1, 9), at(1, 11))
+    assert [signal for signal in found if signal.kind == "off_hours"] == []
+
+
 async def test_one_purpose_reference_for_many_subjects(store: Store) -> None:
     wide = [
         by("desk", at(1, 10, n), purpose_reference="R-1", records=subjects(str(n)))
