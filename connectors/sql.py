@@ -1,13 +1,13 @@
 """Read department databases with SQLAlchemy Core (async): PostgreSQL and MariaDB.
 
 One statement per `Read` (built in `_sql_query.py`): only the projected columns,
-filters and keyset pages as bound parameters, per-parent pages with a window
-function. Each read takes its own pooled connection, so loader batches of one
-request may run concurrently. `timeout_seconds` bounds all of a read: the wait for a
-pooled connection, connecting, reflecting the table on first use and the statement
-(which the database also stops, so it does not run on unwatched). SQLite sources are
-read by `sqlite.py`; the kinds of source (`kinds.py`, `_sql_kinds.py`) pick the
-connector for a URL.
+filters and keyset pages as bound parameters, per-parent pages through LATERAL on
+PostgreSQL and a window function on MariaDB. Each read takes its own pooled
+connection, so loader batches of one request may run concurrently. `timeout_seconds`
+bounds all of a read: the wait for a pooled connection, connecting, reflecting the
+table on first use and the statement (which the database also stops, so it does not
+run on unwatched). SQLite sources are read by `sqlite.py`; the kinds of source
+(`kinds.py`, `_sql_kinds.py`) pick the connector for a URL.
 
 A read costs the database one round trip and nothing else (issue 17):
 - each shape of read is compiled once (`_sql_compiled.py`) and its text sent with

@@ -39,7 +39,7 @@ async def answer_applications(
 ) -> ExecutionOutcome:
     if not may_apply(caller):
         raise Forbidden("applications are made and read by department systems and their people")
-    selected = root_fields(graphql)
+    selected = root_fields(graphql, platform.settings.max_tokens)
     if not selected.isdisjoint(APPROVER_FIELDS) and not signed_in_as(
         caller, Role.PROVIDER_APPROVER
     ):

@@ -44,7 +44,7 @@ async def audit_operation(
     outcome = await run(AUDIT_SCHEMA._schema, graphql, context, versions)
     if not outcome.executed:
         return outcome
-    roots = root_fields(graphql)
+    roots = root_fields(graphql, platform.settings.max_tokens)
     fields = tuple(
         FieldAccount(name, 1, Outcome.CLEAR, BASIS) for name in sorted(roots or AUDIT_FIELDS)
     )

@@ -1,5 +1,6 @@
 """Operations answered by a schema of their own beside the catalog's: the policy admins'
-(`web.admin`) and the applications' (`web.applying`). Which one an operation is for is
+(`web.admin`), the applications' (`web.applying`) and the auditors'
+(`web.auditing`). Which one an operation is for is
 read from the root fields it selects, before anything of it runs; it is then validated
 and executed against that schema, and its errors are worded as every other refusal.
 """
@@ -20,35 +21,29 @@ from web.roots import root_field_names
 def selects_any(graphql: GraphQLRequest, fields: frozenset[str], max_tokens: int) -> bool:
     """The operation selects one of `fields` at its root (parsed only when its text
     names one)."""
-    return _selects_any(graphql.query, graphql.operation_name, fields, max_tokens)
-
-
-@functools.lru_cache(maxsize=256)
-def _selects_any(
-    query: str, operation_name: str | None, fields: frozenset[str], max_tokens: int
-) -> bool:
-    """Remembered per document text and operation: every request asks it of three
-    field sets before anything runs, and the answer depends on the text alone, never
-    on who sends it."""
-    if not any(name in query for name in fields):
+    if not any(name in graphql.query for name in fields):
         return False
-    try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
-    except GraphQLError:
-        return False
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return False
-    names = root_field_names(document, operation)
+    names = _root_names(graphql.query, graphql.operation_name, max_tokens)
     return names is not None and not names.isdisjoint(fields)
 
 
-def root_fields(graphql: GraphQLRequest) -> frozenset[str]:
+def root_fields(graphql: GraphQLRequest, max_tokens: int) -> frozenset[str]:
     """The root fields of an operation `selects_any` found (so it parses)."""
-    document = parse(graphql.query, no_location=True)
-    operation = get_operation_ast(document, graphql.operation_name)
-    names = root_field_names(document, operation) if operation is not None else None
-    return names or frozenset()
+    return _root_names(graphql.query, graphql.operation_name, max_tokens) or frozenset()
+
+
+@functools.lru_cache(maxsize=256)
+def _root_names(query: str, operation_name: str | None, max_tokens: int) -> frozenset[str] | None:
+    """The operation's root fields, parsed once per document text and operation: every
+    request asks of three own schemas whether it is theirs before anything runs, and
+    the answer depends on the text alone, never on who sends it. None: the text does
+    not parse, or names no operation of that name."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else root_field_names(document, operation)
 
 
 async def run(
